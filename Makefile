@@ -1,0 +1,47 @@
+# travelgate developer commands. `make test` and `make run` work on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SOURCES := src tests bench scripts
+
+.PHONY: install lint typecheck proto proto-check test run demo certs bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "travelgate needs Python 3.11 or newer on PATH" >&2; exit 1; fi
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+lint: install
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+
+typecheck: install
+	$(BIN)/mypy
+
+proto: install
+	$(BIN)/python scripts/genproto.py
+
+proto-check: install
+	$(BIN)/python scripts/genproto.py --check
+
+test: install lint typecheck proto-check
+	$(BIN)/pytest
+
+certs: install
+	$(BIN)/travelgate certs init certs
+
+run: install
+	$(BIN)/travelgate --help
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build src/*.egg-info

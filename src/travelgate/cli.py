@@ -1,0 +1,74 @@
+"""The `travelgate` command: argument parsing and the exit-code contract.
+
+Each command group lives in `travelgate.commands.<group>` and registers its sub-commands;
+this module only wires them together and turns errors into exit codes without tracebacks:
+0 success, 1 failure (the last stderr line names the problem), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from travelgate import __version__
+from travelgate.errors import TravelgateError, TrisaError, UsageError
+
+COMMAND_GROUPS = ("envelope", "keys", "ivms", "certs")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors go through our exit-code contract."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="travelgate",
+        description="Travel-rule gateway: TRISA node, IVMS101 validation, withdrawal holds.",
+    )
+    parser.add_argument("--version", action="version", version=f"travelgate {__version__}")
+    groups = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_GROUPS:
+        module = importlib.import_module(f"travelgate.commands.{name}")
+        module.register(groups)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        code: int = handler(args)
+    except UsageError as exc:
+        print(f"travelgate: error: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except TrisaError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAILURE
+    except TravelgateError as exc:
+        print(f"travelgate: error: {exc.message}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug must still not show a traceback to an operator
+        print(f"travelgate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Command groups of the `travelgate` CLI; each module exposes `register(subparsers)`."""

@@ -1,0 +1,37 @@
+"""Input and output helpers shared by the CLI commands ("-" is standard input)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from travelgate.errors import UsageError
+
+DEFAULT_INPUT_LIMIT = 16 * 1024 * 1024
+
+
+def read_input(path: str, *, limit: int = DEFAULT_INPUT_LIMIT, what: str = "input") -> bytes:
+    """Read a file (or stdin for "-") up to `limit` bytes; a bigger input is refused."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with Path(path).open("rb") as handle:
+                data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise UsageError(f"{what} file not found: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"{what} path is a directory: {path}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise UsageError(f"{what} {path} is larger than the {limit}-byte limit")
+    return data
+
+
+def print_json(value: Any) -> None:
+    """Write one JSON document to stdout (UTF-8, indented, newline-terminated)."""
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()

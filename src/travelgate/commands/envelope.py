@@ -1,0 +1,10 @@
+"""`travelgate envelope` commands (placeholder until the room lands)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(groups: argparse._SubParsersAction[Any]) -> None:
+    groups.add_parser("envelope", help="(not yet available)")
