@@ -130,8 +130,8 @@ class RejectedError(TrisaError):
     code = Code.REJECTED
 
 
-class NotAnErrorEnvelopeError(TravelgateError):
-    """A payload was asked of an error-only envelope, or an error of a payload envelope."""
+class NoPayloadError(TravelgateError):
+    """A payload was asked of an error envelope, which carries none to open."""
 
 
 _BY_CODE: dict[int, type[TrisaError]] = {

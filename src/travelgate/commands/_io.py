@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -35,3 +36,9 @@ def print_json(value: Any) -> None:
     """Write one JSON document to stdout (UTF-8, indented, newline-terminated)."""
     sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def group_usage(parser: argparse.ArgumentParser) -> int:
+    """A command group called without a sub-command: show its help, exit as a usage error."""
+    parser.print_help(sys.stderr)
+    return 2

@@ -1,0 +1,1 @@
+"""Test support shared by the suites: vector paths and small builders (no fixtures here)."""
