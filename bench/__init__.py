@@ -1,0 +1,1 @@
+"""Benchmarks of travelgate (`make bench` runs them all and writes bench/RESULTS.md)."""
