@@ -428,15 +428,15 @@ def dns_name_problem(name: str) -> str | None:
         return "a node name cannot be empty"
     if len(name) > 253:
         return f"node name {name!r} is longer than 253 characters"
-    if name != name.lower():
-        return f"node name {name!r} must be lowercase"
-    labels = name.split(".")
+    labels = name.lower().split(".")
     for label in labels:
         if not _LABEL.fullmatch(label):
             return (
                 f"node name {name!r} is not a DNS name: each dot-separated label must be "
                 "1-63 characters of a-z, 0-9 and '-', not starting or ending with '-'"
             )
+    if name != name.lower():
+        return f"node name {name!r} must be lowercase"
     if labels[-1].isdigit():
         return f"node name {name!r} looks like an IP address; use a DNS name"
     return None

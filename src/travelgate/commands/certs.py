@@ -1,10 +1,599 @@
-"""`travelgate certs` commands (placeholder until the room lands)."""
+"""`travelgate certs init DIR`: the development PKI and the demo node configurations.
+
+Writes a CA, one mTLS identity per node, a TOML config per node (the contract of the TRISA
+node, `travelgate serve --config`) and the `peers.toml` directory that wires the nodes
+together. The command is idempotent: existing keys, certificates and configs are kept
+byte for byte, only missing files are created, and `--force` starts everything afresh.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
+import sys
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from travelgate import pki
+from travelgate.errors import ConfigError, UsageError
+
+DEFAULT_NODES = ("alice.example", "bob.example")
+CA_NAME = "travelgate development CA"
+MIN_KEY_SIZE = 2048
+MAX_KEY_SIZE = 16384
+MAX_DAYS = 3650
+TRISA_PORT_BASE = 8100
+API_PORT_BASE = 8000
+PEERS_FILE = "peers.toml"
+# Labels that would collide with the files of the PKI itself.
+_RESERVED_LABELS = frozenset({"peers"})
 
 
 def register(groups: argparse._SubParsersAction[Any]) -> None:
-    groups.add_parser("certs", help="(not yet available)")
+    certs = groups.add_parser(
+        "certs",
+        help="development PKI: CA, node certificates and demo configs",
+        description="Development PKI for travelgate demo and test nodes.",
+    )
+    certs.set_defaults(handler=lambda _args: _usage(certs))
+    commands = certs.add_subparsers(dest="certs_command", metavar="COMMAND")
+    init = commands.add_parser(
+        "init",
+        help="create (or complete) a CA, node certificates and configs in DIR",
+        description=(
+            "Create in DIR a CA (ca.pem, ca.key), for each node a certificate and key "
+            "(<label>/cert.pem, <label>/key.pem, where the label is the first DNS label of "
+            "the node name), a config <label>.toml and peers.toml. Existing files are kept "
+            "byte for byte and only missing ones are created, unless --force."
+        ),
+    )
+    init.add_argument("dir", metavar="DIR", help="folder to write into (created if missing)")
+    init.add_argument(
+        "--node",
+        dest="nodes",
+        metavar="NAME",
+        action="append",
+        help=(
+            "node name: certificate CN and DNS SAN (repeatable; default: "
+            + " and ".join(DEFAULT_NODES)
+            + ")"
+        ),
+    )
+    init.add_argument(
+        "--key-size",
+        type=int,
+        default=pki.DEFAULT_KEY_SIZE,
+        metavar="BITS",
+        help=f"RSA key size of new keys (default {pki.DEFAULT_KEY_SIZE}, at least {MIN_KEY_SIZE})",
+    )
+    init.add_argument(
+        "--days",
+        type=int,
+        default=pki.DEFAULT_IDENTITY_DAYS,
+        metavar="DAYS",
+        help=f"validity of new node certificates (default {pki.DEFAULT_IDENTITY_DAYS})",
+    )
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="regenerate everything: new CA, keys, certificates and configs",
+    )
+    init.set_defaults(handler=_init)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+# -- what the configs say --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DevNode:
+    """One demo node: its TRISA name, the label naming its files and its position."""
+
+    name: str
+    index: int
+
+    @property
+    def label(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def title(self) -> str:
+        return " ".join(part.capitalize() for part in self.label.split("-"))
+
+
+@dataclass(frozen=True)
+class _Customer:
+    id: str
+    address: str
+    given_name: str
+    family_name: str
+    street: str
+    building: str
+    town: str
+    birth_date: str
+    birth_place: str
+
+
+_SEED_CUSTOMERS = {
+    "alice": _Customer(
+        id="cust-1",
+        address="bc1qalice0customer0000000000000000000000",
+        given_name="Alice",
+        family_name="Smith",
+        street="Threadneedle Street",
+        building="12",
+        town="London",
+        birth_date="1985-04-12",
+        birth_place="London",
+    ),
+    "bob": _Customer(
+        id="bob-cust-1",
+        address="bc1qbob0customer00000000000000000000000000",
+        given_name="Bob",
+        family_name="Jones",
+        street="Deansgate",
+        building="7",
+        town="Manchester",
+        birth_date="1979-11-03",
+        birth_place="Leeds",
+    ),
+}
+
+
+def _seed_customer(node: DevNode) -> _Customer:
+    known = _SEED_CUSTOMERS.get(node.label)
+    if known is not None:
+        return known
+    return _Customer(
+        id=f"{node.label}-cust-1",
+        address=f"bc1q{node.label.replace('-', '')}0customer".ljust(42, "0"),
+        given_name=node.title,
+        family_name="Customer",
+        street="High Street",
+        building="1",
+        town="London",
+        birth_date="1990-01-01",
+        birth_place="London",
+    )
+
+
+def node_config(node: DevNode) -> dict[str, Any]:
+    """The config of one demo node (issue 5 contract); the one place its values live.
+
+    Paths are relative: the node resolves them against the config file's folder.
+    """
+    label = node.label
+    customer = _seed_customer(node)
+    person = {
+        "naturalPerson": {
+            "name": {
+                "nameIdentifier": [
+                    {
+                        "primaryIdentifier": customer.family_name,
+                        "secondaryIdentifier": customer.given_name,
+                        "nameIdentifierType": "LEGL",
+                    }
+                ]
+            },
+            # Address plus birth data satisfies every reading of the EU originator rule
+            # (regulation.md 3.2), so demo transfers are never "incomplete".
+            "geographicAddress": [
+                {
+                    "addressType": "HOME",
+                    "streetName": customer.street,
+                    "buildingNumber": customer.building,
+                    "townName": customer.town,
+                    "country": "GB",
+                }
+            ],
+            "customerIdentification": customer.id,
+            "dateAndPlaceOfBirth": {
+                "dateOfBirth": customer.birth_date,
+                "placeOfBirth": customer.birth_place,
+            },
+            "countryOfResidence": "GB",
+        }
+    }
+    return {
+        "node": {
+            "name": node.name,
+            "legal_name": f"{node.title} VASP Ltd",
+            "country": "GB",
+            "trisa_listen": f"127.0.0.1:{TRISA_PORT_BASE + node.index}",
+            "api_listen": f"127.0.0.1:{API_PORT_BASE + node.index}",
+            "database": f"{label}.db",
+        },
+        "tls": {
+            "cert": f"{label}/{pki.CERT_FILE}",
+            "key": f"{label}/{pki.KEY_FILE}",
+            "trust": pki.CA_CERT_FILE,
+        },
+        "storage": {"key_file": f"{label}-storage.key"},
+        "directory": {"file": PEERS_FILE},
+        "customers": [{"id": customer.id, "addresses": [customer.address], "person": person}],
+    }
+
+
+def peers_document(nodes: Sequence[DevNode]) -> dict[str, Any]:
+    """The static directory shared by the demo nodes (relative to its own folder)."""
+    return {
+        "peer": [
+            {
+                "name": node.name,
+                "endpoint": f"127.0.0.1:{TRISA_PORT_BASE + node.index}",
+                "cert": f"{node.label}/{pki.CERT_FILE}",
+            }
+            for node in nodes
+        ]
+    }
+
+
+# -- TOML rendering ------------------------------------------------------------------------------
+# Hand-rendered so that no writer dependency is needed; tests read every file back with
+# tomllib. Flat tables and arrays of flat tables are written inline, deeper ones as
+# [section] / [[section]] headers, so a nested IVMS101 person stays readable.
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def render_toml(document: Mapping[str, Any], *, comment: str = "") -> str:
+    lines = [f"# {line}".rstrip() for line in comment.splitlines()]
+    _render_table(lines, (), document, header=None)
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+def _render_table(
+    lines: list[str], path: tuple[str, ...], table: Mapping[str, Any], *, header: str | None
+) -> None:
+    # Top-level tables always get a [section]; below that, whatever fits on a line
+    # (possibly behind a dotted key such as name.nameIdentifier) stays inline.
+    inline: dict[str, tuple[tuple[str, ...], Any]] = {}
+    for key, value in table.items():
+        if not path:
+            if _is_scalar(value):
+                inline[key] = ((key,), value)
+        elif (chain := _inline_chain(key, value)) is not None:
+            inline[key] = chain
+    # A table holding only sub-tables needs no header of its own; an array element does.
+    if header is not None and (inline or header.startswith("[[") or not table):
+        lines.extend(["", header])
+    for keys, value in inline.values():
+        lines.append(f"{'.'.join(_key(k) for k in keys)} = {_value(value, multiline=True)}")
+    for key, value in table.items():
+        if key in inline:
+            continue
+        sub = (*path, key)
+        dotted = ".".join(_key(part) for part in sub)
+        if isinstance(value, Mapping):
+            _render_table(lines, sub, value, header=f"[{dotted}]")
+        elif isinstance(value, list) and all(isinstance(item, Mapping) for item in value):
+            for item in value:
+                _render_table(lines, sub, item, header=f"[[{dotted}]]")
+        else:
+            raise TypeError(f"cannot render {dotted} = {value!r} as TOML")
+
+
+def _inline_chain(key: str, value: Any) -> tuple[tuple[str, ...], Any] | None:
+    """The dotted key and value that write `key = value` on one line, if any do."""
+    if _inlinable(value):
+        return (key,), value
+    if isinstance(value, Mapping) and len(value) == 1:
+        ((inner_key, inner_value),) = value.items()
+        chain = _inline_chain(inner_key, inner_value)
+        if chain is not None:
+            return (key, *chain[0]), chain[1]
+    return None
+
+
+def _is_scalar(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_is_scalar(item) for item in value)
+    return isinstance(value, str | int | bool)
+
+
+def _is_flat_table(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(_is_scalar(item) for item in value.values())
+
+
+def _inlinable(value: Any) -> bool:
+    if isinstance(value, list) and value and all(_is_flat_table(item) for item in value):
+        return True
+    return _is_scalar(value) or _is_flat_table(value)
+
+
+def _value(value: Any, *, multiline: bool = False) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items())
+        return "{ " + items + " }" if items else "{}"
+    if isinstance(value, list):
+        if multiline and value and all(isinstance(item, Mapping) for item in value):
+            return "[\n" + "".join(f"  {_value(item)},\n" for item in value) + "]"
+        return "[" + ", ".join(_value(item) for item in value) + "]"
+    raise TypeError(f"cannot render {value!r} as TOML")
+
+
+def _string(text: str) -> str:
+    out = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else _string(key)
+
+
+# -- the command -----------------------------------------------------------------------------------
+
+
+# What a run finds of a node: its whole identity, only its key, or nothing.
+_Kept = pki.Identity | rsa.RSAPrivateKey | None
+
+
+@dataclass(frozen=True)
+class _NodeFiles:
+    node: DevNode
+    folder: Path
+    has_cert: bool
+    has_key: bool
+
+
+def _init(args: argparse.Namespace) -> int:
+    nodes = _parse_nodes(args.nodes or list(DEFAULT_NODES))
+    if args.key_size < MIN_KEY_SIZE:
+        raise UsageError(f"--key-size must be at least {MIN_KEY_SIZE} bits (got {args.key_size})")
+    if args.key_size > MAX_KEY_SIZE:
+        raise UsageError(f"--key-size must be at most {MAX_KEY_SIZE} bits (got {args.key_size})")
+    if not 1 <= args.days <= MAX_DAYS:
+        raise UsageError(f"--days must be between 1 and {MAX_DAYS} (got {args.days})")
+    root = Path(args.dir)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root} exists and is not a directory")
+    if root.exists():
+        for node in nodes:
+            if (root / node.label).exists() and not (root / node.label).is_dir():
+                raise UsageError(f"{root / node.label} exists and is not a directory")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create {root}: {exc.strerror}") from None
+    return _Init(root, nodes, args.key_size, args.days, args.force).run()
+
+
+def _parse_nodes(names: Sequence[str]) -> list[DevNode]:
+    nodes: list[DevNode] = []
+    by_label: dict[str, str] = {}
+    for name in names:
+        problem = pki.dns_name_problem(name)
+        if problem is not None:
+            raise UsageError(problem)
+        node = DevNode(name=name, index=len(nodes))
+        if node.label in _RESERVED_LABELS:
+            raise UsageError(f"node name {name!r}: the label {node.label!r} is reserved")
+        if node.label in by_label:
+            if by_label[node.label] == name:
+                raise UsageError(f"node {name} is given twice")
+            raise UsageError(
+                f"nodes {by_label[node.label]} and {name} would share the files of "
+                f"{node.label!r}; their first labels must differ"
+            )
+        by_label[node.label] = name
+        nodes.append(node)
+    return nodes
+
+
+class _Init:
+    """One run of `certs init`: check everything that exists, then create what is missing."""
+
+    def __init__(self, root: Path, nodes: list[DevNode], key_size: int, days: int, force: bool):
+        self.root = root
+        self.nodes = nodes
+        self.key_size = key_size
+        self.days = days
+        self.force = force
+        self.now = datetime.now(UTC)
+
+    def run(self) -> int:
+        files = [
+            _NodeFiles(
+                node=node,
+                folder=self.root / node.label,
+                has_cert=(self.root / node.label / pki.CERT_FILE).exists(),
+                has_key=(self.root / node.label / pki.KEY_FILE).exists(),
+            )
+            for node in self.nodes
+        ]
+        # Every check comes before the first write, so a refusal leaves DIR untouched.
+        ca = None if self.force else self._existing_authority(files)
+        kept: dict[str, _Kept] = {}
+        if not self.force:
+            kept = {f.node.name: self._existing_identity(f, ca) for f in files}
+
+        if ca is None:
+            ca = pki.make_authority(
+                CA_NAME,
+                key_size=self.key_size,
+                valid_days=max(pki.DEFAULT_AUTHORITY_DAYS, self.days),
+            )
+            pki.write_authority(self.root, ca, force=self.force)
+            self._say("created", pki.CA_CERT_FILE, pki.CA_KEY_FILE)
+        else:
+            self._say("kept", pki.CA_CERT_FILE, pki.CA_KEY_FILE)
+            self._warn_expiry(ca.certificate, pki.CA_CERT_FILE)
+
+        for entry in files:
+            self._ensure_identity(entry, ca, kept.get(entry.node.name))
+        for node in self.nodes:
+            self._ensure_text(
+                f"{node.label}.toml", render_toml(node_config(node), comment=_config_comment(node))
+            )
+        self._ensure_peers()
+        print(f"configs: {', '.join(str(self.root / f'{n.label}.toml') for n in self.nodes)}")
+        return 0
+
+    # checks
+
+    def _existing_authority(self, files: Sequence[_NodeFiles]) -> pki.Authority | None:
+        cert = self.root / pki.CA_CERT_FILE
+        key = self.root / pki.CA_KEY_FILE
+        if cert.exists() and key.exists():
+            ca = pki.load_authority(self.root)
+            problem = pki.validity_problem(ca.certificate, now=self.now)
+            if problem is not None:
+                raise ConfigError(f"{cert}: {problem}; run with --force to make a new PKI")
+            return ca
+        if cert.exists() or key.exists():
+            present, missing = (cert, key) if cert.exists() else (key, cert)
+            raise ConfigError(
+                f"{present} exists but {missing} is missing; restore it, "
+                "or run with --force to make a new PKI"
+            )
+        leaves = [f.folder for f in files if f.has_cert or f.has_key]
+        if leaves:
+            raise ConfigError(
+                f"{self.root} has no CA ({pki.CA_CERT_FILE}, {pki.CA_KEY_FILE}) but already holds "
+                f"node keys or certificates ({', '.join(str(p) for p in leaves)}); a new CA "
+                "would not have issued them. Restore the CA, or run with --force to "
+                "regenerate everything"
+            )
+        return None
+
+    def _existing_identity(self, files: _NodeFiles, ca: pki.Authority | None) -> _Kept:
+        """The kept identity, the kept key alone (its certificate is missing), or None."""
+        cert_path = files.folder / pki.CERT_FILE
+        key_path = files.folder / pki.KEY_FILE
+        if files.has_cert and not files.has_key:
+            raise ConfigError(
+                f"{cert_path} exists but {key_path} is missing; restore the key, or remove "
+                "the certificate to issue a new one, or run with --force"
+            )
+        if not files.has_key:
+            return None
+        if not files.has_cert:
+            # A key without its certificate (e.g. an interrupted run): keep the key and
+            # issue a certificate for it.
+            return pki.read_private_key(key_path)
+        assert ca is not None  # _existing_authority refuses leaves without a CA
+        identity = pki.load_identity(files.folder)
+        if not pki.issued_by(identity.certificate, ca.certificate):
+            raise ConfigError(
+                f"{cert_path} was not issued by {self.root / pki.CA_CERT_FILE}; "
+                "run with --force to regenerate everything"
+            )
+        if identity.common_name != files.node.name:
+            raise ConfigError(
+                f"{cert_path} is for {identity.common_name!r}, not {files.node.name!r}; "
+                "move it away or run with --force"
+            )
+        return identity
+
+    # actions
+
+    def _ensure_identity(self, files: _NodeFiles, ca: pki.Authority, kept: _Kept) -> None:
+        cert_name = f"{files.node.label}/{pki.CERT_FILE}"
+        key_name = f"{files.node.label}/{pki.KEY_FILE}"
+        if isinstance(kept, pki.Identity):
+            self._say("kept", cert_name, key_name)
+            self._warn_expiry(kept.certificate, cert_name)
+            return
+        key = kept
+        # A leaf never outlives the CA that vouches for it.
+        start = self.now - timedelta(minutes=5)
+        end = min(start + timedelta(days=self.days), ca.certificate.not_valid_after_utc)
+        identity = pki.issue_identity(
+            ca,
+            files.node.name,
+            key_size=self.key_size,
+            key=key,
+            not_before=start,
+            not_after=end,
+        )
+        pki.write_identity(files.folder, identity, force=self.force)
+        if key is None:
+            self._say("created", cert_name, key_name)
+        else:
+            self._say("kept", key_name)
+            self._say("created", cert_name)
+
+    def _ensure_text(self, name: str, text: str) -> bool:
+        path = self.root / name
+        try:
+            pki.write_file(path, text.encode(), replace=self.force)
+        except FileExistsError:
+            self._say("kept", name)
+            return False
+        except OSError as exc:
+            raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+        self._say("created", name)
+        return True
+
+    def _ensure_peers(self) -> None:
+        comment = (
+            "Static TRISA directory of the demo nodes, written by `travelgate certs init`.\n"
+            "cert pins each peer's certificate; paths are relative to this file's folder."
+        )
+        if self._ensure_text(PEERS_FILE, render_toml(peers_document(self.nodes), comment=comment)):
+            return
+        # An operator may have edited it: keep it, but say which nodes it does not know.
+        try:
+            listed = tomllib.loads((self.root / PEERS_FILE).read_text()).get("peer", [])
+            names = {p.get("name") for p in listed if isinstance(p, dict)}
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
+            names = set()
+        missing = [node.name for node in self.nodes if node.name not in names]
+        if missing:
+            print(
+                f"travelgate: warning: {self.root / PEERS_FILE} does not list "
+                f"{', '.join(missing)}; add a [[peer]] by hand or run with --force",
+                file=sys.stderr,
+            )
+
+    def _warn_expiry(self, cert: x509.Certificate, name: str) -> None:
+        warning = pki.certificate_expiry_warning(cert, now=self.now)
+        if warning is not None:
+            print(
+                f"travelgate: warning: {self.root / name}: {warning}; run with --force to renew",
+                file=sys.stderr,
+            )
+
+    def _say(self, verb: str, *names: str) -> None:
+        for name in names:
+            print(f"{verb:<8} {self.root / name}")
+
+
+def _config_comment(node: DevNode) -> str:
+    return (
+        f"travelgate demo node {node.name}, written by `travelgate certs init`.\n"
+        "Relative paths resolve against this file's folder."
+    )
