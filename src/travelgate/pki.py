@@ -3,7 +3,8 @@
 `travelgate certs init` builds the demo PKI with this module, and the test suites use it
 to mint real mTLS certificates per session (including deliberately odd ones: expired,
 not yet valid, a common name missing from the SANs, server-only usage, weak keys).
-Everything here is pure and synchronous; the only I/O is in `write_*` and `load_*`.
+Everything here is pure and synchronous; the only I/O is in `write_*`, `read_*` and
+`load_*`.
 
 A TRISA peer is identified by the common name of its leaf certificate, which must also be
 one of its DNS SANs (trisa.md 5.2), and the same certificate serves both as gRPC server
@@ -230,8 +231,8 @@ def issue_identity(
     Tests bend it: `dns_names` replaces the SAN list (an empty list omits the extension, a
     list without the CN breaks the peer-identity rule), `client_and_server=False` leaves
     only serverAuth, `subject` replaces the whole subject (e.g. one without a CN), and
-    `not_before`/`not_after` make expired or future certificates. `valid_days` counts from
-    `not_before` when `not_after` is not given.
+    `not_before`/`not_after` make expired or future certificates (`valid_days` fills in
+    whichever of the two is missing).
     """
     key = key if key is not None else _new_key(key_size)
     start, end = _validity(not_before, not_after, valid_days)
@@ -285,16 +286,21 @@ def _new_key(key_size: int) -> rsa.RSAPrivateKey:
 def _validity(
     not_before: datetime | None, not_after: datetime | None, valid_days: int
 ) -> tuple[datetime, datetime]:
-    start = (
-        _aware(not_before, "not_before")
-        if not_before is not None
-        else datetime.now(UTC) - _BACKDATE
-    )
-    end = (
-        _aware(not_after, "not_after")
-        if not_after is not None
-        else start + timedelta(days=valid_days)
-    )
+    """The validity window; `valid_days` fills in whichever end was not given.
+
+    With neither end given the window starts now (backdated a little); with only
+    `not_after` it ends there, so `not_after=yesterday` alone makes an expired certificate.
+    """
+    span = timedelta(days=valid_days)
+    if not_before is not None:
+        start = _aware(not_before, "not_before")
+        end = _aware(not_after, "not_after") if not_after is not None else start + span
+    elif not_after is not None:
+        end = _aware(not_after, "not_after")
+        start = end - span
+    else:
+        start = datetime.now(UTC) - _BACKDATE
+        end = start + span
     if end <= start:
         raise ValueError(f"certificate would end ({end}) before it starts ({start})")
     return start, end

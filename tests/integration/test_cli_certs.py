@@ -18,6 +18,7 @@ from cryptography import x509
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from travelgate import pki
+from travelgate.commands import certs as certs_command
 
 TRAVELGATE = Path(sys.executable).with_name("travelgate")
 FAST = ["--key-size", "2048"]
@@ -231,6 +232,32 @@ def test_config_paths_resolve_against_the_config_folder(pki_dir: Path) -> None:
         assert pki.common_name_of(cert) == config["node"]["name"]
     for peer in tomllib.loads((pki_dir / "peers.toml").read_text())["peer"]:
         assert pki.common_name_of(pki.read_certificates(pki_dir / peer["cert"])[0]) == peer["name"]
+
+
+def test_toml_renderer_round_trips_through_tomllib() -> None:
+    document: dict[str, Any] = {
+        "title": 'quote " backslash \\ newline \n tab \t bell \x07 del \x7f é',
+        "count": 3,
+        "enabled": True,
+        "empty": [],
+        "node": {"name": "alice.example", "odd key": "x", "ports": [1, 2]},
+        "deep": {"a": {"b": {"c": {"d": [{"e": 1}, {"f": "g"}], "h": {"i": {"j": 1}}}}}},
+        "customers": [
+            {"id": "1", "person": {"naturalPerson": {"name": {"nameIdentifier": [{"p": "S"}]}}}},
+            {"id": "2", "nested": [{"list": [{"x": {"y": 1}}]}]},
+        ],
+        "empty_table": {},
+    }
+    text = certs_command.render_toml(document, comment="line one\nline two")
+    assert text.startswith("# line one\n# line two\n")
+    assert tomllib.loads(text) == document
+
+
+def test_toml_renderer_refuses_what_it_cannot_write() -> None:
+    with pytest.raises(TypeError):
+        certs_command.render_toml({"ratio": 0.5})
+    with pytest.raises(TypeError):
+        certs_command.render_toml({"mixed": [{"a": 1}, 2]})
 
 
 # -- idempotence and --force ------------------------------------------------------------------

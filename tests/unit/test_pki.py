@@ -214,6 +214,17 @@ def test_identity_explicit_validity(ca: pki.Authority, spare_key: rsa.RSAPrivate
     assert counted.certificate.not_valid_after_utc == start + timedelta(days=10)
 
 
+def test_identity_with_only_not_after_counts_back(
+    ca: pki.Authority, spare_key: rsa.RSAPrivateKey
+) -> None:
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    expired = pki.issue_identity(ca, "old.example", key=spare_key, not_after=yesterday)
+    cert = expired.certificate
+    assert cert.not_valid_after_utc == yesterday.replace(microsecond=0)
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=365)
+    assert pki.is_expired(cert, now=datetime.now(UTC))
+
+
 def test_identity_validity_must_make_sense(ca: pki.Authority, spare_key: rsa.RSAPrivateKey) -> None:
     start = datetime(2020, 1, 1, tzinfo=UTC)
     with pytest.raises(ValueError, match="before it starts"):

@@ -567,10 +567,11 @@ class _Init:
             return
         # An operator may have edited it: keep it, but say which nodes it does not know.
         try:
-            listed = tomllib.loads((self.root / PEERS_FILE).read_text()).get("peer", [])
-            names = {p.get("name") for p in listed if isinstance(p, dict)}
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
-            names = set()
+            listed = tomllib.loads((self.root / PEERS_FILE).read_text()).get("peer")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            listed = None
+        peers = listed if isinstance(listed, list) else []
+        names = {peer.get("name") for peer in peers if isinstance(peer, dict)}
         missing = [node.name for node in self.nodes if node.name not in names]
         if missing:
             print(
