@@ -1,0 +1,141 @@
+"""The domain of withdrawal holds: state machine, reply outcomes, policy engine, deadlines.
+
+Pure: no I/O, no asyncio, no grpc, no database. It reads protobuf messages
+(`ivms101.IdentityPayload`) and plain values and answers with frozen values. Specs:
+shared/spec/regulation.md (profiles, data rules, evaluation), shared/spec/trisa.md 7.1 and
+7.5 (reply semantics), ARCHITECTURE.md (hold states).
+
+Typical use by the node::
+
+    policy = parse_policy(config["policy"])            # once, at start-up
+    decision = evaluate(facts, policy)                  # on POST /v1/withdrawals
+    state = transition(HoldState.HELD, decision.target_state)
+    ...
+    outcome = classify_reply(state_name, is_error=..., error_code=..., retry=...,
+                             transaction_type=...)
+    verdict = evaluate_reply(facts, policy, decision, outcome, identity=reply_identity)
+    if verdict.target is not None:
+        state = transition(state, verdict.target)
+"""
+
+from travelgate.transfers._config import (
+    Condition,
+    CounterpartySettings,
+    Policy,
+    PolicyRule,
+    parse_policy,
+)
+from travelgate.transfers._decision import REASON_CODES, Action, Decision, Reason
+from travelgate.transfers._durations import format_duration, parse_duration
+from travelgate.transfers._engine import ReplyVerdict, evaluate, evaluate_reply, value_in
+from travelgate.transfers._expiry import (
+    InboundTimeoutAction,
+    TimeoutOutcome,
+    extend_deadline,
+    inbound_timeout,
+    is_due,
+    outbound_timeout,
+    reply_deadline,
+)
+from travelgate.transfers._facts import (
+    BeneficiaryMatch,
+    CounterpartyKind,
+    Direction,
+    InvalidFactsError,
+    IvmsFailure,
+    Money,
+    TransactionRecord,
+    TransferFacts,
+    Valuation,
+)
+from travelgate.transfers._holds import (
+    FINAL_STATES,
+    TRANSITIONS,
+    HoldState,
+    IllegalTransitionError,
+    is_final,
+    is_legal,
+    transition,
+)
+from travelgate.transfers._items import Item
+from travelgate.transfers._outcomes import Outcome, classify_reply
+from travelgate.transfers._profiles import (
+    BUILTIN_PROFILES,
+    Comparison,
+    Confidence,
+    InboundMissing,
+    Profile,
+    ReleaseLevel,
+    TimeoutInbound,
+    TimeoutOutbound,
+    builtin_profile,
+)
+from travelgate.transfers._rules import (
+    RULE_IDS,
+    DataRule,
+    EuMode,
+    PartyRule,
+    RuleCheck,
+    check_rule,
+    data_rule,
+)
+
+__all__ = [
+    "BUILTIN_PROFILES",
+    "FINAL_STATES",
+    "REASON_CODES",
+    "RULE_IDS",
+    "TRANSITIONS",
+    "Action",
+    "BeneficiaryMatch",
+    "Comparison",
+    "Condition",
+    "Confidence",
+    "CounterpartyKind",
+    "CounterpartySettings",
+    "DataRule",
+    "Decision",
+    "Direction",
+    "EuMode",
+    "HoldState",
+    "IllegalTransitionError",
+    "InboundMissing",
+    "InboundTimeoutAction",
+    "InvalidFactsError",
+    "Item",
+    "IvmsFailure",
+    "Money",
+    "Outcome",
+    "PartyRule",
+    "Policy",
+    "PolicyRule",
+    "Profile",
+    "Reason",
+    "ReleaseLevel",
+    "ReplyVerdict",
+    "RuleCheck",
+    "TimeoutInbound",
+    "TimeoutOutbound",
+    "TimeoutOutcome",
+    "TransactionRecord",
+    "TransferFacts",
+    "Valuation",
+    "builtin_profile",
+    "check_rule",
+    "classify_reply",
+    "data_rule",
+    "evaluate",
+    "evaluate_reply",
+    "extend_deadline",
+    "format_duration",
+    "inbound_timeout",
+    "is_due",
+    "is_final",
+    "is_legal",
+    "outbound_timeout",
+    "parse_duration",
+    "parse_policy",
+    "reply_deadline",
+    "transition",
+    "value_in",
+]
