@@ -66,26 +66,40 @@ class AnyOf:
 Expr: TypeAlias = Item | All | AnyOf
 
 
-def residual(expr: Expr, present: frozenset[Item]) -> Expr | None:
+def residual(
+    expr: Expr, present: frozenset[Item], impossible: frozenset[Item] = frozenset()
+) -> Expr | None:
     """What of `expr` is still unmet given the present items; None when it holds.
 
     For an unmet disjunction every alternative is kept, each reduced to its own missing
-    parts, so a report says "NATID+CUSTID|DOBPOB" rather than picking one for the sender.
+    parts, so a report says "NATID+CUSTID|DOBPOB" rather than picking one for the sender;
+    alternatives that need an `impossible` item (DOBPOB of a legal person) are left out of
+    the report unless nothing else is left.
     """
     if isinstance(expr, Item):
         return None if expr in present else expr
     if isinstance(expr, All):
-        rest = [r for r in (residual(p, present) for p in expr.parts) if r is not None]
+        rest = [r for r in (residual(p, present, impossible) for p in expr.parts) if r is not None]
         if not rest:
             return None
         return rest[0] if len(rest) == 1 else All(tuple(rest))
     alternatives: list[Expr] = []
     for part in expr.parts:
-        r = residual(part, present)
+        r = residual(part, present, impossible)
         if r is None:
             return None
         alternatives.append(r)
+    possible = [a for a in alternatives if not _mentions(a, impossible)]
+    alternatives = possible or alternatives
     return alternatives[0] if len(alternatives) == 1 else AnyOf(tuple(alternatives))
+
+
+def _mentions(expr: Expr, items: frozenset[Item]) -> bool:
+    if isinstance(expr, Item):
+        return expr in items
+    if isinstance(expr, All):
+        return any(_mentions(p, items) for p in expr.parts)
+    return all(_mentions(p, items) for p in expr.parts)
 
 
 def split(expr: Expr) -> tuple[Expr, ...]:

@@ -143,6 +143,9 @@ class RuleCheck:
         return self.originator + self.beneficiary + self.vasps + self.transaction
 
 
+_LEGAL_IMPOSSIBLE = frozenset({Item.DOBPOB})  # no birth data for a legal person (1)
+
+
 def _check_party(
     rule: PartyRule,
     *,
@@ -169,10 +172,10 @@ def _check_party(
     for index, person in enumerate(persons):
         path = f"{party}.{persons_key}[{index}]"
         present = person_items(person)
-        rest = residual(rule.person, present)
+        legal = person.WhichOneof("person") == "legal_person"
+        rest = residual(rule.person, present, _LEGAL_IMPOSSIBLE if legal else frozenset())
         if rest is not None:
             missing.extend(f"{render(part)}@{path}" for part in split_expr(rest))
-        legal = person.WhichOneof("person") == "legal_person"
         if rule.lei_if_held and lei_held and legal and Item.LEI not in present:
             missing.append(f"{Item.LEI}@{path}")
     return tuple(missing)
