@@ -42,3 +42,24 @@ def group_usage(parser: argparse.ArgumentParser) -> int:
     """A command group called without a sub-command: show its help, exit as a usage error."""
     parser.print_help(sys.stderr)
     return 2
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="node configuration (TOML); default $TRAVELGATE_CONFIG, else the environment only",
+    )
+
+
+def load_config_from(args: argparse.Namespace) -> Any:
+    """Load the node config named on the command line and set up logging to stderr."""
+    import os
+
+    from travelgate.config import load_config
+    from travelgate.logging import configure
+
+    path = args.config or os.environ.get("TRAVELGATE_CONFIG")
+    config = load_config(path)
+    configure(config.logging.level, config.logging.format)
+    return config

@@ -58,7 +58,7 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
     group.set_defaults(handler=lambda _args: group_usage(group))
 
 
-def _transfer_state(name: str) -> int:
+def transfer_state(name: str) -> Any:
     from travelgate._pb.trisa.api.v1beta1 import api_pb2
 
     try:
@@ -75,7 +75,7 @@ def _key_file(path: str, what: str) -> bytes:
 def _seal(args: argparse.Namespace) -> int:
     from travelgate import envelope as env
 
-    state = _transfer_state(args.transfer_state)
+    state = transfer_state(args.transfer_state)
     if args.id is not None:
         try:
             env.normalize_envelope_id(args.id)
@@ -91,14 +91,13 @@ def _seal(args: argparse.Namespace) -> int:
         payload = env.payload_from_json(read_input(args.payload, what="payload"))
     except env.JsonFormatError as exc:
         raise UsageError(exc.message) from None
-    sealed = env.seal(payload, recipient, envelope_id=args.id, transfer_state=state)  # type: ignore[arg-type]
+    sealed = env.seal(payload, recipient, envelope_id=args.id, transfer_state=state)
     print_json(env.message_to_dict(sealed))
     return 0
 
 
 def _open(args: argparse.Namespace) -> int:
     from travelgate import envelope as env
-    from travelgate._pb.trisa.api.v1beta1 import api_pb2
     from travelgate.errors import BadRequestError
 
     try:
@@ -113,16 +112,24 @@ def _open(args: argparse.Namespace) -> int:
     except env.JsonFormatError as exc:
         raise BadRequestError(exc.message) from None
     kind = env.check_structure(envelope)
-    head = {
-        "id": envelope.id,
-        "timestamp": envelope.timestamp,
-        "transferState": api_pb2.TransferState.Name(envelope.transfer_state)
-        if envelope.transfer_state in api_pb2.TransferState.values()
-        else "UNSPECIFIED",
-    }
     if env.has_error(envelope):
-        print_json({**head, "error": env.message_to_dict(envelope.error)})
+        print_json(opened_json(envelope, None))
         return 0
     opened = env.open_envelope(envelope, keys, allow_unsealed=kind is env.EnvelopeKind.UNSEALED)
-    print_json({**head, "payload": env.message_to_dict(opened.payload)})
+    print_json(opened_json(envelope, opened.payload))
     return 0
+
+
+def opened_json(envelope: Any, payload: Any) -> dict[str, Any]:
+    """The contract's JSON of an opened envelope: payload, or the error of an error envelope."""
+    from travelgate import envelope as env
+    from travelgate.trisa._exchange import state_name
+
+    head: dict[str, Any] = {
+        "id": envelope.id,
+        "timestamp": envelope.timestamp,
+        "transferState": state_name(envelope.transfer_state),
+    }
+    if env.has_error(envelope) or payload is None:
+        return {**head, "error": env.message_to_dict(envelope.error)}
+    return {**head, "payload": env.message_to_dict(payload)}

@@ -6,7 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from travelgate.commands._io import group_usage, read_input
+from travelgate.commands._io import (
+    add_config_argument,
+    group_usage,
+    load_config_from,
+    print_json,
+    read_input,
+)
 from travelgate.errors import UsageError
 
 
@@ -33,6 +39,18 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
         help="hash of the signature (default SHA256, the only one the gateway emits)",
     )
     pks.set_defaults(handler=_pks)
+
+    exchange = commands.add_parser(
+        "exchange",
+        help="exchange sealing keys with a peer and print theirs",
+        description=(
+            "Call KeyExchange on PEER (from the directory) with our sealing key and print the "
+            "key it advertises as JSON: its public_key_signature and certificate details."
+        ),
+    )
+    add_config_argument(exchange)
+    exchange.add_argument("--to", required=True, metavar="PEER", help="the peer's common name")
+    exchange.set_defaults(handler=_exchange)
     group.set_defaults(handler=lambda _args: group_usage(group))
 
 
@@ -45,4 +63,39 @@ def _pks(args: argparse.Namespace) -> int:
     except env.KeyLoadError as exc:
         raise UsageError(f"{args.pem}: {exc.message}") from None
     sys.stdout.write(env.public_key_signature(key, args.algorithm) + "\n")
+    return 0
+
+
+def _exchange(args: argparse.Namespace) -> int:
+    import asyncio
+
+    config = load_config_from(args)
+    return asyncio.run(_key_exchange(config, args.to))
+
+
+async def _key_exchange(config: Any, name: str) -> int:
+    from travelgate import envelope as env
+    from travelgate.node import Gateway
+    from travelgate.trisa import PeerUnavailableError
+
+    gateway = Gateway(config)
+    await gateway.open(seed_customers=False)
+    try:
+        peer = gateway.directory.get(name)
+        if peer is None:
+            raise UsageError(f"{name} is not in the directory")
+        try:
+            key = await gateway.client.key_exchange(peer)
+        except PeerUnavailableError as exc:
+            print(f"no reply: {exc.message}", file=sys.stderr)
+            return 1
+    finally:
+        await gateway.close()
+    print_json(
+        {
+            "peer": name,
+            "public_key_signature": env.public_key_signature(key),
+            "key_size": key.key_size,
+        }
+    )
     return 0

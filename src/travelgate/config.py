@@ -1,0 +1,428 @@
+"""Configuration: the TOML file of `travelgate serve --config`, with TRAVELGATE_* overrides.
+
+The file layout is a contract with operators and test harnesses (issue 5): sections
+`[node]`, `[tls]`, `[sealing]`, `[storage]`, `[directory]`, `[[customers]]`, plus the
+gateway's own `[trisa]`, `[api]`, `[webhooks]`, `[policy]` and `[logging]`. Every value can
+also come from the environment as `TRAVELGATE_<SECTION>_<KEY>` (upper-cased), which wins
+over the file. Relative paths resolve against the config file's folder (against the
+working directory for values from the environment). Every mistake is a ConfigError that
+names the key and says what is wrong; nothing is half-loaded.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from travelgate.errors import ConfigError
+
+ENV_PREFIX = "TRAVELGATE_"
+DEFAULT_RETENTION = timedelta(days=5 * 365)
+
+
+@dataclass(frozen=True)
+class NodeSection:
+    name: str
+    legal_name: str
+    country: str
+    lei: str
+    trisa_listen: str
+    api_listen: str
+    database: Path
+    internal_listen: str
+
+
+@dataclass(frozen=True)
+class TlsSection:
+    cert: Path
+    key: Path
+    trust: Path
+
+
+@dataclass(frozen=True)
+class SealingSection:
+    cert: Path
+    key: Path
+
+
+@dataclass(frozen=True)
+class StorageSection:
+    key_file: Path
+    retention: timedelta
+
+
+@dataclass(frozen=True)
+class DirectorySection:
+    file: Path | None
+
+
+@dataclass(frozen=True)
+class TrisaSection:
+    """Limits and behaviour of the TRISA server and client (trisa.md 12, 13)."""
+
+    max_message_bytes: int
+    max_concurrent_rpcs: int
+    grace_seconds: float
+    transfer_timeout: float
+    key_ttl: timedelta
+    ivms_profile: str
+    crypto_threads: int
+    confirm_address: bool
+    confirm_address_per_minute: int
+    pending_reply_after: timedelta
+    pending_reply_before: timedelta
+
+
+@dataclass(frozen=True)
+class ApiSection:
+    body_limit: int
+    long_poll_max: float
+
+
+@dataclass(frozen=True)
+class WebhooksSection:
+    url: str
+    secret_file: Path | None
+
+
+@dataclass(frozen=True)
+class CustomerSeed:
+    id: str
+    addresses: tuple[str, ...]
+    person: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class LoggingSection:
+    level: str
+    format: str
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path | None
+    node: NodeSection
+    tls: TlsSection
+    sealing: SealingSection
+    storage: StorageSection
+    directory: DirectorySection
+    trisa: TrisaSection
+    api: ApiSection
+    webhooks: WebhooksSection
+    logging: LoggingSection
+    customers: tuple[CustomerSeed, ...] = ()
+    policy: Mapping[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------
+# value parsers: each takes the raw value and the base folder, returns the typed value
+
+
+def _string(value: object, _base: Path) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {_kind(value)}")
+    return value.strip()
+
+
+def _nonempty(value: object, base: Path) -> str:
+    text = _string(value, base)
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+def _path(value: object, base: Path) -> Path:
+    text = _nonempty(value, base)
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def _optional_path(value: object, base: Path) -> Path | None:
+    return None if value in ("", None) else _path(value, base)
+
+
+def _integer(value: object, _base: Path) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected an integer, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"expected an integer, got {_kind(value)}")
+
+
+def _positive(value: object, base: Path) -> int:
+    number = _integer(value, base)
+    if number <= 0:
+        raise ValueError("must be a positive integer")
+    return number
+
+
+def _seconds(value: object, base: Path) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        number = parse_duration(_nonempty(value, base)).total_seconds()
+    if number <= 0:
+        raise ValueError("must be a positive duration")
+    return number
+
+
+def _duration(value: object, base: Path) -> timedelta:
+    return timedelta(seconds=_seconds(value, base))
+
+
+def _boolean(value: object, _base: Path) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {_kind(value)}")
+
+
+def _listen(value: object, base: Path) -> str:
+    text = _nonempty(value, base)
+    parse_listen(text)
+    return text
+
+
+def _optional_listen(value: object, base: Path) -> str:
+    return "" if value in ("", None) else _listen(value, base)
+
+
+def _country(value: object, base: Path) -> str:
+    text = _nonempty(value, base)
+    if len(text) != 2 or not text.isascii() or not text.isalpha() or not text.isupper():
+        raise ValueError(f"expected an ISO 3166-1 alpha-2 code such as GB, got {text!r}")
+    return text
+
+
+def _choice(*choices: str) -> Callable[[object, Path], str]:
+    def parse(value: object, base: Path) -> str:
+        text = _nonempty(value, base).lower()
+        if text not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {text!r}")
+        return text
+
+    return parse
+
+
+def _url(value: object, base: Path) -> str:
+    text = _string(value, base)
+    if text and not text.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    return text
+
+
+def _kind(value: object) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
+
+
+def parse_duration(text: str) -> timedelta:
+    """Durations such as "30s", "90m", "24h", "7d", "5y" or a bare number of seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+    text = text.strip().lower()
+    if text and text[-1] in units:
+        number, unit = text[:-1], units[text[-1]]
+    else:
+        number, unit = text, 1
+    try:
+        return timedelta(seconds=float(number) * unit)
+    except ValueError:
+        raise ValueError(f"expected a duration such as 30s, 15m, 24h or 5y, got {text!r}") from None
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """Split "host:port" (IPv6 in brackets); ValueError with a clear message otherwise."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not host:
+        raise ValueError(f"expected host:port, got {text!r}")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        ipaddress.IPv6Address(host)
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"port must be a number from 0 to 65535, got {port_text!r}")
+    return host, int(port_text)
+
+
+Parser = Callable[[object, Path], Any]
+# section -> key -> (parser, default); a default of ... marks a required key.
+_SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
+    "node": {
+        "name": (_nonempty, ...),
+        "legal_name": (_nonempty, ...),
+        "country": (_country, ...),
+        "lei": (_string, ""),
+        "trisa_listen": (_listen, "127.0.0.1:8100"),
+        "api_listen": (_listen, "127.0.0.1:8000"),
+        "database": (_path, "travelgate.db"),
+        "internal_listen": (_optional_listen, ""),
+    },
+    "tls": {"cert": (_path, ...), "key": (_path, ...), "trust": (_path, ...)},
+    "sealing": {"cert": (_optional_path, None), "key": (_optional_path, None)},
+    "storage": {"key_file": (_path, "storage.key"), "retention": (_duration, "5y")},
+    "directory": {"file": (_optional_path, None)},
+    "trisa": {
+        "max_message_bytes": (_positive, 4 * 1024 * 1024),
+        "max_concurrent_rpcs": (_positive, 256),
+        "grace_seconds": (_seconds, 10),
+        "transfer_timeout": (_seconds, 30),
+        "key_ttl": (_duration, "1h"),
+        "ivms_profile": (_choice("strict", "standard", "interop"), "standard"),
+        "crypto_threads": (_integer, 0),
+        "confirm_address": (_boolean, False),
+        "confirm_address_per_minute": (_positive, 30),
+        "pending_reply_after": (_duration, "24h"),
+        "pending_reply_before": (_duration, "5m"),
+    },
+    "api": {"body_limit": (_positive, 1024 * 1024), "long_poll_max": (_seconds, 60)},
+    "webhooks": {"url": (_url, ""), "secret_file": (_optional_path, None)},
+    "logging": {
+        "level": (_choice("debug", "info", "warning", "error"), "info"),
+        "format": (_choice("json", "console"), "json"),
+    },
+}
+_FREE_SECTIONS = {"policy"}
+_LIST_SECTIONS = {"customers"}
+
+
+def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -> Config:
+    """Read, merge and validate the configuration; ConfigError names the faulty key."""
+    env = os.environ if env is None else env
+    raw: dict[str, Any] = {}
+    source: Path | None = None
+    base = Path.cwd()
+    if path is not None:
+        source = Path(path).expanduser().resolve()
+        raw = _read_toml(source)
+        base = source.parent
+    where = source.name if source else "environment"
+    _check_sections(raw, where)
+    values = {name: _section(raw, name, base, env, where) for name in _SCHEMA}
+    node = NodeSection(**values["node"])
+    tls = TlsSection(**values["tls"])
+    sealing_values = values["sealing"]
+    if (sealing_values["cert"] is None) != (sealing_values["key"] is None):
+        raise ConfigError(f"{where}: [sealing] needs both cert and key, or neither")
+    sealing = SealingSection(
+        cert=sealing_values["cert"] or tls.cert, key=sealing_values["key"] or tls.key
+    )
+    trisa_values = values["trisa"]
+    if trisa_values["crypto_threads"] <= 0:
+        trisa_values["crypto_threads"] = max(1, os.cpu_count() or 1)
+    webhooks = WebhooksSection(**values["webhooks"])
+    if webhooks.url and webhooks.secret_file is None:
+        raise ConfigError(f"{where}: [webhooks] url needs secret_file (the signing secret)")
+    policy = raw.get("policy", {})
+    if not isinstance(policy, dict):
+        raise ConfigError(f"{where}: [policy] must be a table")
+    return Config(
+        source=source,
+        node=node,
+        tls=tls,
+        sealing=sealing,
+        storage=StorageSection(**values["storage"]),
+        directory=DirectorySection(**values["directory"]),
+        trisa=TrisaSection(**trisa_values),
+        api=ApiSection(**values["api"]),
+        webhooks=webhooks,
+        logging=LoggingSection(**values["logging"]),
+        customers=_customers(raw.get("customers", []), where),
+        policy=policy,
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config path is a directory: {path}") from None
+    except PermissionError:
+        raise ConfigError(f"config file is not readable: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+
+
+def _check_sections(raw: Mapping[str, Any], where: str) -> None:
+    known = set(_SCHEMA) | _FREE_SECTIONS | _LIST_SECTIONS
+    for name, value in raw.items():
+        if name not in known:
+            raise ConfigError(
+                f"{where}: unknown section [{name}]; known sections: {', '.join(sorted(known))}"
+            )
+        if name in _SCHEMA and not isinstance(value, dict):
+            raise ConfigError(f"{where}: [{name}] must be a table")
+
+
+def _section(
+    raw: Mapping[str, Any], name: str, base: Path, env: Mapping[str, str], where: str
+) -> dict[str, Any]:
+    schema = _SCHEMA[name]
+    table = raw.get(name, {})
+    for key in table:
+        if key not in schema:
+            raise ConfigError(
+                f"{where}: unknown key [{name}] {key}; known keys: {', '.join(schema)}"
+            )
+    result: dict[str, Any] = {}
+    for key, (parser, default) in schema.items():
+        env_name = f"{ENV_PREFIX}{name}_{key}".upper()
+        if env_name in env:
+            value, origin, folder = env[env_name], env_name, Path.cwd()
+        elif key in table:
+            value, origin, folder = table[key], f"{where}: [{name}] {key}", base
+        elif default is ...:
+            raise ConfigError(
+                f"{where}: [{name}] {key} is required (or set {env_name} in the environment)"
+            )
+        else:
+            value, origin, folder = default, f"default [{name}] {key}", base
+        try:
+            result[key] = parser(value, folder)
+        except ValueError as exc:
+            raise ConfigError(f"{origin}: {exc}") from None
+    return result
+
+
+def _customers(raw: object, where: str) -> tuple[CustomerSeed, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: customers must be written as [[customers]] tables")
+    seeds = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw):
+        label = f"{where}: [[customers]] #{index + 1}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{label}: must be a table")
+        unknown = set(entry) - {"id", "addresses", "person"}
+        if unknown:
+            raise ConfigError(f"{label}: unknown key {sorted(unknown)[0]}")
+        customer_id = entry.get("id")
+        if not isinstance(customer_id, str) or not customer_id.strip():
+            raise ConfigError(f"{label}: id is required and must be a string")
+        if customer_id in seen:
+            raise ConfigError(f"{label}: customer id {customer_id!r} appears twice")
+        seen.add(customer_id)
+        addresses = entry.get("addresses", [])
+        if not isinstance(addresses, list) or not all(isinstance(a, str) and a for a in addresses):
+            raise ConfigError(f"{label}: addresses must be a list of non-empty strings")
+        person = entry.get("person")
+        if not isinstance(person, dict):
+            raise ConfigError(f"{label}: person (an IVMS101 Person table) is required")
+        seeds.append(CustomerSeed(customer_id, tuple(addresses), person))
+    return tuple(seeds)

@@ -1,0 +1,285 @@
+"""The running gateway: wires config, store, TRISA server and client, workers and API.
+
+`Gateway` holds the services without listening anywhere (the CLI's `transfer send` and
+`keys exchange` use it next to a running node, on the same database); `Node` adds the
+TRISA server, the background workers and the internal API, and stops them gracefully.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from travelgate.config import Config
+from travelgate.errors import ConfigError
+from travelgate.store import AddressTakenError, Database, Sealer, load_or_create_key
+from travelgate.trisa import (
+    ClientSettings,
+    Credentials,
+    CustomerMatchDecider,
+    Decider,
+    Directory,
+    ExchangeHooks,
+    InboundService,
+    InboundSettings,
+    NoHooks,
+    OutboundService,
+    PeerKeys,
+    RunningServer,
+    TrisaClient,
+    TrisaNetworkServicer,
+    VaspInfo,
+    load_credentials,
+    start_server,
+    stop_server,
+)
+
+log = structlog.get_logger("travelgate.node")
+
+
+def validate_person(person: Any, where: str) -> None:
+    """Refuse a customer record that is not a valid IVMS101 Person (standard JSON shape)."""
+    from travelgate import ivms101
+
+    result = ivms101.validate(person, component="Person", role="beneficiary")
+    errors = [v for v in result.violations if v.severity == "error"]
+    if errors:
+        listed = "; ".join(f"{v.rule} at {v.path or 'person'}: {v.message}" for v in errors[:5])
+        raise ConfigError(f"{where}: person is not a valid IVMS101 Person: {listed}")
+
+
+@dataclass
+class Gateway:
+    """Everything needed to exchange envelopes, without listening for any."""
+
+    config: Config
+    decider: Decider = field(default_factory=CustomerMatchDecider)
+    hooks: ExchangeHooks = field(default_factory=NoHooks)
+
+    def __post_init__(self) -> None:
+        self.credentials: Credentials | None = None
+        self._db: Database | None = None
+        self._client: TrisaClient | None = None
+        self._crypto: ThreadPoolExecutor | None = None
+        self.directory = Directory([])
+        self.keys = PeerKeys(self.config.trisa.key_ttl.total_seconds())
+        self._inbound: InboundService | None = None
+        self._outbound: OutboundService | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("gateway is not open")
+        return self._db
+
+    @property
+    def client(self) -> TrisaClient:
+        if self._client is None:
+            raise RuntimeError("gateway is not open")
+        return self._client
+
+    @property
+    def inbound(self) -> InboundService:
+        if self._inbound is None:
+            raise RuntimeError("gateway is not open")
+        return self._inbound
+
+    @property
+    def outbound(self) -> OutboundService:
+        if self._outbound is None:
+            raise RuntimeError("gateway is not open")
+        return self._outbound
+
+    @property
+    def vasp(self) -> VaspInfo:
+        node = self.config.node
+        return VaspInfo(node.name, node.legal_name, node.country, node.lei)
+
+    async def open(self, *, seed_customers: bool = True) -> None:
+        config = self.config
+        credentials = load_credentials(config)
+        for warning in credentials.warnings:
+            log.warning("certificate expiry", message=warning)
+        self.credentials = credentials
+        self.directory = Directory.load(config.directory.file)
+        sealer = Sealer(load_or_create_key(config.storage.key_file))
+        self._db = Database(config.node.database, sealer)
+        await self._db.open()
+        if seed_customers:
+            await self._seed_customers()
+        self._crypto = ThreadPoolExecutor(
+            max_workers=config.trisa.crypto_threads, thread_name_prefix="crypto"
+        )
+        self._client = TrisaClient(
+            credentials,
+            self.keys,
+            ClientSettings(
+                timeout=config.trisa.transfer_timeout,
+                max_message_bytes=config.trisa.max_message_bytes,
+            ),
+        )
+        self._inbound = InboundService(
+            name=config.node.name,
+            vasp=self.vasp,
+            keyring=credentials.keyring,
+            db=self._db,
+            directory=self.directory,
+            client=self._client,
+            decider=self.decider,
+            hooks=self.hooks,
+            crypto=self._crypto,
+            settings=InboundSettings(
+                ivms_profile=config.trisa.ivms_profile,
+                pending_not_before=config.trisa.pending_reply_before,
+                pending_not_after=config.trisa.pending_reply_after,
+                max_payload=config.trisa.max_message_bytes,
+            ),
+        )
+        self._outbound = OutboundService(
+            keyring=credentials.keyring,
+            db=self._db,
+            directory=self.directory,
+            client=self._client,
+            hooks=self.hooks,
+            crypto=self._crypto,
+            ivms_profile=config.trisa.ivms_profile,
+        )
+
+    async def _seed_customers(self) -> None:
+        for index, seed in enumerate(self.config.customers):
+            validate_person(seed.person, f"[[customers]] #{index + 1} ({seed.id})")
+
+            def put(tx: Any, seed: Any = seed) -> None:
+                tx.put_customer(seed.id, seed.person, seed.addresses)
+
+            try:
+                await self.db.write(put)
+            except AddressTakenError as exc:
+                raise ConfigError(f"[[customers]] {seed.id}: {exc.message}") from None
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+        if self._db is not None:
+            await self._db.close()
+        if self._crypto is not None:
+            self._crypto.shutdown(wait=True)
+
+
+@dataclass
+class Node:
+    """A gateway that serves: TRISA server, background workers, internal API."""
+
+    gateway: Gateway
+    started: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.server: RunningServer | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def config(self) -> Config:
+        return self.gateway.config
+
+    @property
+    def trisa_port(self) -> int:
+        if self.server is None:
+            raise RuntimeError("node is not started")
+        return self.server.port
+
+    async def start(self) -> None:
+        gateway = self.gateway
+        await gateway.open()
+        credentials = gateway.credentials
+        assert credentials is not None
+        trisa = self.config.trisa
+        servicer = TrisaNetworkServicer(
+            gateway.inbound,
+            credentials,
+            gateway.keys,
+            gateway.directory,
+            gateway.db,
+            confirm_address=trisa.confirm_address,
+            confirm_per_minute=trisa.confirm_address_per_minute,
+        )
+        try:
+            self.server = await start_server(
+                servicer,
+                credentials,
+                self.config.node.trisa_listen,
+                max_concurrent_rpcs=trisa.max_concurrent_rpcs,
+                max_message_bytes=trisa.max_message_bytes,
+            )
+        except OSError as exc:
+            await gateway.close()
+            raise ConfigError(f"[node] trisa_listen: {exc}") from None
+        for hook in self.started:
+            await hook()
+        log.info(
+            "node started",
+            node=self.config.node.name,
+            trisa_port=self.server.port,
+            database=str(self.config.node.database),
+        )
+
+    def spawn(self, work: Awaitable[None], name: str) -> None:
+        """Run a background worker until the node stops."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("worker failed", worker=name)
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    async def stop(self, grace: float | None = None) -> None:
+        grace = self.config.trisa.grace_seconds if grace is None else grace
+        if self.server is not None:
+            await stop_server(self.server, grace)
+            self.server = None
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.gateway.close()
+        log.info("node stopped", node=self.config.node.name)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run_until_signal(self) -> None:
+        """Serve until SIGTERM or SIGINT, then drain in-flight calls and stop."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.request_stop)
+        try:
+            await self._stop.wait()
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+            await self.stop()
+
+
+def build_node(config: Config, *, robot: Any = None, delay: float = 1.0) -> Node:
+    """The node `serve` runs; with `robot` (a RobotPolicy), a scripted robot counterparty."""
+    if robot is None:
+        return Node(Gateway(config))
+    from travelgate.robots import RobotDecider
+
+    decider = RobotDecider(robot, delay)
+    gateway = Gateway(config, decider=decider)
+    decider.gateway = gateway
+    return Node(gateway)

@@ -1,0 +1,110 @@
+"""Scripted beneficiary decisions: sync accept, async accept, repair, reject.
+
+Every robot first checks, like a real VASP, that the beneficiary address belongs to one of
+its customers (UNKNOWN_WALLET_ADDRESS otherwise), so "unknown beneficiary" is testable
+against any of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import structlog
+
+from travelgate._pb.trisa.api.v1beta1 import api_pb2
+from travelgate.errors import Code
+from travelgate.trisa import Action, Inbound, Verdict, match_customer
+
+if TYPE_CHECKING:
+    from travelgate.node import Gateway
+
+log = structlog.get_logger("travelgate.robot")
+
+
+class RobotPolicy(StrEnum):
+    SYNC_ACCEPT = "sync-accept"
+    ASYNC_ACCEPT = "async-accept"
+    REPAIR = "repair"
+    REJECT = "reject"
+
+
+POLICIES = tuple(policy.value for policy in RobotPolicy)
+
+
+@dataclass
+class RobotDecider:
+    """Decide by script; an async robot calls back with its acceptance after `delay`."""
+
+    policy: RobotPolicy
+    delay: float = 1.0
+    gateway: Gateway | None = None
+    _callbacks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def decide(self, inbound: Inbound) -> Verdict:
+        miss = match_customer(inbound)
+        if miss is not None:
+            return miss
+        rule = f"robot:{self.policy.value}"
+        if self.policy is RobotPolicy.SYNC_ACCEPT:
+            return Verdict(Action.ACCEPT, rule=rule, reason="scripted acceptance")
+        if self.policy is RobotPolicy.REJECT:
+            return Verdict.reject(
+                Code.COMPLIANCE_CHECK_FAIL,
+                "the transfer failed our compliance checks",
+                rule=rule,
+                reason="scripted rejection",
+            )
+        if self.policy is RobotPolicy.REPAIR:
+            if inbound.envelope.transfer_state == api_pb2.REVIEW:
+                return Verdict(Action.ACCEPT, rule=rule, reason="repaired payload accepted")
+            return Verdict.repair(
+                Code.INCOMPLETE_IDENTITY,
+                "the originator's date and place of birth are required",
+                rule=rule,
+                reason="scripted repair request",
+            )
+        self._schedule_callback(inbound)
+        return Verdict(
+            Action.PENDING, rule=rule, reason="scripted review", message="robot review in progress"
+        )
+
+    def _schedule_callback(self, inbound: Inbound) -> None:
+        if self.gateway is None:
+            return
+        task = asyncio.create_task(self._call_back(inbound.peer.name, inbound.envelope.id))
+        self._callbacks.add(task)
+        task.add_done_callback(self._callbacks.discard)
+
+    async def _call_back(self, peer: str, envelope_id: str) -> None:
+        """After the delay, accept: a new Transfer to the originator with the same id (7.3)."""
+        from travelgate.envelope import normalize_envelope_id
+        from travelgate.trisa._replies import transaction_payload
+
+        gateway = self.gateway
+        assert gateway is not None
+        await asyncio.sleep(self.delay)
+        key = normalize_envelope_id(envelope_id)
+        for _ in range(20):
+            conversation = await gateway.db.read(lambda tx: tx.conversation(peer, key))
+            if conversation is not None and conversation.payload is not None:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            log.warning(
+                "robot callback: conversation not found", peer=peer, envelope_id=envelope_id
+            )
+            return
+        if conversation.state != "PENDING":
+            return
+        stored = api_pb2.Payload()
+        stored.ParseFromString(conversation.payload)
+        payload = transaction_payload(stored)
+        try:
+            await gateway.outbound.send(
+                peer, envelope_id=envelope_id, state=api_pb2.ACCEPTED, payload=payload
+            )
+        except Exception:
+            log.exception("robot callback failed", peer=peer, envelope_id=envelope_id)

@@ -1,0 +1,120 @@
+"""The SQLite database: one connection owned by one worker thread, migrations, retries.
+
+Every read or write is a plain function of a `Tx` run in that thread, so a unit of work
+is one hop off the event loop and one SQLite transaction: either all of its rows land
+or none do (ARCHITECTURE.md "State"). WAL mode lets a second process (the CLI) use the
+same file while `travelgate serve` runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from travelgate.errors import StoreError
+from travelgate.store._schema import MIGRATIONS
+from travelgate.store._sealer import Sealer
+from travelgate.store._tx import Tx
+
+T = TypeVar("T")
+
+_BUSY_TIMEOUT_MS = 10_000
+
+
+class Database:
+    """Async facade over a thread-confined sqlite3 connection."""
+
+    def __init__(self, path: Path, sealer: Sealer) -> None:
+        self.path = path
+        self._sealer = sealer
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._connection: sqlite3.Connection | None = None
+        self._thread: threading.Thread | None = None
+
+    async def open(self) -> None:
+        await self._submit(self._connect)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._submit(self._disconnect)
+        self._executor.shutdown(wait=True)
+
+    async def read(self, work: Callable[[Tx], T]) -> T:
+        """Run `work` in a read transaction."""
+        return await self._submit(lambda: self._run(work, write=False))
+
+    async def write(self, work: Callable[[Tx], T]) -> T:
+        """Run `work` in one write transaction, rolled back if it raises."""
+        return await self._submit(lambda: self._run(work, write=True))
+
+    async def _submit(self, call: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, call)
+
+    def _connect(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=True, timeout=30
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+        connection.row_factory = sqlite3.Row
+        connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.DatabaseError as exc:
+            connection.close()
+            raise StoreError(f"{self.path} is not a travelgate database: {exc}") from None
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        self._connection = connection
+        self._migrate(connection)
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise StoreError(
+                    f"{self.path} was written by a newer travelgate (schema {version})"
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in _statements(script):
+                    connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {number}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    def _run(self, work: Callable[[Tx], T], *, write: bool) -> T:
+        connection = self._connection
+        if connection is None:
+            raise StoreError("database is closed")
+        try:
+            connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                result = work(Tx(connection, self._sealer))
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"database {self.path.name} is unavailable: {exc}") from None
+        return result
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (the schema holds no semicolons in strings)."""
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,62 @@
+"""At-rest sealing of personal data with the node's storage key (pynacl SecretBox).
+
+Decrypted identities never reach the database in clear; deleting the key (or a row)
+crypto-shreds what it sealed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.secret
+import nacl.utils
+
+from travelgate.errors import ConfigError, StoreError
+
+
+class Sealer:
+    """Seals and opens blobs with one 32-byte key (XSalsa20-Poly1305)."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != nacl.secret.SecretBox.KEY_SIZE:
+            raise ConfigError(f"storage key must be {nacl.secret.SecretBox.KEY_SIZE} bytes")
+        self._box = nacl.secret.SecretBox(key)
+
+    def seal(self, data: bytes) -> bytes:
+        return bytes(self._box.encrypt(data))
+
+    def open(self, sealed: bytes) -> bytes:
+        try:
+            return bytes(self._box.decrypt(sealed))
+        except nacl.exceptions.CryptoError:
+            raise StoreError(
+                "a stored record does not open with this storage key (wrong key file?)"
+            ) from None
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """Read the base64 storage key, creating it (mode 0600) on first start."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = nacl.utils.random(nacl.secret.SecretBox.KEY_SIZE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(base64.b64encode(key).decode("ascii") + "\n")
+        return key
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"storage key {path} is not readable: {exc}") from None
+    try:
+        key = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise ConfigError(f"storage key {path} is not base64") from None
+    if len(key) != nacl.secret.SecretBox.KEY_SIZE:
+        raise ConfigError(
+            f"storage key {path} holds {len(key)} bytes, not {nacl.secret.SecretBox.KEY_SIZE}"
+        )
+    return key

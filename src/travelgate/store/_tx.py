@@ -1,0 +1,276 @@
+"""Operations inside one database transaction (run on the database thread, synchronous)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from travelgate.errors import StoreError
+from travelgate.store._sealer import Sealer
+
+
+def now_text() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    person: Mapping[str, Any]
+    addresses: tuple[str, ...]
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: int
+    peer: str
+    envelope_id: str
+    role: str
+    state: str
+    customer_id: str | None
+    hold_id: str | None
+    payload: bytes | None
+    last_in_state: str | None
+    last_in_digest: str | None
+    reply_not_after: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class StoredEnvelope:
+    id: int
+    conversation_id: int | None
+    peer: str
+    envelope_id: str
+    direction: str
+    transfer_state: str
+    error_code: int | None
+    raw: bytes
+    reply_to: int | None
+    created_at: str
+
+
+class AddressTakenError(StoreError):
+    """A deposit address already belongs to another customer."""
+
+    def __init__(self, address: str, owner: str) -> None:
+        super().__init__(f"address is already registered to customer {owner!r}")
+        self.address = address
+        self.owner = owner
+
+
+class Tx:
+    """The unit of work handed to `Database.read`/`Database.write`."""
+
+    def __init__(self, connection: sqlite3.Connection, sealer: Sealer) -> None:
+        self.db = connection
+        self.sealer = sealer
+
+    def execute(
+        self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> sqlite3.Cursor:
+        return self.db.execute(sql, parameters)
+
+    # -- customers -----------------------------------------------------------------------
+
+    def put_customer(
+        self, customer_id: str, person: Mapping[str, Any], addresses: Sequence[str]
+    ) -> bool:
+        """Create or replace a customer and their addresses; True when it was created."""
+        for address in addresses:
+            row = self.db.execute(
+                "SELECT customer_id FROM customer_addresses WHERE address = ?", (address,)
+            ).fetchone()
+            if row is not None and row[0] != customer_id:
+                raise AddressTakenError(address, row[0])
+        sealed = self.sealer.seal(json.dumps(person, sort_keys=True).encode())
+        stamp = now_text()
+        created = (
+            self.db.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            is None
+        )
+        self.db.execute(
+            "INSERT INTO customers (id, person, created_at, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET person = excluded.person, "
+            "updated_at = excluded.updated_at",
+            (customer_id, sealed, stamp, stamp),
+        )
+        self.db.execute("DELETE FROM customer_addresses WHERE customer_id = ?", (customer_id,))
+        self.db.executemany(
+            "INSERT INTO customer_addresses (address, customer_id) VALUES (?, ?)",
+            [(address, customer_id) for address in dict.fromkeys(addresses)],
+        )
+        return created
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        row = self.db.execute(
+            "SELECT id, person, created_at, updated_at FROM customers WHERE id = ?",
+            (customer_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        addresses = tuple(
+            r[0]
+            for r in self.db.execute(
+                "SELECT address FROM customer_addresses WHERE customer_id = ? ORDER BY address",
+                (customer_id,),
+            )
+        )
+        person = json.loads(self.sealer.open(row["person"]))
+        return Customer(row["id"], person, addresses, row["created_at"], row["updated_at"])
+
+    def delete_customer(self, customer_id: str) -> bool:
+        return self.db.execute("DELETE FROM customers WHERE id = ?", (customer_id,)).rowcount > 0
+
+    def customer_for_address(self, address: str) -> Customer | None:
+        row = self.db.execute(
+            "SELECT customer_id FROM customer_addresses WHERE address = ?", (address,)
+        ).fetchone()
+        return None if row is None else self.get_customer(row[0])
+
+    # -- conversations and envelopes -----------------------------------------------------
+
+    def conversation(self, peer: str, envelope_id: str) -> Conversation | None:
+        row = self.db.execute(
+            "SELECT * FROM conversations WHERE peer = ? AND envelope_id = ?", (peer, envelope_id)
+        ).fetchone()
+        return None if row is None else self._conversation(row)
+
+    def conversation_by_id(self, conversation_id: int) -> Conversation | None:
+        row = self.db.execute(
+            "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        return None if row is None else self._conversation(row)
+
+    def _conversation(self, row: sqlite3.Row) -> Conversation:
+        payload = None if row["payload"] is None else self.sealer.open(row["payload"])
+        return Conversation(
+            id=row["id"],
+            peer=row["peer"],
+            envelope_id=row["envelope_id"],
+            role=row["role"],
+            state=row["state"],
+            customer_id=row["customer_id"],
+            hold_id=row["hold_id"],
+            payload=payload,
+            last_in_state=row["last_in_state"],
+            last_in_digest=row["last_in_digest"],
+            reply_not_after=row["reply_not_after"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+    def create_conversation(
+        self,
+        peer: str,
+        envelope_id: str,
+        *,
+        role: str,
+        state: str,
+        hold_id: str | None = None,
+        customer_id: str | None = None,
+    ) -> int:
+        stamp = now_text()
+        cursor = self.db.execute(
+            "INSERT INTO conversations (peer, envelope_id, role, state, hold_id, customer_id, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (peer, envelope_id, role, state, hold_id, customer_id, stamp, stamp),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def update_conversation(self, conversation_id: int, **changes: Any) -> None:
+        """Set columns of a conversation; `payload` is given clear and sealed here."""
+        allowed = {
+            "state",
+            "customer_id",
+            "hold_id",
+            "payload",
+            "last_in_state",
+            "last_in_digest",
+            "reply_not_after",
+        }
+        unknown = set(changes) - allowed
+        if unknown:
+            raise StoreError(f"unknown conversation columns: {sorted(unknown)}")
+        if changes.get("payload") is not None:
+            changes["payload"] = self.sealer.seal(changes["payload"])
+        changes["updated_at"] = now_text()
+        assignments = ", ".join(f"{name} = :{name}" for name in changes)
+        self.db.execute(
+            f"UPDATE conversations SET {assignments} WHERE id = :id",  # noqa: S608 - names are whitelisted
+            {**changes, "id": conversation_id},
+        )
+
+    def insert_envelope(
+        self,
+        *,
+        peer: str,
+        envelope_id: str,
+        direction: str,
+        transfer_state: str,
+        raw: bytes,
+        conversation_id: int | None = None,
+        error_code: int | None = None,
+        message_key: str | None = None,
+        reply_to: int | None = None,
+    ) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO envelopes (conversation_id, peer, envelope_id, direction, "
+            "transfer_state, error_code, message_key, raw, reply_to, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                conversation_id,
+                peer,
+                envelope_id,
+                direction,
+                transfer_state,
+                error_code,
+                message_key,
+                raw,
+                reply_to,
+                now_text(),
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def reply_for_message(self, message_key: str) -> bytes | None:
+        """The stored reply to an inbound message already answered (exact duplicate)."""
+        row = self.db.execute(
+            "SELECT reply.raw FROM envelopes AS request JOIN envelopes AS reply "
+            "ON reply.reply_to = request.id WHERE request.message_key = ? "
+            "ORDER BY reply.id LIMIT 1",
+            (message_key,),
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def envelopes_of(self, conversation_id: int) -> list[StoredEnvelope]:
+        rows = self.db.execute(
+            "SELECT * FROM envelopes WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+        ).fetchall()
+        return [
+            StoredEnvelope(
+                id=r["id"],
+                conversation_id=r["conversation_id"],
+                peer=r["peer"],
+                envelope_id=r["envelope_id"],
+                direction=r["direction"],
+                transfer_state=r["transfer_state"],
+                error_code=r["error_code"],
+                raw=bytes(r["raw"]),
+                reply_to=r["reply_to"],
+                created_at=r["created_at"],
+            )
+            for r in rows
+        ]
+
+    def count(self, table: str) -> int:
+        if not table.isidentifier():
+            raise StoreError(f"bad table name {table!r}")
+        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608

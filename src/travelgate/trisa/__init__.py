@@ -1,0 +1,92 @@
+"""The TRISA peer: grpc.aio server and client, mTLS identity, keys, directory, exchanges.
+
+Spec: shared/spec/trisa.md (sections 5-7 and 13). The servicers are thin: they identify the
+peer and hand the envelope to `InboundService`; `OutboundService` sends our own transfers.
+"""
+
+from travelgate.trisa._client import (
+    ClientSettings,
+    PeerKeys,
+    PeerUnavailableError,
+    TrisaClient,
+    legacy_error,
+)
+from travelgate.trisa._credentials import Credentials, common_name, load_credentials
+from travelgate.trisa._directory import Directory, Peer
+from travelgate.trisa._exchange import (
+    BENEFICIARY,
+    FINAL_STATES,
+    ORIGINATOR,
+    Action,
+    ConversationNotFoundError,
+    CustomerMatchDecider,
+    Decider,
+    ExchangeHooks,
+    Inbound,
+    NoHooks,
+    PeerMessage,
+    Verdict,
+    match_customer,
+    state_name,
+)
+from travelgate.trisa._inbound import InboundService, InboundSettings, ivms_check, message_key
+from travelgate.trisa._outbound import (
+    InvalidReplyError,
+    OutboundService,
+    Prepared,
+    SendResult,
+    UnknownPeerError,
+)
+from travelgate.trisa._replies import VaspInfo, person_from_json
+from travelgate.trisa._server import (
+    RunningServer,
+    ServerState,
+    TrisaNetworkServicer,
+    peer_name,
+    start_server,
+    stop_server,
+)
+
+__all__ = [
+    "BENEFICIARY",
+    "FINAL_STATES",
+    "ORIGINATOR",
+    "Action",
+    "ClientSettings",
+    "ConversationNotFoundError",
+    "Credentials",
+    "CustomerMatchDecider",
+    "Decider",
+    "Directory",
+    "ExchangeHooks",
+    "Inbound",
+    "InboundService",
+    "InboundSettings",
+    "InvalidReplyError",
+    "NoHooks",
+    "OutboundService",
+    "Peer",
+    "PeerKeys",
+    "PeerMessage",
+    "PeerUnavailableError",
+    "Prepared",
+    "RunningServer",
+    "SendResult",
+    "ServerState",
+    "TrisaClient",
+    "TrisaNetworkServicer",
+    "UnknownPeerError",
+    "VaspInfo",
+    "Verdict",
+    "common_name",
+    "ivms_check",
+    "legacy_error",
+    "load_credentials",
+    "match_customer",
+    "message_key",
+    "peer_name",
+    "person_from_json",
+    "start_server",
+    "state_name",
+    "stop_server",
+]

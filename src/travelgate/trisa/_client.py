@@ -1,0 +1,220 @@
+"""The TRISA client: mTLS channels per peer, deadlines, retries, KeyExchange and key cache.
+
+Only UNAVAILABLE (the request was not processed) is retried automatically; Transfer is
+idempotent on the peer's side by content (trisa.md 7.7 R7), so callers may also resend the
+same stored bytes after a deadline. Legacy peers that answer with gRPC errors carrying a
+TRISA error are read as error envelopes (trisa.md 6.5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from travelgate import envelope as env
+from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc, errors_pb2
+from travelgate.errors import NoSigningKeyError, TravelgateError
+from travelgate.trisa._credentials import Credentials
+from travelgate.trisa._directory import Peer
+
+KEEPALIVE_MS = 60_000
+_LEGACY_REJECTION = re.compile(r"trisa rejection \[([A-Z0-9_]+)\]: ?(.*)", re.DOTALL)
+
+
+class PeerUnavailableError(TravelgateError):
+    """No envelope came back: transport failure, deadline or a gRPC error status."""
+
+    def __init__(self, peer: str, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(f"{peer}: {code.name}: {details}")
+        self.peer = peer
+        self.status = code
+        self.details = details
+
+
+class PeerKeys:
+    """Sealing keys learned by KeyExchange, per peer CN, for at most `ttl` seconds."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._keys: dict[str, tuple[rsa.RSAPublicKey, float]] = {}
+
+    def get(self, name: str) -> rsa.RSAPublicKey | None:
+        entry = self._keys.get(name)
+        if entry is None or time.monotonic() - entry[1] > self.ttl:
+            return None
+        return entry[0]
+
+    def put(self, name: str, key: rsa.RSAPublicKey) -> None:
+        self._keys[name] = (key, time.monotonic())
+
+    def forget(self, name: str) -> None:
+        self._keys.pop(name, None)
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    timeout: float = 30.0
+    max_message_bytes: int = 4 * 1024 * 1024
+    attempts: int = 3
+    backoff: float = 0.2
+
+
+class TrisaClient:
+    def __init__(
+        self, credentials: Credentials, keys: PeerKeys, settings: ClientSettings | None = None
+    ) -> None:
+        self.credentials = credentials
+        self.keys = keys
+        self.settings = settings or ClientSettings()
+        self._channels: dict[str, grpc.aio.Channel] = {}
+        self._exchanges: dict[str, asyncio.Future[rsa.RSAPublicKey]] = {}
+        self._tls = grpc.ssl_channel_credentials(
+            root_certificates=credentials.trust_pem,
+            private_key=credentials.key_pem,
+            certificate_chain=credentials.chain_pem,
+        )
+
+    def channel(self, peer: Peer) -> grpc.aio.Channel:
+        channel = self._channels.get(peer.name)
+        if channel is None:
+            limit = self.settings.max_message_bytes
+            channel = grpc.aio.secure_channel(
+                peer.endpoint,
+                self._tls,
+                options=[
+                    # The peer must prove the identity the directory names, whatever the
+                    # host part of its endpoint (an IP address in test and dev setups).
+                    ("grpc.ssl_target_name_override", peer.name),
+                    ("grpc.default_authority", peer.name),
+                    ("grpc.keepalive_time_ms", KEEPALIVE_MS),
+                    ("grpc.keepalive_permit_without_calls", 0),
+                    ("grpc.max_send_message_length", limit),
+                    ("grpc.max_receive_message_length", limit),
+                    ("grpc.primary_user_agent", "travelgate"),
+                ],
+            )
+            self._channels[peer.name] = channel
+        return channel
+
+    def stub(self, peer: Peer) -> api_pb2_grpc.TRISANetworkStub:
+        return api_pb2_grpc.TRISANetworkStub(self.channel(peer))
+
+    async def close(self) -> None:
+        channels, self._channels = list(self._channels.values()), {}
+        for channel in channels:
+            await channel.close()
+
+    async def _call(self, peer: Peer, rpc: str, request: object, deadline: float | None) -> Any:
+        timeout = deadline or self.settings.timeout
+        delay = self.settings.backoff
+        for attempt in range(1, self.settings.attempts + 1):
+            method = getattr(self.stub(peer), rpc)
+            try:
+                return await method(request, timeout=timeout)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.UNAVAILABLE and attempt < self.settings.attempts:
+                    await asyncio.sleep(delay)
+                    delay *= 2
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def key_exchange(self, peer: Peer, *, deadline: float | None = None) -> rsa.RSAPublicKey:
+        """Exchange sealing keys with `peer` and cache theirs (one call in flight per peer)."""
+        pending = self._exchanges.get(peer.name)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[rsa.RSAPublicKey] = asyncio.get_running_loop().create_future()
+        self._exchanges[peer.name] = future
+        try:
+            try:
+                reply: api_pb2.SigningKey = await self._call(
+                    peer, "KeyExchange", self.credentials.signing_key, deadline
+                )
+            except grpc.aio.AioRpcError as exc:
+                raise PeerUnavailableError(peer.name, exc.code(), exc.details() or "") from None
+            try:
+                key = env.sealing_key_from(reply)
+            except env.KeyLoadError as exc:
+                raise NoSigningKeyError(
+                    f"{peer.name} sent an unusable sealing key: {exc.message}"
+                ) from None
+            self.keys.put(peer.name, key)
+            future.set_result(key)
+            return key
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: callers that joined late re-raise it
+            raise
+        finally:
+            del self._exchanges[peer.name]
+
+    async def sealing_key(self, peer: Peer, *, refresh: bool = False) -> rsa.RSAPublicKey:
+        """The key to seal to `peer`: cache, else KeyExchange, else the pinned certificate."""
+        if not refresh:
+            cached = self.keys.get(peer.name)
+            if cached is not None:
+                return cached
+        try:
+            return await self.key_exchange(peer)
+        except (PeerUnavailableError, NoSigningKeyError):
+            if peer.pinned_key is not None:
+                return peer.pinned_key
+            raise NoSigningKeyError(
+                f"no sealing key for {peer.name}: key exchange failed and none is pinned"
+            ) from None
+
+    async def transfer(
+        self, peer: Peer, envelope: api_pb2.SecureEnvelope, *, deadline: float | None = None
+    ) -> api_pb2.SecureEnvelope:
+        """One Transfer RPC; a legacy gRPC rejection comes back as an error envelope."""
+        try:
+            reply: api_pb2.SecureEnvelope = await self._call(peer, "Transfer", envelope, deadline)
+            return reply
+        except grpc.aio.AioRpcError as exc:
+            legacy = legacy_error(exc)
+            if legacy is not None:
+                return env.error_envelope(envelope.id, legacy)
+            raise PeerUnavailableError(peer.name, exc.code(), exc.details() or "") from None
+
+    async def health(self, peer: Peer, *, deadline: float | None = None) -> api_pb2.ServiceState:
+        stub = api_pb2_grpc.TRISAHealthStub(self.channel(peer))
+        try:
+            reply: api_pb2.ServiceState = await stub.Status(
+                api_pb2.HealthCheck(), timeout=deadline or self.settings.timeout
+            )
+            return reply
+        except grpc.aio.AioRpcError as exc:
+            raise PeerUnavailableError(peer.name, exc.code(), exc.details() or "") from None
+
+
+def legacy_error(exc: grpc.aio.AioRpcError) -> errors_pb2.Error | None:
+    """Read a TRISA Error out of a gRPC error status (trisa.md 6.5), if it carries one."""
+    from grpc_status import rpc_status
+
+    status = rpc_status.from_call(exc)
+    if status is not None:
+        for detail in status.details:
+            error = errors_pb2.Error()
+            if detail.Is(error.DESCRIPTOR):
+                detail.Unpack(error)
+                return error
+    if exc.code() == grpc.StatusCode.UNKNOWN:
+        match = _LEGACY_REJECTION.match(exc.details() or "")
+        if match:
+            try:
+                code = errors_pb2.Error.Code.Value(match.group(1))
+            except ValueError:
+                return None
+            retry = (
+                code in (errors_pb2.Error.NO_SIGNING_KEY, errors_pb2.Error.INVALID_KEY)
+                or code >= 150
+            )
+            return errors_pb2.Error(code=code, message=match.group(2) or "rejected", retry=retry)
+    return None

@@ -1,0 +1,125 @@
+"""The directory of counterparties we know: a static peers file (the TRISA GDS later).
+
+```toml
+[[peer]]
+name = "bob.example"              # the peer's certificate common name
+endpoint = "127.0.0.1:8101"       # where its TRISA server listens
+cert = "bob/cert.pem"             # optional: pins its certificate; we seal to this key
+                                  #   until a KeyExchange gives a fresher one
+addresses = ["bc1q..."]           # optional: deposit addresses it is known to control
+blocked = false                   # optional: refuse everything from and to it
+ivms_profile = "interop"          # optional: IVMS101 profile for what it sends us
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from travelgate import envelope as env
+from travelgate.config import parse_listen
+from travelgate.errors import ConfigError
+
+_KEYS = {"name", "endpoint", "cert", "addresses", "blocked", "ivms_profile"}
+_PROFILES = {"strict", "standard", "interop"}
+
+
+@dataclass(frozen=True)
+class Peer:
+    name: str
+    endpoint: str
+    pinned_key: rsa.RSAPublicKey | None = None
+    addresses: tuple[str, ...] = ()
+    blocked: bool = False
+    ivms_profile: str | None = None
+
+
+class Directory:
+    """Peers by common name, and the peer that controls a given address."""
+
+    def __init__(self, peers: list[Peer]) -> None:
+        self._by_name = {peer.name: peer for peer in peers}
+        self._by_address = {address: peer for peer in peers for address in peer.addresses}
+
+    def get(self, name: str) -> Peer | None:
+        return self._by_name.get(name)
+
+    def for_address(self, address: str) -> Peer | None:
+        return self._by_address.get(address)
+
+    def __iter__(self) -> Iterator[Peer]:
+        return iter(self._by_name.values())
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    @classmethod
+    def load(cls, path: Path | None) -> Directory:
+        if path is None:
+            return cls([])
+        try:
+            with path.open("rb") as handle:
+                raw = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"[directory] file not found: {path}") from None
+        except OSError as exc:
+            raise ConfigError(f"[directory] file {path} is not readable: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+        unknown = set(raw) - {"peer"}
+        if unknown:
+            raise ConfigError(f"{path.name}: unknown key {sorted(unknown)[0]}; expected [[peer]]")
+        entries = raw.get("peer", [])
+        if not isinstance(entries, list):
+            raise ConfigError(f"{path.name}: peers must be written as [[peer]] tables")
+        peers = [_peer(entry, index, path) for index, entry in enumerate(entries)]
+        names = [p.name for p in peers]
+        duplicate = next((n for n in names if names.count(n) > 1), None)
+        if duplicate:
+            raise ConfigError(f"{path.name}: peer {duplicate!r} is listed twice")
+        return cls(peers)
+
+
+def _peer(entry: object, index: int, path: Path) -> Peer:
+    label = f"{path.name}: [[peer]] #{index + 1}"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{label}: must be a table")
+    unknown = set(entry) - _KEYS
+    if unknown:
+        raise ConfigError(f"{label}: unknown key {sorted(unknown)[0]}")
+    name, endpoint = entry.get("name"), entry.get("endpoint")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{label}: name (the peer's certificate common name) is required")
+    if not isinstance(endpoint, str) or not endpoint:
+        raise ConfigError(f"{label} ({name}): endpoint host:port is required")
+    try:
+        parse_listen(endpoint)
+    except ValueError as exc:
+        raise ConfigError(f"{label} ({name}): endpoint: {exc}") from None
+    pinned = None
+    cert = entry.get("cert")
+    if cert is not None:
+        if not isinstance(cert, str):
+            raise ConfigError(f"{label} ({name}): cert must be a path")
+        cert_path = Path(cert) if Path(cert).is_absolute() else path.parent / cert
+        try:
+            pinned = env.require_sealing_key(env.load_public_key(cert_path.read_bytes()))
+        except FileNotFoundError:
+            raise ConfigError(f"{label} ({name}): cert not found: {cert_path}") from None
+        except env.KeyLoadError as exc:
+            raise ConfigError(f"{label} ({name}): cert {cert_path}: {exc.message}") from None
+    addresses = entry.get("addresses", [])
+    if not isinstance(addresses, list) or not all(isinstance(a, str) and a for a in addresses):
+        raise ConfigError(f"{label} ({name}): addresses must be a list of strings")
+    blocked = entry.get("blocked", False)
+    if not isinstance(blocked, bool):
+        raise ConfigError(f"{label} ({name}): blocked must be true or false")
+    profile = entry.get("ivms_profile")
+    if profile is not None and profile not in _PROFILES:
+        raise ConfigError(f"{label} ({name}): ivms_profile must be one of {sorted(_PROFILES)}")
+    return Peer(name, endpoint, pinned, tuple(addresses), blocked, profile)

@@ -1,0 +1,132 @@
+"""Shared vocabulary of the inbound and outbound paths: decisions, messages, hooks.
+
+`Decider` answers "what do we reply to this transfer?" on the beneficiary side (the default
+matches our customers; robots script it; the policy engine refines it). `ExchangeHooks` is
+told, inside the same database transaction that stores the envelopes, what each message
+from a peer meant, so withdrawal holds and deposits move atomically with the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from travelgate import envelope as env
+from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
+from travelgate.errors import Code, TravelgateError, TrisaError, trisa_error
+from travelgate.store import Conversation, Customer, Tx
+from travelgate.transfers import Outcome
+from travelgate.trisa._directory import Peer
+from travelgate.trisa._replies import names_match, person_from_json
+
+ORIGINATOR = "originator"
+BENEFICIARY = "beneficiary"
+CANCELED = "CANCELED"
+FINAL_STATES = frozenset({"REJECTED", "COMPLETED", CANCELED})
+
+
+def state_name(state: int) -> str:
+    """TransferState name; an unknown number reads as UNSPECIFIED (trisa.md 2.5)."""
+    if state in api_pb2.TransferState.values():
+        return api_pb2.TransferState.Name(state)  # type: ignore[arg-type]
+    return "UNSPECIFIED"
+
+
+class ConversationNotFoundError(TravelgateError):
+    """An error envelope for a conversation we never had with this peer (gRPC NOT_FOUND)."""
+
+
+class Action(StrEnum):
+    ACCEPT = "accept"
+    PENDING = "pending"
+    REJECT = "reject"
+    REPAIR = "repair"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    action: Action
+    error: TrisaError | None = None
+    rule: str = ""
+    reason: str = ""
+    message: str = ""
+
+    @classmethod
+    def reject(cls, code: int, message: str, *, rule: str, reason: str) -> Verdict:
+        return cls(Action.REJECT, trisa_error(code, message, retry=False), rule, reason)
+
+    @classmethod
+    def repair(cls, code: int, message: str, *, rule: str, reason: str) -> Verdict:
+        return cls(Action.REPAIR, trisa_error(code, message, retry=True), rule, reason)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A transfer request to decide on, as the beneficiary VASP."""
+
+    peer: Peer
+    envelope: api_pb2.SecureEnvelope
+    parts: env.PayloadParts
+    conversation: Conversation | None
+    customer: Customer | None
+    address: str
+
+
+class Decider(Protocol):
+    async def decide(self, inbound: Inbound) -> Verdict: ...
+
+
+@dataclass(frozen=True)
+class PeerMessage:
+    """What one envelope from a peer meant for a conversation (request or reply)."""
+
+    outcome: Outcome
+    transfer_state: int
+    parts: env.PayloadParts | None = None
+    error: errors_pb2.Error | None = None
+    verdict: Verdict | None = None
+
+
+class ExchangeHooks(Protocol):
+    def on_message(self, tx: Tx, conversation: Conversation, message: PeerMessage) -> None:
+        """Called in the write transaction that records `message` (no I/O but `tx`)."""
+
+
+class NoHooks:
+    def on_message(self, tx: Tx, conversation: Conversation, message: PeerMessage) -> None:
+        return None
+
+
+class CustomerMatchDecider:
+    """Accept when the beneficiary address is one of our customers' and the name fits.
+
+    Rejects with UNKNOWN_WALLET_ADDRESS (51) for an address we do not control and
+    UNKOWN_BENEFICIARY (54) when the originator names someone other than our customer.
+    """
+
+    async def decide(self, inbound: Inbound) -> Verdict:
+        return match_customer(inbound) or Verdict(
+            Action.ACCEPT, rule="customer-match", reason="beneficiary is our customer"
+        )
+
+
+def match_customer(inbound: Inbound) -> Verdict | None:
+    """The rejection for an address or name that is not our customer's, else None."""
+    if inbound.customer is None:
+        return Verdict.reject(
+            Code.UNKNOWN_WALLET_ADDRESS,
+            "the beneficiary address is not controlled by this VASP",
+            rule="customer-match",
+            reason="POLICY.UNKNOWN_BENEFICIARY",
+        )
+    given = inbound.parts.identity.beneficiary.beneficiary_persons
+    ours = person_from_json(inbound.customer.person)
+    if given and not any(names_match(person, ours) for person in given):
+        return Verdict.reject(
+            Code.UNKOWN_BENEFICIARY,
+            "the beneficiary name does not match the holder of the address",
+            rule="customer-match",
+            reason="POLICY.BENEFICIARY_NAME_MISMATCH",
+        )
+    return None

@@ -1,0 +1,285 @@
+"""The send path: seal for a peer, record, call Transfer, check and record the reply.
+
+`prepare` seals and stores the outgoing envelope before anything travels, so a retry sends
+the stored bytes unchanged (trisa.md 7.7 R7) and a crash loses nothing. `deliver` makes the
+call, refreshes the peer's key once when it answers INVALID_KEY / NO_SIGNING_KEY with
+retry, verifies that the reply echoes our envelope id and is sealed to our key, and stores
+it together with its effect on the conversation (and, through the hooks, on holds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from travelgate import envelope as env
+from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
+from travelgate.envelope import TransferState
+from travelgate.errors import TravelgateError, TrisaError
+from travelgate.store import Database, Tx
+from travelgate.transfers import Outcome, classify_reply
+from travelgate.trisa._client import TrisaClient
+from travelgate.trisa._directory import Directory, Peer
+from travelgate.trisa._exchange import ORIGINATOR, ExchangeHooks, PeerMessage, state_name
+from travelgate.trisa._inbound import errors_name, ivms_check
+
+log = structlog.get_logger("travelgate.trisa")
+
+
+class UnknownPeerError(TravelgateError):
+    """The counterparty is not in our directory (or is blocked)."""
+
+
+class InvalidReplyError(TravelgateError):
+    """A reply came back but cannot be trusted: wrong id, not sealed to us, undecodable."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    peer: Peer
+    envelope: api_pb2.SecureEnvelope
+    payload: api_pb2.Payload | None
+    request_id: int
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class SendResult:
+    request: api_pb2.SecureEnvelope
+    reply: api_pb2.SecureEnvelope
+    parts: env.PayloadParts | None
+    outcome: Outcome
+    conversation_id: int
+    problem: TrisaError | None = None
+
+
+class OutboundService:
+    def __init__(
+        self,
+        *,
+        keyring: env.KeyRing,
+        db: Database,
+        directory: Directory,
+        client: TrisaClient,
+        hooks: ExchangeHooks,
+        crypto: Executor,
+        ivms_profile: str = "standard",
+        validate_identity: Callable[[Any, str], TrisaError | None] | None = None,
+    ) -> None:
+        self.keyring = keyring
+        self.db = db
+        self.directory = directory
+        self.client = client
+        self.hooks = hooks
+        self.crypto = crypto
+        self.ivms_profile = ivms_profile
+        self.validate_identity = validate_identity or ivms_check
+
+    def peer(self, name: str) -> Peer:
+        peer = self.directory.get(name)
+        if peer is None:
+            raise UnknownPeerError(f"{name} is not in the directory")
+        if peer.blocked:
+            raise UnknownPeerError(f"{name} is blocked in the directory")
+        return peer
+
+    async def prepare(
+        self,
+        peer_name: str,
+        *,
+        envelope_id: str,
+        state: TransferState,
+        payload: api_pb2.Payload | None = None,
+        error: TrisaError | errors_pb2.Error | None = None,
+        hold_id: str | None = None,
+    ) -> Prepared:
+        """Seal (or build the error envelope) and store it before it travels."""
+        peer = self.peer(peer_name)
+        key = env.normalize_envelope_id(envelope_id)
+        if payload is not None:
+            recipient = await self.client.sealing_key(peer)
+            envelope = await self._in_thread(_seal, payload, recipient, envelope_id, state)
+        elif error is not None:
+            envelope = env.error_envelope(envelope_id, error, transfer_state=state)
+        else:
+            raise ValueError("prepare needs a payload or an error")
+
+        def record(tx: Tx) -> tuple[int, int]:
+            conversation = tx.conversation(peer.name, key)
+            if conversation is None:
+                conversation_id = tx.create_conversation(
+                    peer.name, key, role=ORIGINATOR, state=state_name(state), hold_id=hold_id
+                )
+            else:
+                conversation_id = conversation.id
+            if payload is not None:
+                tx.update_conversation(conversation_id, payload=payload.SerializeToString())
+            request_id = tx.insert_envelope(
+                peer=peer.name,
+                envelope_id=envelope.id,
+                direction="out",
+                transfer_state=state_name(state),
+                raw=envelope.SerializeToString(),
+                conversation_id=conversation_id,
+                error_code=envelope.error.code if env.has_error(envelope) else None,
+            )
+            return request_id, conversation_id
+
+        request_id, conversation_id = await self.db.write(record)
+        return Prepared(peer, envelope, payload, request_id, conversation_id)
+
+    async def deliver(self, prepared: Prepared, *, deadline: float | None = None) -> SendResult:
+        """Send a prepared envelope and record the reply (PeerUnavailableError if none)."""
+        started = time.perf_counter()
+        reply = await self.client.transfer(prepared.peer, prepared.envelope, deadline=deadline)
+        result = await self._receive(prepared, reply)
+        if result.outcome is Outcome.REKEY and prepared.payload is not None:
+            # The peer lost or rotated its key: learn it again, re-seal, resend once (7.5).
+            await self.client.sealing_key(prepared.peer, refresh=True)
+            again = await self.prepare(
+                prepared.peer.name,
+                envelope_id=prepared.envelope.id,
+                state=prepared.envelope.transfer_state,
+                payload=prepared.payload,
+            )
+            reply = await self.client.transfer(again.peer, again.envelope, deadline=deadline)
+            result = await self._receive(again, reply)
+        log.info(
+            "envelope",
+            direction="out",
+            peer=prepared.peer.name,
+            envelope_id=prepared.envelope.id,
+            state=state_name(prepared.envelope.transfer_state),
+            reply_state=state_name(result.reply.transfer_state),
+            code=errors_name(result.reply),
+            outcome=result.outcome.value,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        return result
+
+    async def send(
+        self,
+        peer_name: str,
+        *,
+        envelope_id: str,
+        state: TransferState,
+        payload: api_pb2.Payload | None = None,
+        error: TrisaError | errors_pb2.Error | None = None,
+        hold_id: str | None = None,
+        deadline: float | None = None,
+    ) -> SendResult:
+        prepared = await self.prepare(
+            peer_name,
+            envelope_id=envelope_id,
+            state=state,
+            payload=payload,
+            error=error,
+            hold_id=hold_id,
+        )
+        return await self.deliver(prepared, deadline=deadline)
+
+    async def _receive(self, prepared: Prepared, reply: api_pb2.SecureEnvelope) -> SendResult:
+        try:
+            same = env.normalize_envelope_id(reply.id) == env.normalize_envelope_id(
+                prepared.envelope.id
+            )
+        except TrisaError:
+            same = False
+        if not same:
+            raise InvalidReplyError(
+                f"{prepared.peer.name} answered with envelope id {reply.id[:64]!r}, "
+                f"not {prepared.envelope.id!r}"
+            )
+        parts: env.PayloadParts | None = None
+        problem: TrisaError | None = None
+        if env.has_error(reply):
+            error = reply.error
+            outcome = classify_reply(
+                reply.transfer_state, is_error=True, error_code=error.code, retry=error.retry
+            )
+            message = PeerMessage(outcome, reply.transfer_state, error=error)
+        elif not reply.payload:
+            raise InvalidReplyError(f"{prepared.peer.name} answered with an empty envelope")
+        else:
+            try:
+                opened = await self._in_thread(_open, reply, self.keyring)
+            except TrisaError as exc:
+                raise InvalidReplyError(
+                    f"{prepared.peer.name}'s reply cannot be opened with our key: {exc}"
+                ) from None
+            parts = opened.parts
+            outcome = classify_reply(
+                reply.transfer_state, is_error=False, transaction_type=parts.kind.value
+            )
+            profile = prepared.peer.ivms_profile or self.ivms_profile
+            problem = self.validate_identity(parts.identity, profile)
+            message = PeerMessage(
+                Outcome.INVALID if problem else outcome, reply.transfer_state, parts=parts
+            )
+        new_state = _conversation_state(outcome, reply)
+
+        def record(tx: Tx) -> None:
+            tx.insert_envelope(
+                peer=prepared.peer.name,
+                envelope_id=reply.id,
+                direction="in",
+                transfer_state=state_name(reply.transfer_state),
+                raw=reply.SerializeToString(),
+                conversation_id=prepared.conversation_id,
+                error_code=reply.error.code if env.has_error(reply) else None,
+                reply_to=prepared.request_id,
+            )
+            changes: dict[str, Any] = {}
+            if new_state:
+                changes["state"] = new_state
+            if parts is not None:
+                changes["payload"] = parts.payload.SerializeToString()
+                if parts.kind is env.TransactionKind.PENDING:
+                    changes["reply_not_after"] = getattr(parts.transaction, "reply_not_after", "")
+            if changes:
+                tx.update_conversation(prepared.conversation_id, **changes)
+            conversation = tx.conversation_by_id(prepared.conversation_id)
+            if conversation is not None:
+                self.hooks.on_message(tx, conversation, message)
+
+        await self.db.write(record)
+        return SendResult(
+            prepared.envelope, reply, parts, message.outcome, prepared.conversation_id, problem
+        )
+
+    async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.crypto, function, *args)
+
+
+def _conversation_state(outcome: Outcome, reply: api_pb2.SecureEnvelope) -> str | None:
+    """The conversation state after the peer's reply (None keeps it)."""
+    if outcome is Outcome.REJECTED:
+        code = reply.error.code
+        return (
+            "CANCELED"
+            if code in (errors_pb2.Error.CANCELED, errors_pb2.Error.COMPLIANCE_PERIOD_EXCEEDED)
+            else "REJECTED"
+        )
+    return {
+        Outcome.ACCEPTED: "ACCEPTED",
+        Outcome.PENDING: "PENDING",
+        Outcome.REVIEW: "REVIEW",
+        Outcome.REPAIR: "REPAIR",
+        Outcome.COMPLETED: "COMPLETED",
+    }.get(outcome)
+
+
+def _seal(
+    payload: api_pb2.Payload, key: Any, envelope_id: str, state: TransferState
+) -> api_pb2.SecureEnvelope:
+    return env.seal(payload, key, envelope_id=envelope_id, transfer_state=state)
+
+
+def _open(reply: api_pb2.SecureEnvelope, keyring: env.KeyRing) -> env.OpenedEnvelope:
+    return env.open_envelope(reply, keyring, accept_confirmation_receipt=True)
