@@ -201,7 +201,8 @@ def _show(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float | Decimal):
         return str(value)
-    return f"a {_kind(value)}"
+    kind = _kind(value)
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
 
 def _kind(value: object) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -511,7 +512,7 @@ def test_facts_reject_float_money_and_naive_times() -> None:
     with pytest.raises(InvalidFactsError, match="IdentityPayload"):
         facts(identity="not a message")  # type: ignore[arg-type]
     with pytest.raises(InvalidFactsError, match="aware"):
-        TransferFacts(**{**facts().__dict__, "now": NOW.replace(tzinfo=None)})
+        replace(facts(), now=NOW.replace(tzinfo=None))
     with pytest.raises(InvalidFactsError, match="sideways"):
         facts(kind="sideways")
     with pytest.raises(InvalidFactsError, match="maybe"):
