@@ -50,7 +50,10 @@ Schema (every key optional; defaults in brackets)::
 `evidence_recorded`, `applicable` (booleans), `asset`, `network` (ticker or list,
 case-insensitive), `value_above` (>) or `value_at_least` (>=), `value_below` (<), with
 `currency` (required with any value key). A missing or stale valuation matches
-`value_above`/`value_at_least` and never `value_below` (fail safe).
+`value_above`/`value_at_least` and never `value_below` (fail safe). `when = {}` matches
+every transfer. `payload_sufficient` is false when the payload misses data an applicable
+profile requires (outbound: our own customer's data). `code` only travels inbound: an
+outbound reject just stops the withdrawal.
 
 Rules can only stop or slow a transfer (review, reject, repair, block), never let one
 through that the profiles stop: the profiles encode legal duties, rules add risk controls.

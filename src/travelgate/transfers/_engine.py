@@ -454,11 +454,16 @@ def evaluate_reply(
     requires clears the hold; anything short of that goes to review. PENDING keeps the
     hold waiting (`awaiting_reply`; move the deadline with `extend_deadline`).
     Release level SENT: an ACCEPTED or PENDING reply clears, since delivering our data was
-    the whole duty and it was checked before sending.
+    the whole duty and it was checked before sending. At either level a reply whose
+    identity failed IVMS101 validation (`identity_error`) goes to review.
     """
     reason = f"REPLY.{outcome.value.upper()}"
     if outcome in _PEER_TARGETS:
         return ReplyVerdict(outcome, _PEER_TARGETS[outcome], False, reason)
+    if identity_error is not None:
+        # Whatever the release level, a reply whose identity does not validate is no basis
+        # for releasing funds.
+        return ReplyVerdict(outcome, HoldState.REVIEW, False, Reason.IVMS_INVALID)
     sent_is_enough = decision.release_level is ReleaseLevel.SENT
     if outcome is Outcome.PENDING:
         if sent_is_enough:
@@ -467,8 +472,6 @@ def evaluate_reply(
     # ACCEPTED
     if sent_is_enough:
         return ReplyVerdict(outcome, HoldState.CLEARED, True, reason)
-    if identity_error is not None:
-        return ReplyVerdict(outcome, HoldState.REVIEW, False, Reason.IVMS_INVALID)
     reply_facts = replace(facts, identity=identity, ivms_error=None)
     wanted = set(decision.profiles)
     missing = _dedupe(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -91,6 +92,40 @@ def test_example_parses() -> None:
     assert insufficient.action is Action.REJECT
     assert insufficient.code == C.MISSING_FIELDS
     assert insufficient.when.direction is Direction.INBOUND
+
+
+TOML = """
+[policy]
+profiles = ["FATF-R16"]
+account_from_transaction = true
+fx = { EUR = "1.08", SGD = "0.74" }
+[policy.counterparty."bob.example"]
+reply_timeout = "2h"
+[[policy.rules]]
+name = "big-unhosted"
+when = { counterparty = "self-hosted", value_above = "1000", currency = "USD" }
+action = "review"
+[[policy.rules]]
+name = "not-in-directory"
+when = { in_directory = false }
+action = "review"
+[[policy.rules]]
+name = "insufficient-payload"
+when = { payload_sufficient = false }
+action = "reject"
+code = "MISSING_FIELDS"
+"""
+
+
+def test_brief_toml_through_tomllib() -> None:
+    policy = parse_policy(tomllib.loads(TOML)["policy"])
+    assert [r.name for r in policy.rules] == [
+        "big-unhosted",
+        "not-in-directory",
+        "insufficient-payload",
+    ]
+    assert policy.counterparties["bob.example"].reply_timeout == timedelta(hours=2)
+    assert policy.rules[2].code == C.MISSING_FIELDS
 
 
 def test_all_settings_parse() -> None:

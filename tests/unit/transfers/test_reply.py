@@ -122,6 +122,15 @@ def test_pending_waits_unless_sent_is_enough() -> None:
     assert verdict(Outcome.ACCEPTED, SENT_POLICY, identity=None)[:2] == (HoldState.CLEARED, True)
 
 
+@pytest.mark.parametrize("outcome", [Outcome.ACCEPTED, Outcome.PENDING])
+def test_invalid_reply_identity_never_clears(outcome: Outcome) -> None:
+    for policy in (ACCEPTED_POLICY, SENT_POLICY):
+        target, sufficient, reason, _ = verdict(
+            outcome, policy, identity=GOOD_REPLY, identity_error=BAD_IVMS
+        )
+        assert (target, sufficient, reason) == (HoldState.REVIEW, False, Reason.IVMS_INVALID)
+
+
 @pytest.mark.parametrize(
     ("outcome", "target"),
     [
@@ -198,7 +207,7 @@ events = st.one_of(
 def _sufficient_by_hand(reply: Reply, outcome: Outcome, release: ReleaseLevel) -> bool:
     """The property, written independently of the engine."""
     if release is ReleaseLevel.SENT:
-        return outcome in (Outcome.ACCEPTED, Outcome.PENDING)
+        return outcome in (Outcome.ACCEPTED, Outcome.PENDING) and not reply.invalid
     return outcome is Outcome.ACCEPTED and reply.identity is GOOD_REPLY and not reply.invalid
 
 
