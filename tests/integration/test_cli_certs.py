@@ -18,7 +18,7 @@ from cryptography import x509
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from travelgate import pki
-from travelgate.commands import certs as certs_command
+from travelgate._toml import render_toml
 
 TRAVELGATE = Path(sys.executable).with_name("travelgate")
 FAST = ["--key-size", "2048"]
@@ -248,16 +248,16 @@ def test_toml_renderer_round_trips_through_tomllib() -> None:
         ],
         "empty_table": {},
     }
-    text = certs_command.render_toml(document, comment="line one\nline two")
+    text = render_toml(document, comment="line one\nline two")
     assert text.startswith("# line one\n# line two\n")
     assert tomllib.loads(text) == document
 
 
 def test_toml_renderer_refuses_what_it_cannot_write() -> None:
     with pytest.raises(TypeError):
-        certs_command.render_toml({"ratio": 0.5})
+        render_toml({"ratio": 0.5})
     with pytest.raises(TypeError):
-        certs_command.render_toml({"mixed": [{"a": 1}, 2]})
+        render_toml({"mixed": [{"a": 1}, 2]})
 
 
 # -- idempotence and --force ------------------------------------------------------------------
