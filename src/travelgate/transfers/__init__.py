@@ -18,13 +18,7 @@ Typical use by the node::
         state = transition(state, verdict.target)
 """
 
-from travelgate.transfers._config import (
-    Condition,
-    CounterpartySettings,
-    Policy,
-    PolicyRule,
-    parse_policy,
-)
+from travelgate.transfers._config import parse_policy
 from travelgate.transfers._decision import REASON_CODES, Action, Decision, Reason
 from travelgate.transfers._durations import format_duration, parse_duration
 from travelgate.transfers._engine import ReplyVerdict, evaluate, evaluate_reply, value_in
@@ -59,6 +53,7 @@ from travelgate.transfers._holds import (
 )
 from travelgate.transfers._items import Item
 from travelgate.transfers._outcomes import Outcome, classify_reply
+from travelgate.transfers._policy import Condition, CounterpartySettings, Policy, PolicyRule
 from travelgate.transfers._profiles import (
     BUILTIN_PROFILES,
     Comparison,

@@ -61,21 +61,16 @@ through that the profiles stop: the profiles encode legal duties, rules add risk
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
-from enum import StrEnum
+from decimal import Decimal
 from types import MappingProxyType
-from typing import TypeVar
 
 from travelgate._pb.trisa.api.v1beta1 import errors_pb2
-from travelgate.errors import ConfigError
 from travelgate.transfers._decision import Action
-from travelgate.transfers._durations import parse_duration
 from travelgate.transfers._facts import CounterpartyKind, Direction
+from travelgate.transfers._policy import Condition, CounterpartySettings, Policy, PolicyRule
 from travelgate.transfers._profiles import (
     BUILTIN_PROFILES,
     Comparison,
@@ -86,233 +81,27 @@ from travelgate.transfers._profiles import (
     TimeoutOutbound,
     builtin_profile,
 )
+from travelgate.transfers._read import (
+    fail,
+    kind_of,
+    read_bool,
+    read_currency,
+    read_decimal,
+    read_duration,
+    read_enum,
+    read_str,
+    read_str_set,
+    read_table,
+    show,
+    sub,
+)
 from travelgate.transfers._rules import RULE_IDS, EuMode
 
-__all__ = [
-    "Condition",
-    "CounterpartySettings",
-    "Policy",
-    "PolicyRule",
-    "parse_policy",
-]
+__all__ = ["parse_policy"]
 
 _Code = errors_pb2.Error.Code
 _CODE_NAMES = frozenset(_Code.keys())
-_E = TypeVar("_E", bound=StrEnum)
 _EMPTY: Mapping[str, object] = MappingProxyType({})
-
-
-@dataclass(frozen=True)
-class CounterpartySettings:
-    """Per-counterparty overrides of the profiles' reply window."""
-
-    reply_timeout: timedelta | None = None
-    max_wait: timedelta | None = None
-
-
-@dataclass(frozen=True)
-class Condition:
-    """The `when` of a config rule: every field that is not None must hold."""
-
-    direction: Direction | None = None
-    counterparty: frozenset[CounterpartyKind] | None = None
-    counterparty_name: frozenset[str] | None = None
-    """Lower-cased names."""
-    in_directory: bool | None = None
-    payload_sufficient: bool | None = None
-    evidence_recorded: bool | None = None
-    applicable: bool | None = None
-    asset: frozenset[str] | None = None
-    """Upper-cased tickers."""
-    network: frozenset[str] | None = None
-    value_above: Decimal | None = None
-    value_at_least: Decimal | None = None
-    value_below: Decimal | None = None
-    currency: str | None = None
-
-
-@dataclass(frozen=True)
-class PolicyRule:
-    """One `[[policy.rules]]` entry."""
-
-    name: str
-    when: Condition
-    action: Action
-    code: int | None = None
-    """TRISA code for reject/repair (defaults applied by the parser)."""
-    reason: str = ""
-
-    @property
-    def id(self) -> str:
-        return f"rule:{self.name}"
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The validated policy: active profiles, settings and config rules."""
-
-    profiles: tuple[Profile, ...]
-    account_from_transaction: bool = True
-    eu_outbound_mode: EuMode = EuMode.ADDRESS_PLUS
-    eu_inbound_mode: EuMode = EuMode.LITERAL
-    fx: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
-    """Value of one unit of each currency in USD."""
-    valuation_max_age: timedelta = timedelta(minutes=5)
-    name_mismatch: Action = Action.REVIEW
-    repeat_incomplete_limit: int | None = None
-    counterparties: Mapping[str, CounterpartySettings] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
-    """Keyed by lower-cased counterparty name."""
-    rules: tuple[PolicyRule, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.profiles:
-            raise ConfigError("policy.profiles: at least one profile must be active")
-        for profile in self.profiles:
-            if not profile.loadable:
-                raise ConfigError(
-                    f"policy.profile.{_k(profile.id)}: threshold and currency must be configured"
-                )
-
-    @classmethod
-    def default(cls) -> Policy:
-        """FATF-R16 alone: the fallback when no jurisdiction profile is configured."""
-        return cls(profiles=(builtin_profile("FATF-R16"),))
-
-    def counterparty_settings(self, name: str | None) -> CounterpartySettings | None:
-        return None if name is None else self.counterparties.get(name.strip().lower())
-
-
-# -- readers ---------------------------------------------------------------------------------
-
-_BARE = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _k(key: str) -> str:
-    return key if _BARE.fullmatch(key) else json.dumps(key)
-
-
-def _sub(path: str, key: str) -> str:
-    return f"{path}.{_k(key)}"
-
-
-def _show(value: object) -> str:
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | Decimal):
-        return str(value)
-    kind = _kind(value)
-    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, Mapping):
-        return "table"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    return type(value).__name__
-
-
-def _fail(path: str, message: str) -> ConfigError:
-    return ConfigError(f"{path}: {message}")
-
-
-def _table(value: object, path: str, allowed: Sequence[str] | None = None) -> Mapping[str, object]:
-    if not isinstance(value, Mapping):
-        raise _fail(path, f"expected a table, got {_kind(value)}")
-    for key in value:
-        if not isinstance(key, str):
-            raise _fail(path, f"keys must be strings, got {_show(key)}")
-        if allowed is not None and key not in allowed:
-            raise _fail(_sub(path, key), f"unknown key (expected one of: {', '.join(allowed)})")
-    return value
-
-
-def _str(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        raise _fail(path, f"expected a string, got {_kind(value)}")
-    if not value.strip():
-        raise _fail(path, "must not be empty")
-    return value.strip()
-
-
-def _bool(value: object, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(path, f"expected true or false, got {_show(value)}")
-    return value
-
-
-def _decimal(value: object, path: str, *, positive: bool = False) -> Decimal:
-    if isinstance(value, float):
-        raise _fail(
-            path, f'not a decimal: {_show(value)} (write amounts as quoted strings, e.g. "1000.50")'
-        )
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise _fail(path, f"not a decimal: {_show(value)}")
-    try:
-        number = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
-        raise _fail(path, f"not a decimal: {_show(value)}") from None
-    if not number.is_finite():
-        raise _fail(path, f"not a decimal: {_show(value)}")
-    if number < 0:
-        raise _fail(path, f"must not be negative: {_show(value)}")
-    if positive and number == 0:
-        raise _fail(path, f"must be greater than zero: {_show(value)}")
-    return number
-
-
-def _duration(value: object, path: str) -> timedelta:
-    if not isinstance(value, str):
-        raise _fail(path, f'not a duration: {_show(value)} (use e.g. "30s", "90m", "24h", "5y")')
-    try:
-        result = parse_duration(value.strip())
-    except ValueError:
-        raise _fail(
-            path, f'not a duration: {_show(value)} (use e.g. "30s", "90m", "24h", "5y")'
-        ) from None
-    if result <= timedelta():
-        raise _fail(path, f"must be longer than zero: {_show(value)}")
-    return result
-
-
-def _enum(value: object, enum: type[_E], path: str, *, upper: bool = False) -> _E:
-    choices = " | ".join(m.value for m in enum)
-    if isinstance(value, str):
-        text = value.strip().upper() if upper else value.strip()
-        for member in enum:
-            if member.value == text:
-                return member
-    raise _fail(path, f"must be one of {choices}, got {_show(value)}")
-
-
-def _currency(value: object, path: str) -> str:
-    text = value.strip().upper() if isinstance(value, str) else None
-    if text is None or not re.fullmatch(r"[A-Z]{3}", text):
-        raise _fail(path, f"not an ISO 4217 currency code: {_show(value)}")
-    return text
-
-
-def _str_set(value: object, path: str, *, upper: bool = False) -> frozenset[str]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items:
-        raise _fail(path, f"expected a string or a non-empty array of strings, got {_show(value)}")
-    out: set[str] = set()
-    for index, item in enumerate(items):
-        text = _str(item, f"{path}[{index}]" if isinstance(value, list) else path)
-        out.add(text.upper() if upper else text.lower())
-    return frozenset(out)
 
 
 # -- profiles --------------------------------------------------------------------------------
@@ -343,7 +132,7 @@ def _rule_id(value: object, path: str, *, none_ok: bool) -> str | None:
     if isinstance(value, str) and value in RULE_IDS:
         return value
     choices = sorted(RULE_IDS) + (["none"] if none_ok else [])
-    raise _fail(path, f"must be one of {' | '.join(choices)}, got {_show(value)}")
+    raise fail(path, f"must be one of {' | '.join(choices)}, got {show(value)}")
 
 
 def _configure_profile(
@@ -352,107 +141,105 @@ def _configure_profile(
     changes: dict[str, object] = {}
     overrides: list[str] = []
     for key, value in table.items():
-        where = _sub(path, key)
+        where = sub(path, key)
         if key == "confirmed_by":
-            changes[key] = _str(value, where)
+            changes[key] = read_str(value, where)
             continue
         if key == "retention_basis":
-            changes[key] = _str(value, where)
+            changes[key] = read_str(value, where)
             continue
         overrides.append(key)
         if key in ("threshold",):
-            changes[key] = _decimal(value, where)
+            changes[key] = read_decimal(value, where)
         elif key == "self_hosted_evidence_above":
-            changes[key] = None if value == "none" else _decimal(value, where)
+            changes[key] = None if value == "none" else read_decimal(value, where)
         elif key == "currency":
-            changes[key] = _currency(value, where)
+            changes[key] = read_currency(value, where)
         elif key == "comparison":
-            changes[key] = _enum(value, Comparison, where)
+            changes[key] = read_enum(value, Comparison, where)
         elif key == "below":
             changes[key] = _rule_id(value, where, none_ok=True)
         elif key == "full":
             changes[key] = _rule_id(value, where, none_ok=False)
         elif key == "release_level":
-            changes[key] = _enum(value, ReleaseLevel, where, upper=True)
+            changes[key] = read_enum(value, ReleaseLevel, where, upper=True)
         elif key == "inbound_missing":
-            changes[key] = _enum(value, InboundMissing, where, upper=True)
+            changes[key] = read_enum(value, InboundMissing, where, upper=True)
         elif key == "timeout_outbound":
-            changes[key] = _enum(value, TimeoutOutbound, where, upper=True)
+            changes[key] = read_enum(value, TimeoutOutbound, where, upper=True)
         elif key == "timeout_inbound":
-            changes[key] = _enum(value, TimeoutInbound, where, upper=True)
+            changes[key] = read_enum(value, TimeoutInbound, where, upper=True)
         else:  # reply_timeout, max_wait, retention
-            changes[key] = _duration(value, where)
+            changes[key] = read_duration(value, where)
     profile = replace(base, overrides=tuple(overrides), **changes)  # type: ignore[arg-type]
 
     if not profile.enabled and not profile.confirmed_by:
-        raise _fail(
+        raise fail(
             active_path,
             f"profile {profile.id} ships disabled (confidence {profile.confidence.value}):"
-            f" set {_sub(path, 'confirmed_by')} to record who confirmed its values",
+            f" set {sub(path, 'confirmed_by')} to record who confirmed its values",
         )
     if profile.threshold is None:
-        raise _fail(
-            _sub(path, "threshold"),
+        raise fail(
+            sub(path, "threshold"),
             f"required: {profile.id} ships without a threshold (regulation.md 8.3)",
         )
     if not profile.currency:
-        raise _fail(
-            _sub(path, "currency"),
+        raise fail(
+            sub(path, "currency"),
             f"required: {profile.id} ships without a threshold currency (regulation.md 8.3)",
         )
     if profile.max_wait < profile.reply_timeout:
-        raise _fail(_sub(path, "max_wait"), "must not be shorter than reply_timeout")
+        raise fail(sub(path, "max_wait"), "must not be shorter than reply_timeout")
     if profile.retention < base.retention:
-        raise _fail(
-            _sub(path, "retention"),
+        raise fail(
+            sub(path, "retention"),
             "must not be shorter than the built-in retention (5y): retention is a legal minimum",
         )
     if profile.delete_after_retention and profile.retention > base.retention:
         if not profile.retention_basis:
-            raise _fail(
-                _sub(path, "retention"),
+            raise fail(
+                sub(path, "retention"),
                 f"extending {profile.id} beyond its built-in retention needs"
-                f" {_sub(path, 'retention_basis')} citing the national law (regulation.md 7)",
+                f" {sub(path, 'retention_basis')} citing the national law (regulation.md 7)",
             )
         if profile.retention > 2 * base.retention:
-            raise _fail(
-                _sub(path, "retention"),
+            raise fail(
+                sub(path, "retention"),
                 "national law may add at most 5 further years (regulation.md 3.1, Art. 26)",
             )
     return profile
 
 
 def _profiles(policy: Mapping[str, object], path: str) -> tuple[Profile, ...]:
-    names_path = _sub(path, "profiles")
+    names_path = sub(path, "profiles")
     raw_names = policy.get("profiles", ["FATF-R16"])
     if not isinstance(raw_names, list):
-        raise _fail(names_path, f"expected an array of profile ids, got {_kind(raw_names)}")
+        raise fail(names_path, f"expected an array of profile ids, got {kind_of(raw_names)}")
     if not raw_names:
-        raise _fail(names_path, "at least one profile must be active")
-    settings_path = _sub(path, "profile")
-    settings = _table(policy.get("profile", _EMPTY), settings_path)
+        raise fail(names_path, "at least one profile must be active")
+    settings_path = sub(path, "profile")
+    settings = read_table(policy.get("profile", _EMPTY), settings_path)
     names: list[str] = []
     for index, name in enumerate(raw_names):
         where = f"{names_path}[{index}]"
         if not isinstance(name, str) or name not in _KNOWN_PROFILES:
-            raise _fail(
-                where, f"unknown profile {_show(name)} (known: {', '.join(_KNOWN_PROFILES)})"
-            )
+            raise fail(where, f"unknown profile {show(name)} (known: {', '.join(_KNOWN_PROFILES)})")
         if name in names:
-            raise _fail(where, f"profile {name} is listed twice")
+            raise fail(where, f"profile {name} is listed twice")
         names.append(name)
     for name in settings:
         if name not in _KNOWN_PROFILES:
-            raise _fail(
-                _sub(settings_path, name),
+            raise fail(
+                sub(settings_path, name),
                 f"unknown profile (known: {', '.join(_KNOWN_PROFILES)})",
             )
         if name not in names:
-            raise _fail(_sub(settings_path, name), f"profile is not active: add it to {names_path}")
+            raise fail(sub(settings_path, name), f"profile is not active: add it to {names_path}")
     profiles = []
     for index, name in enumerate(names):
-        where = _sub(settings_path, name)
-        table = _table(settings.get(name, _EMPTY), where, _PROFILE_KEYS)
+        where = sub(settings_path, name)
+        table = read_table(settings.get(name, _EMPTY), where, _PROFILE_KEYS)
         profiles.append(
             _configure_profile(builtin_profile(name), table, where, f"{names_path}[{index}]")
         )
@@ -489,45 +276,45 @@ _DEFAULT_CODE: dict[Action, int] = {
 
 
 def _condition(value: object, path: str) -> Condition:
-    table = _table(value, path, _WHEN_KEYS)
+    table = read_table(value, path, _WHEN_KEYS)
     c: dict[str, object] = {}
     for key, raw in table.items():
-        where = _sub(path, key)
+        where = sub(path, key)
         if key == "direction":
-            c[key] = _enum(raw, Direction, where)
+            c[key] = read_enum(raw, Direction, where)
         elif key == "counterparty":
-            kinds = _str_set(raw, where)
+            kinds = read_str_set(raw, where)
             known = {k.value for k in CounterpartyKind}
             for kind in kinds:
                 if kind not in known:
-                    raise _fail(
+                    raise fail(
                         where,
-                        f"unknown counterparty kind {_show(kind)} (use vasp | self-hosted"
+                        f"unknown counterparty kind {show(kind)} (use vasp | self-hosted"
                         " | unknown)",
                     )
             c[key] = frozenset(CounterpartyKind(k) for k in kinds)
         elif key == "counterparty_name":
-            c[key] = _str_set(raw, where)
+            c[key] = read_str_set(raw, where)
         elif key in ("asset", "network"):
-            c[key] = _str_set(raw, where, upper=True)
+            c[key] = read_str_set(raw, where, upper=True)
         elif key in ("value_above", "value_at_least", "value_below"):
-            c[key] = _decimal(raw, where)
+            c[key] = read_decimal(raw, where)
         elif key == "currency":
-            c[key] = _currency(raw, where)
+            c[key] = read_currency(raw, where)
         else:
-            c[key] = _bool(raw, where)
+            c[key] = read_bool(raw, where)
     has_value = any(k in c for k in ("value_above", "value_at_least", "value_below"))
     if has_value and "currency" not in c:
-        raise _fail(
-            _sub(path, "currency"), "required with value_above, value_at_least or value_below"
+        raise fail(
+            sub(path, "currency"), "required with value_above, value_at_least or value_below"
         )
     if "currency" in c and not has_value:
-        raise _fail(
-            _sub(path, "currency"),
+        raise fail(
+            sub(path, "currency"),
             "only meaningful with value_above, value_at_least or value_below",
         )
     if "value_above" in c and "value_at_least" in c:
-        raise _fail(_sub(path, "value_at_least"), "use either value_above or value_at_least")
+        raise fail(sub(path, "value_at_least"), "use either value_above or value_at_least")
     return Condition(**c)  # type: ignore[arg-type]
 
 
@@ -540,49 +327,51 @@ def _code(value: object, path: str) -> int:
     elif isinstance(value, int) and not isinstance(value, bool) and value in _Code.values():
         number = value
     if number is None:
-        raise _fail(path, f"not a TRISA error code: {_show(value)}")
+        raise fail(path, f"not a TRISA error code: {show(value)}")
     if not (50 <= number <= 99 or 150 <= number <= 199):
-        raise _fail(
+        raise fail(
             path,
-            f"{_show(value)} is not a compliance code: use a rejection (50-99) or a repairable"
+            f"{show(value)} is not a compliance code: use a rejection (50-99) or a repairable"
             " code (150-199)",
         )
     return number
 
 
 def _rule(value: object, path: str, seen: set[str]) -> PolicyRule:
-    table = _table(value, path, _RULE_KEYS)
+    table = read_table(value, path, _RULE_KEYS)
     for key in ("name", "when", "action"):
         if key not in table:
-            raise _fail(_sub(path, key), "required")
-    name = _str(table["name"], _sub(path, "name"))
+            raise fail(sub(path, key), "required")
+    name = read_str(table["name"], sub(path, "name"))
     if name in seen:
-        raise _fail(_sub(path, "name"), f"duplicate rule name {_show(name)}")
+        raise fail(sub(path, "name"), f"duplicate rule name {show(name)}")
     seen.add(name)
-    when = _condition(table["when"], _sub(path, "when"))
-    action_path = _sub(path, "action")
-    action = _enum(table["action"], Action, action_path)
+    when = _condition(table["when"], sub(path, "when"))
+    action_path = sub(path, "action")
+    action = read_enum(table["action"], Action, action_path)
     if action not in _RULE_ACTIONS:
-        raise _fail(
+        raise fail(
             action_path,
             f"must be one of {' | '.join(a.value for a in _RULE_ACTIONS)},"
-            f" got {_show(action.value)}"
+            f" got {show(action.value)}"
             " (rules may stop or slow a transfer, never let one through)",
         )
     only = _ONLY_FOR.get(action)
     if only is not None and when.direction is not only:
-        raise _fail(
+        raise fail(
             action_path,
-            f"{_show(action.value)} applies to {only.value} transfers only:"
-            f' add direction = "{only.value}" to {_sub(path, "when")}',
+            f"{show(action.value)} applies to {only.value} transfers only:"
+            f' add direction = "{only.value}" to {sub(path, "when")}',
         )
     code: int | None = _DEFAULT_CODE.get(action)
     if "code" in table:
         if action not in _DEFAULT_CODE:
-            raise _fail(_sub(path, "code"), "only meaningful with action reject or repair")
-        code = _code(table["code"], _sub(path, "code"))
+            raise fail(sub(path, "code"), "only meaningful with action reject or repair")
+        code = _code(table["code"], sub(path, "code"))
     reason = (
-        _str(table["reason"], _sub(path, "reason")) if "reason" in table else f"config rule {name}"
+        read_str(table["reason"], sub(path, "reason"))
+        if "reason" in table
+        else f"config rule {name}"
     )
     return PolicyRule(name=name, when=when, action=action, code=code, reason=reason)
 
@@ -606,90 +395,90 @@ _POLICY_KEYS = (
 
 def parse_policy(table: Mapping[str, object] | None, *, path: str = "policy") -> Policy:
     """Validate the `[policy]` table (None or {} gives `Policy.default()`)."""
-    policy = _table({} if table is None else table, path, _POLICY_KEYS)
+    policy = read_table({} if table is None else table, path, _POLICY_KEYS)
     profiles = _profiles(policy, path)
 
     fx: dict[str, Decimal] = {}
-    fx_path = _sub(path, "fx")
-    for currency, rate in _table(policy.get("fx", _EMPTY), fx_path).items():
-        where = _sub(fx_path, currency)
-        code = _currency(currency, where)
+    fx_path = sub(path, "fx")
+    for currency, rate in read_table(policy.get("fx", _EMPTY), fx_path).items():
+        where = sub(fx_path, currency)
+        code = read_currency(currency, where)
         if code != currency:
-            raise _fail(where, "currency codes are written in upper case")
-        fx[code] = _decimal(rate, where, positive=True)
+            raise fail(where, "currency codes are written in upper case")
+        fx[code] = read_decimal(rate, where, positive=True)
         if code == "USD" and fx[code] != 1:
-            raise _fail(where, "rates are in USD, so USD must be 1")
+            raise fail(where, "rates are in USD, so USD must be 1")
 
     name_mismatch = Action.REVIEW
     if "name_mismatch" in policy:
-        where = _sub(path, "name_mismatch")
-        name_mismatch = _enum(policy["name_mismatch"], Action, where)
+        where = sub(path, "name_mismatch")
+        name_mismatch = read_enum(policy["name_mismatch"], Action, where)
         if name_mismatch not in (Action.REVIEW, Action.REJECT):
-            raise _fail(where, f"must be one of review | reject, got {_show(name_mismatch.value)}")
+            raise fail(where, f"must be one of review | reject, got {show(name_mismatch.value)}")
 
     limit: int | None = None
     if "repeat_incomplete_limit" in policy:
-        where = _sub(path, "repeat_incomplete_limit")
+        where = sub(path, "repeat_incomplete_limit")
         raw = policy["repeat_incomplete_limit"]
         if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
-            raise _fail(where, f"expected a positive integer, got {_show(raw)}")
+            raise fail(where, f"expected a positive integer, got {show(raw)}")
         limit = raw
 
     shortest_wait = min(p.max_wait for p in profiles)
     counterparties: dict[str, CounterpartySettings] = {}
-    cp_path = _sub(path, "counterparty")
-    for name, raw in _table(policy.get("counterparty", _EMPTY), cp_path).items():
-        where = _sub(cp_path, name)
-        settings = _table(raw, where, ("reply_timeout", "max_wait"))
+    cp_path = sub(path, "counterparty")
+    for name, raw in read_table(policy.get("counterparty", _EMPTY), cp_path).items():
+        where = sub(cp_path, name)
+        settings = read_table(raw, where, ("reply_timeout", "max_wait"))
         key = name.strip().lower()
         if not key:
-            raise _fail(where, "counterparty name must not be empty")
+            raise fail(where, "counterparty name must not be empty")
         if key in counterparties:
-            raise _fail(where, "listed twice (names are case-insensitive)")
+            raise fail(where, "listed twice (names are case-insensitive)")
         timeout = (
-            _duration(settings["reply_timeout"], _sub(where, "reply_timeout"))
+            read_duration(settings["reply_timeout"], sub(where, "reply_timeout"))
             if "reply_timeout" in settings
             else None
         )
         wait = (
-            _duration(settings["max_wait"], _sub(where, "max_wait"))
+            read_duration(settings["max_wait"], sub(where, "max_wait"))
             if "max_wait" in settings
             else None
         )
         if timeout is not None and timeout > (wait or shortest_wait):
-            raise _fail(
-                _sub(where, "reply_timeout"),
+            raise fail(
+                sub(where, "reply_timeout"),
                 "longer than the maximum wait"
                 + ("" if wait else " of the active profiles; set max_wait too"),
             )
         counterparties[key] = CounterpartySettings(reply_timeout=timeout, max_wait=wait)
 
-    rules_path = _sub(path, "rules")
+    rules_path = sub(path, "rules")
     raw_rules = policy.get("rules", [])
     if not isinstance(raw_rules, list):
-        raise _fail(
-            rules_path, f"expected an array of tables ([[policy.rules]]), got {_kind(raw_rules)}"
+        raise fail(
+            rules_path, f"expected an array of tables ([[policy.rules]]), got {kind_of(raw_rules)}"
         )
     seen: set[str] = set()
     rules = tuple(_rule(r, f"{rules_path}[{i}]", seen) for i, r in enumerate(raw_rules))
 
     account = (
-        _bool(policy["account_from_transaction"], _sub(path, "account_from_transaction"))
+        read_bool(policy["account_from_transaction"], sub(path, "account_from_transaction"))
         if "account_from_transaction" in policy
         else True
     )
     eu_out = (
-        _enum(policy["eu_outbound_mode"], EuMode, _sub(path, "eu_outbound_mode"))
+        read_enum(policy["eu_outbound_mode"], EuMode, sub(path, "eu_outbound_mode"))
         if "eu_outbound_mode" in policy
         else EuMode.ADDRESS_PLUS
     )
     eu_in = (
-        _enum(policy["eu_inbound_mode"], EuMode, _sub(path, "eu_inbound_mode"))
+        read_enum(policy["eu_inbound_mode"], EuMode, sub(path, "eu_inbound_mode"))
         if "eu_inbound_mode" in policy
         else EuMode.LITERAL
     )
     max_age = (
-        _duration(policy["valuation_max_age"], _sub(path, "valuation_max_age"))
+        read_duration(policy["valuation_max_age"], sub(path, "valuation_max_age"))
         if "valuation_max_age" in policy
         else timedelta(minutes=5)
     )

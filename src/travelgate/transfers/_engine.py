@@ -32,7 +32,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from travelgate._pb.ivms101 import identity_pb2
-from travelgate.transfers._config import Condition, Policy, PolicyRule
 from travelgate.transfers._decision import REASON_CODES, Action, Decision, Reason
 from travelgate.transfers._facts import (
     BeneficiaryMatch,
@@ -45,6 +44,7 @@ from travelgate.transfers._facts import (
 from travelgate.transfers._holds import HoldState
 from travelgate.transfers._items import Item
 from travelgate.transfers._outcomes import Outcome
+from travelgate.transfers._policy import Condition, Policy, PolicyRule
 from travelgate.transfers._profiles import (
     InboundMissing,
     Profile,
