@@ -412,9 +412,10 @@ def parse_policy(table: Mapping[str, object] | None, *, path: str = "policy") ->
     name_mismatch = Action.REVIEW
     if "name_mismatch" in policy:
         where = sub(path, "name_mismatch")
-        name_mismatch = read_enum(policy["name_mismatch"], Action, where)
-        if name_mismatch not in (Action.REVIEW, Action.REJECT):
-            raise fail(where, f"must be one of review | reject, got {show(name_mismatch.value)}")
+        raw_mismatch = policy["name_mismatch"]
+        if raw_mismatch not in (Action.REVIEW.value, Action.REJECT.value):
+            raise fail(where, f"must be one of review | reject, got {show(raw_mismatch)}")
+        name_mismatch = Action(raw_mismatch)
 
     limit: int | None = None
     if "repeat_incomplete_limit" in policy:

@@ -388,10 +388,10 @@ ERRORS: list[tuple[object, str]] = [
         {"name_mismatch": "accept"},
         'policy.name_mismatch: must be one of review | reject, got "accept"',
     ),
+    ({"name_mismatch": 1}, "policy.name_mismatch: must be one of review | reject, got 1"),
     (
         {"name_mismatch": "ignore"},
-        "policy.name_mismatch: must be one of send | accept | clear | review | reject | repair"
-        ' | block, got "ignore"',
+        'policy.name_mismatch: must be one of review | reject, got "ignore"',
     ),
     (
         {"repeat_incomplete_limit": 0},
