@@ -64,7 +64,7 @@ class Gateway:
     hooks: ExchangeHooks = field(default_factory=NoHooks)
 
     def __post_init__(self) -> None:
-        self.credentials: Credentials | None = None
+        self._credentials: Credentials | None = None
         self._db: Database | None = None
         self._client: TrisaClient | None = None
         self._crypto: ThreadPoolExecutor | None = None
@@ -72,6 +72,12 @@ class Gateway:
         self.keys = PeerKeys(self.config.trisa.key_ttl.total_seconds())
         self._inbound: InboundService | None = None
         self._outbound: OutboundService | None = None
+
+    @property
+    def credentials(self) -> Credentials:
+        if self._credentials is None:
+            raise RuntimeError("gateway is not open")
+        return self._credentials
 
     @property
     def db(self) -> Database:
@@ -107,7 +113,7 @@ class Gateway:
         credentials = load_credentials(config)
         for warning in credentials.warnings:
             log.warning("certificate expiry", message=warning)
-        self.credentials = credentials
+        self._credentials = credentials
         self.directory = Directory.load(config.directory.file)
         sealer = Sealer(load_or_create_key(config.storage.key_file))
         self._db = Database(config.node.database, sealer)
@@ -199,7 +205,6 @@ class Node:
         gateway = self.gateway
         await gateway.open()
         credentials = gateway.credentials
-        assert credentials is not None
         trisa = self.config.trisa
         servicer = TrisaNetworkServicer(
             gateway.inbound,

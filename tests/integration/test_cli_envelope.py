@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.paths import ENVELOPE_VECTORS, SIGNATURE_VECTORS
 
+from support.paths import ENVELOPE_VECTORS, SIGNATURE_VECTORS
 from travelgate import envelope as env
 
 TRAVELGATE = str(Path(sys.executable).parent / "travelgate")

@@ -72,8 +72,9 @@ class TrisaClient:
         self.credentials = credentials
         self.keys = keys
         self.settings = settings or ClientSettings()
-        self._channels: dict[str, grpc.aio.Channel] = {}
+        self._channels: dict[tuple[str, str], grpc.aio.Channel] = {}
         self._exchanges: dict[str, asyncio.Future[rsa.RSAPublicKey]] = {}
+        self._closing: set[asyncio.Future[None]] = set()
         self._tls = grpc.ssl_channel_credentials(
             root_certificates=credentials.trust_pem,
             private_key=credentials.key_pem,
@@ -81,8 +82,11 @@ class TrisaClient:
         )
 
     def channel(self, peer: Peer) -> grpc.aio.Channel:
-        channel = self._channels.get(peer.name)
+        # Keyed by endpoint too: a directory refresh that moves a peer gets a new channel.
+        channel = self._channels.get((peer.name, peer.endpoint))
         if channel is None:
+            for stale in [key for key in self._channels if key[0] == peer.name]:
+                self._closing.add(asyncio.ensure_future(self._channels.pop(stale).close()))
             limit = self.settings.max_message_bytes
             channel = grpc.aio.secure_channel(
                 peer.endpoint,
@@ -99,7 +103,7 @@ class TrisaClient:
                     ("grpc.primary_user_agent", "travelgate"),
                 ],
             )
-            self._channels[peer.name] = channel
+            self._channels[(peer.name, peer.endpoint)] = channel
         return channel
 
     def stub(self, peer: Peer) -> api_pb2_grpc.TRISANetworkStub:
@@ -109,6 +113,8 @@ class TrisaClient:
         channels, self._channels = list(self._channels.values()), {}
         for channel in channels:
             await channel.close()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
 
     async def _call(self, peer: Peer, rpc: str, request: object, deadline: float | None) -> Any:
         timeout = deadline or self.settings.timeout

@@ -52,6 +52,15 @@ class Directory:
     def for_address(self, address: str) -> Peer | None:
         return self._by_address.get(address)
 
+    def put(self, peer: Peer) -> None:
+        """Add or replace a peer (a refreshed directory entry, a test's real port)."""
+        old = self._by_name.get(peer.name)
+        if old is not None:
+            for address in old.addresses:
+                self._by_address.pop(address, None)
+        self._by_name[peer.name] = peer
+        self._by_address.update(dict.fromkeys(peer.addresses, peer))
+
     def __iter__(self) -> Iterator[Peer]:
         return iter(self._by_name.values())
 

@@ -1,0 +1,24 @@
+"""Integration fixtures: a session test PKI and clusters of real nodes on port 0."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from support.nodes import Cluster, TestPki
+
+
+@pytest.fixture(scope="session")
+def test_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    return TestPki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+async def cluster(test_pki: TestPki, tmp_path: Path) -> AsyncIterator[Cluster]:
+    nodes = Cluster(test_pki, tmp_path)
+    try:
+        yield nodes
+    finally:
+        await nodes.stop()
