@@ -29,7 +29,13 @@ from travelgate.trisa._exchange import (
     match_customer,
     state_name,
 )
-from travelgate.trisa._inbound import InboundService, InboundSettings, ivms_check, message_key
+from travelgate.trisa._inbound import (
+    InboundService,
+    InboundSettings,
+    ReplyHook,
+    ivms_check,
+    message_key,
+)
 from travelgate.trisa._outbound import (
     InvalidReplyError,
     OutboundService,
@@ -70,6 +76,7 @@ __all__ = [
     "PeerMessage",
     "PeerUnavailableError",
     "Prepared",
+    "ReplyHook",
     "RunningServer",
     "SendResult",
     "ServerState",

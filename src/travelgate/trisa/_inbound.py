@@ -70,6 +70,14 @@ _ECHO_STATE = {
 }
 
 
+# Deliberately broken robots rewrite replies (conformance tests): request, reply, the
+# reply's clear payload (None for error envelopes) -> the reply actually sent.
+ReplyHook = Callable[
+    [api_pb2.SecureEnvelope, api_pb2.SecureEnvelope, api_pb2.Payload | None],
+    api_pb2.SecureEnvelope,
+]
+
+
 @dataclass(frozen=True)
 class InboundSettings:
     ivms_profile: str = "standard"
@@ -131,6 +139,7 @@ class InboundService:
         crypto: Executor,
         settings: InboundSettings,
         validate_identity: Callable[[Any, str], TrisaError | None] | None = None,
+        reply_hook: ReplyHook | None = None,
     ) -> None:
         self.name = name
         self.vasp = vasp
@@ -143,6 +152,7 @@ class InboundService:
         self.crypto = crypto
         self.settings = settings
         self.validate_identity = validate_identity or ivms_check
+        self.reply_hook = reply_hook
         self._inflight: dict[str, asyncio.Future[api_pb2.SecureEnvelope]] = {}
 
     async def handle(
@@ -206,6 +216,8 @@ class InboundService:
             outcome = self._error_message(envelope, conversation)  # step 9, 6.2
         else:
             outcome = await self._payload_message(peer, envelope, conversation)
+        if self.reply_hook is not None:
+            outcome.envelope = self.reply_hook(envelope, outcome.envelope, outcome.payload)
         await self.db.write(
             lambda tx: self._store(
                 tx, peer.name, envelope, envelope_key, key, conversation, outcome

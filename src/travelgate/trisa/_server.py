@@ -102,6 +102,7 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
         *,
         confirm_address: bool = False,
         confirm_per_minute: int = 30,
+        errors_as_status: bool = False,
     ) -> None:
         self.inbound = inbound
         self.credentials = credentials
@@ -110,6 +111,9 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
         self.db = db
         self.confirm_address = confirm_address
         self.limiter = RateLimiter(confirm_per_minute)
+        # Only a deliberately broken robot sets this: it answers compliance outcomes as gRPC
+        # statuses, the way legacy peers do (trisa.md 6.5), for the conformance suite.
+        self.errors_as_status = errors_as_status
 
     async def Transfer(
         self,
@@ -120,7 +124,14 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
     ) -> api_pb2.SecureEnvelope:
         peer = await _authenticate(context)  # type: ignore[arg-type]
         try:
-            return await self.inbound.handle(peer, request)
+            reply = await self.inbound.handle(peer, request)
+            if self.errors_as_status and env.has_error(reply):
+                error = reply.error
+                await context.abort(
+                    grpc.StatusCode.UNKNOWN,
+                    f"trisa rejection [{Code.Name(error.code)}]: {error.message}",
+                )
+            return reply
         except InvalidEnvelopeIdError as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, exc.message)
         except ConversationNotFoundError as exc:
@@ -128,7 +139,7 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
         except StoreError:
             log.exception("store unavailable", peer=peer)
             await context.abort(grpc.StatusCode.UNAVAILABLE, "storage is unavailable; retry later")
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, grpc.aio.AbortError):
             raise
         except Exception:
             log.exception("transfer failed", peer=peer, envelope_id=request.id)
@@ -165,7 +176,7 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
                     yield await task
                 except StoreError:
                     await context.abort(grpc.StatusCode.UNAVAILABLE, "storage is unavailable")
-                except asyncio.CancelledError:
+                except (asyncio.CancelledError, grpc.aio.AbortError):
                     raise
                 except Exception:
                     log.exception("stream transfer failed", peer=peer)
