@@ -32,6 +32,7 @@ from travelgate.trisa import (
     NoHooks,
     OutboundService,
     PeerKeys,
+    ReplyHook,
     RunningServer,
     TrisaClient,
     TrisaNetworkServicer,
@@ -62,6 +63,7 @@ class Gateway:
     config: Config
     decider: Decider = field(default_factory=CustomerMatchDecider)
     hooks: ExchangeHooks = field(default_factory=NoHooks)
+    reply_hook: ReplyHook | None = None
 
     def __post_init__(self) -> None:
         self._credentials: Credentials | None = None
@@ -147,6 +149,7 @@ class Gateway:
                 pending_not_after=config.trisa.pending_reply_after,
                 max_payload=config.trisa.max_message_bytes,
             ),
+            reply_hook=self.reply_hook,
         )
         self._outbound = OutboundService(
             keyring=credentials.keyring,
@@ -185,6 +188,7 @@ class Node:
 
     gateway: Gateway
     started: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    errors_as_status: bool = False
 
     def __post_init__(self) -> None:
         self.server: RunningServer | None = None
@@ -214,6 +218,7 @@ class Node:
             gateway.db,
             confirm_address=trisa.confirm_address,
             confirm_per_minute=trisa.confirm_address_per_minute,
+            errors_as_status=self.errors_as_status,
         )
         try:
             self.server = await start_server(
@@ -282,9 +287,10 @@ def build_node(config: Config, *, robot: Any = None, delay: float = 1.0) -> Node
     """The node `serve` runs; with `robot` (a RobotPolicy), a scripted robot counterparty."""
     if robot is None:
         return Node(Gateway(config))
-    from travelgate.robots import RobotDecider
+    from travelgate.robots import RobotDecider, broken_behaviour
 
     decider = RobotDecider(robot, delay)
-    gateway = Gateway(config, decider=decider)
+    reply_hook, errors_as_status = broken_behaviour(robot)
+    gateway = Gateway(config, decider=decider, reply_hook=reply_hook)
     decider.gateway = gateway
-    return Node(gateway)
+    return Node(gateway, errors_as_status=errors_as_status)

@@ -29,9 +29,22 @@ class RobotPolicy(StrEnum):
     ASYNC_ACCEPT = "async-accept"
     REPAIR = "repair"
     REJECT = "reject"
+    # Deliberately broken robots (they decide like sync-accept, then break the protocol),
+    # so the conformance suite can prove it catches each fault.
+    WRONG_ID = "wrong-id"
+    WRONG_KEY = "wrong-key"
+    GRPC_ERRORS = "grpc-errors"
 
 
 POLICIES = tuple(policy.value for policy in RobotPolicy)
+_ACCEPTING = frozenset(
+    {
+        RobotPolicy.SYNC_ACCEPT,
+        RobotPolicy.WRONG_ID,
+        RobotPolicy.WRONG_KEY,
+        RobotPolicy.GRPC_ERRORS,
+    }
+)
 
 
 @dataclass
@@ -48,7 +61,7 @@ class RobotDecider:
         if miss is not None:
             return miss
         rule = f"robot:{self.policy.value}"
-        if self.policy is RobotPolicy.SYNC_ACCEPT:
+        if self.policy in _ACCEPTING:
             return Verdict(Action.ACCEPT, rule=rule, reason="scripted acceptance")
         if self.policy is RobotPolicy.REJECT:
             return Verdict.reject(
