@@ -59,6 +59,8 @@ def person(surname: str, given: str, town: str = "London") -> dict[str, Any]:
 class TestPki:
     """A CA and node identities written under `root`, made once and reused."""
 
+    __test__ = False  # not a test class, whatever pytest infers from the name
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.ca = pki.make_authority("travelgate test CA", key_size=KEY_SIZE)
