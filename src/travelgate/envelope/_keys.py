@@ -230,6 +230,8 @@ class KeyRing:
         if not isinstance(key, rsa.RSAPrivateKey):
             raise KeyLoadError("sealing keys must be RSA private keys")
         spki = spki_der(key.public_key())
+        if ("SHA256", hashlib.sha256(spki).digest()) in self._by_digest:
+            return
         for name, hasher in PKS_ALGORITHMS.items():
             self._by_digest[(name, hasher(spki).digest())] = key
         self._keys.append(key)

@@ -131,7 +131,7 @@ def load_credentials(config: Config, *, now: datetime | None = None) -> Credenti
         sealing_warning = _check_validity(sealing_cert, "[sealing] certificate", now)
         if sealing_warning:
             warnings.append(sealing_warning)
-    keyring = env.KeyRing.of([sealing_key] + ([] if sealing_key is key else [key]))
+    keyring = env.KeyRing.of([sealing_key, key])
     # grpcio wants correctly labelled PEM; re-encode whatever armour the files used.
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
