@@ -137,7 +137,7 @@ def write_config(test_pki: TestPki, spec: NodeSpec, *, database: Path) -> Path:
         "tls": {"cert": str(cert), "key": str(key), "trust": str(test_pki.trust)},
         "storage": {"key_file": str(database.with_suffix(".key"))},
         "directory": {"file": "peers.toml"},
-        "logging": {"level": "warning"},
+        "logging": {"level": "info"},
         "customers": spec.customers,
     }
     for section, values in spec.extra.items():
