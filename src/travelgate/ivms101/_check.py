@@ -13,6 +13,7 @@ from typing import Any
 from travelgate.ivms101._codes import LEGAL_PERSON_ID_TYPES
 from travelgate.ivms101._countries import COUNTRY_CODES, KOSOVO
 from travelgate.ivms101._decode import spell
+from travelgate.ivms101._fast import Clean
 from travelgate.ivms101._formats import (
     has_forbidden,
     in_class_2020,
@@ -40,6 +41,15 @@ from travelgate.ivms101._report import Path, Pos, Sink
 from travelgate.ivms101._schema import SPECS, FieldSpec, ObjectSpec
 
 _NO_BROKEN: frozenset[str] = frozenset()
+_MISSING = "required element is missing"
+_FAST_COUNTRY = -1
+_FAST_RA = -2
+_Step = tuple[FieldSpec, str, str, int, str, ObjectSpec | None, str | None]
+# Walk plans per (dialect, edition, 2020 class in force): built once, shared by all checkers.
+_Quick = tuple[
+    tuple[tuple[str, int], ...], tuple[tuple[FieldSpec, str, str], ...], tuple[_Step, ...]
+]
+_PLANS: dict[tuple[str, str, bool], tuple[dict[str, tuple[_Step, ...]], dict[str, _Quick]]] = {}
 _MISSING_CHECK = {
     "required": "CARDINALITY",
     "party": "CARDINALITY.party",
@@ -86,6 +96,40 @@ class Checker:
         self.translit = table.checks("TRANSLIT")
         self.ra_country = table.checks("RA.COUNTRY")
         self.scripts: set[str] = set()
+        plans = _PLANS.setdefault((self.dialect, edition, self.class_2020), ({}, {}))
+        self._plans, self._quick = plans
+
+    def _plan(self, spec: ObjectSpec) -> tuple[_Step, ...]:
+        """Per field: what to read, and the cheap test that proves a value fine (most are)."""
+        plan = self._plans.get(spec.name)
+        if plan is None:
+            steps = []
+            for fs in spec.fields:
+                fast = 0  # 0: always take the full check
+                if fs.kind == "str" and fs.fmt == "country":
+                    fast = _FAST_COUNTRY
+                elif fs.kind == "str" and fs.fmt == "ra":
+                    fast = _FAST_RA
+                elif (
+                    fs.kind == "str"
+                    and fs.fmt == "text"
+                    and fs.text is not None
+                    and (fs.text.chars == "local" or not self.class_2020)
+                ):
+                    fast = fs.text.max
+                default = spell(fs, self.dialect, self.edition, None)
+                child = SPECS[fs.child] if fs.child else None
+                missing = _MISSING_CHECK.get(fs.need)
+                steps.append((fs, fs.attr, fs.kind, fast, default, child, missing))
+            plan = self._plans[spec.name] = tuple(steps)
+            # The quick plan, for nodes read from protobuf or built in code (no Meta): plain
+            # short texts get a two-item loop, presence is checked separately, the rest
+            # takes the general loop without its presence test.
+            texts = tuple((s[1], s[3]) for s in plan if s[2] == "str" and s[3] > 0)
+            required = tuple((s[0], s[1], s[6]) for s in plan if s[6] is not None)
+            rest = tuple((*s[:6], None) for s in plan if not (s[2] == "str" and s[3] > 0))
+            self._quick[spec.name] = (texts, required, rest)
+        return plan
 
     def key(self, fs: FieldSpec, meta: Meta | None) -> str:
         return spell(fs, self.dialect, self.edition, meta)
@@ -108,9 +152,20 @@ class Checker:
     def run(
         self, spec: ObjectSpec, node: Node, path: Path, *, role: str | None, kind: str | None
     ) -> None:
-        self.walk(spec, node, path, (), role, kind)
         if isinstance(node, IdentityPayload):
+            clean = Clean(
+                edition=self.edition,
+                today=self.today,
+                registry=self.registry,
+                class_2020=self.class_2020,
+                ra_country=self.ra_country,
+            )
+            if clean.payload(node):
+                return  # proven to produce no report: the common case, done quickly
+            self.walk(spec, node, path, (), role, kind)
             self._payload(node, path)
+        else:
+            self.walk(spec, node, path, (), role, kind)
 
     def walk(
         self,
@@ -133,35 +188,74 @@ class Checker:
                 sink.add(check, ipath, ipos, message)
         broken = meta.broken if meta is not None else _NO_BROKEN
         name = spec.name
-        role = _ROLE_OF.get(name, role)
-        kind = _KIND_OF.get(name, kind)
-        for fs in spec.fields:
-            value = getattr(node, fs.attr)
-            if value is None or value == ():
-                if fs.need != "optional" and fs.attr not in broken:
+        if name in _ROLE_OF:
+            role = _ROLE_OF[name]
+        elif name in _KIND_OF:
+            kind = _KIND_OF[name]
+        registry = self.registry
+        plan = self._plans.get(name) or self._plan(spec)
+        if meta is None:
+            texts, required, plan = self._quick[name]
+            for attr, limit in texts:
+                value = getattr(node, attr)
+                if value is not None and not (
+                    0 < len(value) <= limit
+                    and value.isascii()
+                    and value.isprintable()
+                    and value[0] != " "
+                ):
+                    self.text(spec.by_attr[attr], value, path, pos, None)
+            for fs, attr, check in required:
+                value = getattr(node, attr)
+                if value is None or value == ():
+                    sink.add(check, (*path, self.key(fs, None)), (*pos, fs.row), _MISSING)
+        for fs, attr, fkind, fast, default, child_spec, missing in plan:
+            child: Any = child_spec
+            value = getattr(node, attr)
+            # Most optional elements are absent: one truth test settles them ("" and 0 go on).
+            if not value and (value is None or value == ()):
+                if missing is not None and attr not in broken:
                     sink.add(
-                        _MISSING_CHECK[fs.need],
+                        missing,
                         (*path, self.key(fs, meta)),
                         (*pos, fs.row),
                         "required element is missing",
                     )
                 continue
-            fkind = fs.kind
             if fkind == "str":
+                if fast > 0:
+                    # Fine when short enough and printable ASCII, and (names) not starting
+                    # with a space, which is where an all-space value would begin.
+                    if (
+                        len(value) <= fast
+                        and value.isascii()
+                        and value.isprintable()
+                        and value[0] != " "
+                    ):
+                        continue
+                elif fast == _FAST_COUNTRY:
+                    if value in COUNTRY_CODES:
+                        continue
+                elif fast == _FAST_RA and value in registry:
+                    continue
                 self.text(fs, value, path, pos, meta)
-            elif fkind == "obj":
-                base = self._base(fs, path, meta)
-                if meta is not None and fs.attr in meta.unwrapped:
+                continue
+            key = default if meta is None else self.key(fs, meta)
+            base = path if key == "" else (*path, key)
+            if fkind == "obj":
+                if meta is not None and attr in meta.unwrapped:
                     base = (*base, 0)
-                self.walk(SPECS[fs.child or ""], value, base, (*pos, fs.row), role, kind)
+                self.walk(child, value, base, (*pos, fs.row), role, kind)
             elif fkind == "objs":
-                child = SPECS[fs.child or ""]
-                base = self._base(fs, path, meta)
+                if meta is None:
+                    row = fs.row
+                    for index, item in enumerate(value):
+                        self.walk(child, item, (*base, index), (*pos, row, index), role, kind)
+                    continue
                 for index, item in enumerate(value):
                     ipath, given = self._item(fs, base, index, meta)
                     self.walk(child, item, ipath, (*pos, fs.row, given), role, kind)
             elif fkind == "strs":
-                base = self._base(fs, path, meta)
                 for index, item in enumerate(value):
                     ipath, given = self._item(fs, base, index, meta)
                     self.text(fs, item, ipath[:-1], (*pos, fs.row, given), meta, ipath)

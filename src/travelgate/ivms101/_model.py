@@ -9,8 +9,9 @@ different encodings that say the same thing compare equal.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 
 class Meta:
@@ -30,7 +31,7 @@ class Meta:
         self.issues: list[tuple[str, str, int | None, str]] = []
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NaturalPersonNameId:
     primary_identifier: str | None = None
     secondary_identifier: str | None = None
@@ -38,7 +39,7 @@ class NaturalPersonNameId:
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LocalNaturalPersonNameId:
     primary_identifier: str | None = None
     secondary_identifier: str | None = None
@@ -46,7 +47,7 @@ class LocalNaturalPersonNameId:
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NaturalPersonName:
     name_identifiers: tuple[NaturalPersonNameId, ...] = ()
     local_name_identifiers: tuple[LocalNaturalPersonNameId, ...] = ()
@@ -54,7 +55,7 @@ class NaturalPersonName:
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Address:
     address_type: str | None = None
     department: str | None = None
@@ -75,14 +76,14 @@ class Address:
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DateAndPlaceOfBirth:
     date_of_birth: str | None = None
     place_of_birth: str | None = None
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NationalIdentification:
     national_identifier: str | None = None
     national_identifier_type: str | None = None
@@ -91,7 +92,7 @@ class NationalIdentification:
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NaturalPerson:
     name: NaturalPersonName | None = None
     geographic_addresses: tuple[Address, ...] = ()
@@ -102,21 +103,21 @@ class NaturalPerson:
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LegalPersonNameId:
     legal_person_name: str | None = None
     legal_person_name_identifier_type: str | None = None
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LocalLegalPersonNameId:
     legal_person_name: str | None = None
     legal_person_name_identifier_type: str | None = None
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LegalPersonName:
     name_identifiers: tuple[LegalPersonNameId, ...] = ()
     local_name_identifiers: tuple[LocalLegalPersonNameId, ...] = ()
@@ -124,7 +125,7 @@ class LegalPersonName:
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LegalPerson:
     name: LegalPersonName | None = None
     geographic_addresses: tuple[Address, ...] = ()
@@ -134,7 +135,7 @@ class LegalPerson:
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Person:
     natural_person: NaturalPerson | None = None
     legal_person: LegalPerson | None = None
@@ -142,53 +143,53 @@ class Person:
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Originator:
     persons: tuple[Person, ...] = ()
     account_numbers: tuple[str, ...] = ()  # 2020 entity-level accountNumber
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Beneficiary:
     persons: tuple[Person, ...] = ()
     account_numbers: tuple[str, ...] = ()
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class OriginatingVasp:
     person: Person | None = None
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class BeneficiaryVasp:
     person: Person | None = None
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class IntermediaryVasp:
     person: Person | None = None
     sequence: int | None = None
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TransferPath:
     intermediaries: tuple[IntermediaryVasp, ...] = ()
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PayloadMetadata:
     transliteration_methods: tuple[str, ...] = ()
     payload_version: str | None = None  # "101" or "101.2023"
     meta: Meta | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class IdentityPayload:
     originator: Originator | None = None
     beneficiary: Beneficiary | None = None
@@ -221,3 +222,22 @@ Node: TypeAlias = (
     | LegalPersonNameId
     | LocalLegalPersonNameId
 )
+
+
+_T = TypeVar("_T")
+_NAMES: dict[type, tuple[str, ...]] = {}
+_new = object.__new__
+
+
+def build(cls: type[_T], values: tuple[Any, ...]) -> _T:
+    """Construct a node from all its field values in order (meta last), bypassing __init__.
+
+    For the protobuf reader's hot path only: a frozen dataclass __init__ pays one
+    object.__setattr__ per field, about three times the cost of filling the instance dict.
+    """
+    node = _new(cls)
+    node.__dict__.update(zip(_NAMES[cls], values, strict=False))  # lengths: unit-tested
+    return node
+
+
+_NAMES.update((cls, tuple(f.name for f in dataclasses.fields(cls))) for cls in Node.__args__)

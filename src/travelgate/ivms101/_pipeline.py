@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.message import DecodeError, Message
@@ -42,6 +41,15 @@ _COMPONENT_OF_MESSAGE = {cls.DESCRIPTOR.full_name: name for name, cls in PB_MESS
 _JSON_STARTS = frozenset(b'["-0123456789tfn')
 _PB_FIRST_BYTES = frozenset(range(0x20)) - frozenset(b" \t\r")
 _JSON_WHITESPACE = b" \t\r\n"
+_READERS = {
+    "IdentityPayload": "payload",
+    "Person": "person",
+    "NaturalPerson": "natural",
+    "LegalPerson": "legal",
+    "Address": "address",
+    "DateAndPlaceOfBirth": "date_and_place_of_birth",
+    "IntermediaryVASP": "intermediary",
+}
 _ROLES = (None, "originator", "beneficiary", "originatingVASP", "beneficiaryVASP", "intermediary")
 
 
@@ -184,19 +192,11 @@ def _from_message(message: Message, request: Request) -> ValidationResult:
     if request.edition == "2023":
         sink.add("EDITION", (), (), "protobuf identity payloads are always of the 2020 edition")
     reader = PbReader(sink)
-    builders: dict[str, Callable[[Any], Node]] = {
-        "IdentityPayload": reader.payload,
-        "Person": reader.person,
-        "NaturalPerson": reader.natural,
-        "LegalPerson": reader.legal,
-        "Address": reader.address,
-        "NationalIdentification": lambda msg: reader.national_identification(
-            msg, request.person_kind
-        ),
-        "DateAndPlaceOfBirth": reader.date_and_place_of_birth,
-        "IntermediaryVASP": reader.intermediary,
-    }
-    model = builders[component](message)
+    model: Node
+    if component == "NationalIdentification":
+        model = reader.national_identification(message, request.person_kind)  # type: ignore[arg-type]
+    else:
+        model = getattr(reader, _READERS[component])(message)
     return _finish(request, sink, model, "trisa-pb", "2020", ())
 
 

@@ -24,6 +24,7 @@ from travelgate.ivms101._codes import (
     TRANSLITERATION,
     CodeList,
 )
+from travelgate.ivms101._countries import COUNTRY_CODES
 from travelgate.ivms101._decode import lei_fix
 from travelgate.ivms101._formats import MAX_NUMBER, is_country_shape, upper_ascii
 from travelgate.ivms101._report import Sink
@@ -87,12 +88,12 @@ class PbReader:
         if msg.HasField("originator"):
             o = msg.originator
             originator = m.Originator(
-                tuple(person(p) for p in o.originator_persons), tuple(o.account_numbers)
+                tuple(map(person, o.originator_persons)), tuple(o.account_numbers)
             )
         if msg.HasField("beneficiary"):
             b = msg.beneficiary
             beneficiary = m.Beneficiary(
-                tuple(person(p) for p in b.beneficiary_persons), tuple(b.account_numbers)
+                tuple(map(person, b.beneficiary_persons)), tuple(b.account_numbers)
             )
         originating = beneficiary_vasp = transfer = metadata = None
         if msg.HasField("originating_vasp"):
@@ -152,125 +153,153 @@ class PbReader:
     def person(self, msg: ivms101_pb2.Person) -> m.Person:
         which = msg.WhichOneof("person")
         if which == "natural_person":
-            return m.Person(natural_person=self.natural(msg.natural_person))
+            return m.build(m.Person, (self.natural(msg.natural_person), None, (), None))
         if which == "legal_person":
-            return m.Person(legal_person=self.legal(msg.legal_person))
+            return m.build(m.Person, (None, self.legal(msg.legal_person), (), None))
         return m.Person()
 
     def natural(self, msg: ivms101_pb2.NaturalPerson) -> m.NaturalPerson:
-        issues: Issues = []
         name = None
         if msg.HasField("name"):
             n = msg.name
-            name = m.NaturalPersonName(
-                tuple(self._natural_id(i, m.NaturalPersonNameId) for i in n.name_identifiers),
-                tuple(
-                    self._natural_id(i, m.LocalNaturalPersonNameId)
-                    for i in n.local_name_identifiers
-                ),
-                tuple(
-                    self._natural_id(i, m.LocalNaturalPersonNameId)
-                    for i in n.phonetic_name_identifiers
+            local = self._local_natural_id
+            name = m.build(
+                m.NaturalPersonName,
+                (
+                    tuple(map(self._natural_id, n.name_identifiers)),
+                    tuple(map(local, n.local_name_identifiers)),
+                    tuple(map(local, n.phonetic_name_identifiers)),
+                    None,
                 ),
             )
         birth = None
         if msg.HasField("date_and_place_of_birth"):
-            d = msg.date_and_place_of_birth
-            birth = m.DateAndPlaceOfBirth(d.date_of_birth or None, d.place_of_birth or None)
-        natid = (
-            self.national_identification(msg.national_identification, "natural")
-            if msg.HasField("national_identification")
-            else None
-        )
-        return m.NaturalPerson(
-            name,
-            tuple(self.address(a) for a in msg.geographic_addresses),
-            natid,
-            msg.customer_identification or None,
-            birth,
-            self._country(msg.country_of_residence, "country_of_residence", issues),
-            meta=_meta(issues, None),
+            birth = self.date_and_place_of_birth(msg.date_and_place_of_birth)
+        natid = None
+        if msg.HasField("national_identification"):
+            natid = self.national_identification(msg.national_identification, "natural")
+        residence: str | None = msg.country_of_residence or None
+        meta = None
+        if residence is not None and residence not in COUNTRY_CODES:
+            issues: Issues = []
+            residence = self._country(residence, "country_of_residence", issues)
+            meta = _meta(issues, None)
+        return m.build(
+            m.NaturalPerson,
+            (
+                name,
+                tuple(map(self.address, msg.geographic_addresses)),
+                natid,
+                msg.customer_identification or None,
+                birth,
+                residence,
+                meta,
+            ),
         )
 
-    def _natural_id(self, msg: Any, cls: Any) -> Any:
-        number = msg.name_identifier_type
-        code = NATURAL_NAME_TYPE.by_number.get(number)
-        meta = None
-        if code is None:
-            meta = _meta(
-                [
-                    (
-                        "ENUM",
-                        "name_identifier_type",
-                        None,
-                        "value is not a code of NaturalPersonNameTypeCode",
-                    )
-                ],
-                {"name_identifier_type"},
-            )
-        return cls(
-            msg.primary_identifier or None, msg.secondary_identifier or None, code, meta=meta
+    def _natural_id(self, msg: Any) -> m.NaturalPersonNameId:
+        code = NATURAL_NAME_TYPE.by_number.get(msg.name_identifier_type)
+        meta = (
+            None if code is not None else _unknown_code("name_identifier_type", NATURAL_NAME_TYPE)
+        )
+        return m.build(
+            m.NaturalPersonNameId,
+            (msg.primary_identifier or None, msg.secondary_identifier or None, code, meta),
+        )
+
+    def _local_natural_id(self, msg: Any) -> m.LocalNaturalPersonNameId:
+        code = NATURAL_NAME_TYPE.by_number.get(msg.name_identifier_type)
+        meta = (
+            None if code is not None else _unknown_code("name_identifier_type", NATURAL_NAME_TYPE)
+        )
+        return m.build(
+            m.LocalNaturalPersonNameId,
+            (msg.primary_identifier or None, msg.secondary_identifier or None, code, meta),
         )
 
     def legal(self, msg: ivms101_pb2.LegalPerson) -> m.LegalPerson:
-        issues: Issues = []
         name = None
         if msg.HasField("name"):
             n = msg.name
-            name = m.LegalPersonName(
-                tuple(self._legal_id(i, m.LegalPersonNameId) for i in n.name_identifiers),
-                tuple(
-                    self._legal_id(i, m.LocalLegalPersonNameId) for i in n.local_name_identifiers
-                ),
-                tuple(
-                    self._legal_id(i, m.LocalLegalPersonNameId) for i in n.phonetic_name_identifiers
+            local = self._local_legal_id
+            name = m.build(
+                m.LegalPersonName,
+                (
+                    tuple(map(self._legal_id, n.name_identifiers)),
+                    tuple(map(local, n.local_name_identifiers)),
+                    tuple(map(local, n.phonetic_name_identifiers)),
+                    None,
                 ),
             )
-        natid = (
-            self.national_identification(msg.national_identification, "legal")
-            if msg.HasField("national_identification")
-            else None
-        )
-        return m.LegalPerson(
-            name,
-            tuple(self.address(a) for a in msg.geographic_addresses),
-            msg.customer_number or None,
-            natid,
-            self._country(msg.country_of_registration, "country_of_registration", issues),
-            meta=_meta(issues, None),
+        natid = None
+        if msg.HasField("national_identification"):
+            natid = self.national_identification(msg.national_identification, "legal")
+        registration: str | None = msg.country_of_registration or None
+        meta = None
+        if registration is not None and registration not in COUNTRY_CODES:
+            issues: Issues = []
+            registration = self._country(registration, "country_of_registration", issues)
+            meta = _meta(issues, None)
+        return m.build(
+            m.LegalPerson,
+            (
+                name,
+                tuple(map(self.address, msg.geographic_addresses)),
+                msg.customer_number or None,
+                natid,
+                registration,
+                meta,
+            ),
         )
 
-    def _legal_id(self, msg: Any, cls: Any) -> Any:
+    def _legal_type(self, number: int) -> tuple[str | None, m.Meta | None]:
+        code = LEGAL_NAME_TYPE.by_number.get(number)
+        if code is not None and code != "MISC":
+            return code, None
         issues: Issues = []
         broken: set[str] = set()
         attr = "legal_person_name_identifier_type"
-        code = self._code(
-            LEGAL_NAME_TYPE, msg.legal_person_name_identifier_type, attr, issues, broken
-        )
-        return cls(msg.legal_person_name or None, code, meta=_meta(issues, broken))
+        return self._code(LEGAL_NAME_TYPE, number, attr, issues, broken), _meta(issues, broken)
+
+    def _legal_id(self, msg: Any) -> m.LegalPersonNameId:
+        code, meta = self._legal_type(msg.legal_person_name_identifier_type)
+        return m.build(m.LegalPersonNameId, (msg.legal_person_name or None, code, meta))
+
+    def _local_legal_id(self, msg: Any) -> m.LocalLegalPersonNameId:
+        code, meta = self._legal_type(msg.legal_person_name_identifier_type)
+        return m.build(m.LocalLegalPersonNameId, (msg.legal_person_name or None, code, meta))
 
     def address(self, msg: ivms101_pb2.Address) -> m.Address:
-        issues: Issues = []
-        broken: set[str] = set()
-        code = self._code(ADDRESS_TYPE, msg.address_type, "address_type", issues, broken)
-        return m.Address(
-            code,
-            msg.department or None,
-            msg.sub_department or None,
-            msg.street_name or None,
-            msg.building_number or None,
-            msg.building_name or None,
-            msg.floor or None,
-            msg.post_box or None,
-            msg.room or None,
-            msg.post_code or None,
-            msg.town_name or None,
-            msg.town_location_name or None,
-            msg.district_name or None,
-            msg.country_sub_division or None,
-            tuple(msg.address_line),
-            self._country(msg.country, "country", issues),
-            meta=_meta(issues, broken),
+        code = ADDRESS_TYPE.by_number.get(msg.address_type)
+        country: str | None = msg.country or None
+        meta = None
+        if code is None or code == "MISC" or (country is not None and country not in COUNTRY_CODES):
+            issues: Issues = []
+            broken: set[str] = set()
+            code = self._code(ADDRESS_TYPE, msg.address_type, "address_type", issues, broken)
+            country = self._country(msg.country, "country", issues)
+            meta = _meta(issues, broken)
+        return m.build(
+            m.Address,
+            (
+                code,
+                msg.department or None,
+                msg.sub_department or None,
+                msg.street_name or None,
+                msg.building_number or None,
+                msg.building_name or None,
+                msg.floor or None,
+                msg.post_box or None,
+                msg.room or None,
+                msg.post_code or None,
+                msg.town_name or None,
+                msg.town_location_name or None,
+                msg.district_name or None,
+                msg.country_sub_division or None,
+                tuple(msg.address_line),
+                country,
+                meta,
+            ),
         )
 
     def national_identification(
@@ -288,18 +317,27 @@ class PbReader:
                 issues.append(
                     (fixed[1], "national_identifier", None, "LEI in lower case upper-cased")
                 )
-        return m.NationalIdentification(
-            identifier,
-            code,
-            self._country(msg.country_of_issue, "country_of_issue", issues),
-            msg.registration_authority or None,
-            meta=_meta(issues, broken),
+        return m.build(
+            m.NationalIdentification,
+            (
+                identifier,
+                code,
+                self._country(msg.country_of_issue, "country_of_issue", issues),
+                msg.registration_authority or None,
+                _meta(issues, broken),
+            ),
         )
 
     def date_and_place_of_birth(
         self, msg: ivms101_pb2.DateAndPlaceOfBirth
     ) -> m.DateAndPlaceOfBirth:
-        return m.DateAndPlaceOfBirth(msg.date_of_birth or None, msg.place_of_birth or None)
+        return m.build(
+            m.DateAndPlaceOfBirth, (msg.date_of_birth or None, msg.place_of_birth or None, None)
+        )
+
+
+def _unknown_code(attr: str, codes: CodeList) -> m.Meta | None:
+    return _meta([("ENUM", attr, None, f"value is not a code of {codes.name}")], {attr})
 
 
 # -- model -> protobuf -------------------------------------------------------------------
