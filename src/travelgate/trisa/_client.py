@@ -24,6 +24,7 @@ from travelgate.trisa._credentials import Credentials
 from travelgate.trisa._directory import Peer
 
 KEEPALIVE_MS = 60_000
+PINNED_FALLBACK_TTL = 300.0
 _LEGACY_REJECTION = re.compile(r"trisa rejection \[([A-Z0-9_]+)\]: ?(.*)", re.DOTALL)
 
 
@@ -46,12 +47,12 @@ class PeerKeys:
 
     def get(self, name: str) -> rsa.RSAPublicKey | None:
         entry = self._keys.get(name)
-        if entry is None or time.monotonic() - entry[1] > self.ttl:
+        if entry is None or time.monotonic() > entry[1]:
             return None
         return entry[0]
 
-    def put(self, name: str, key: rsa.RSAPublicKey) -> None:
-        self._keys[name] = (key, time.monotonic())
+    def put(self, name: str, key: rsa.RSAPublicKey, *, ttl: float | None = None) -> None:
+        self._keys[name] = (key, time.monotonic() + (self.ttl if ttl is None else ttl))
 
     def forget(self, name: str) -> None:
         self._keys.pop(name, None)
@@ -161,16 +162,21 @@ class TrisaClient:
         finally:
             del self._exchanges[peer.name]
 
-    async def sealing_key(self, peer: Peer, *, refresh: bool = False) -> rsa.RSAPublicKey:
+    async def sealing_key(
+        self, peer: Peer, *, refresh: bool = False, deadline: float | None = None
+    ) -> rsa.RSAPublicKey:
         """The key to seal to `peer`: cache, else KeyExchange, else the pinned certificate."""
         if not refresh:
             cached = self.keys.get(peer.name)
             if cached is not None:
                 return cached
         try:
-            return await self.key_exchange(peer)
+            return await self.key_exchange(peer, deadline=deadline)
         except (PeerUnavailableError, NoSigningKeyError):
             if peer.pinned_key is not None:
+                # Remember the fallback for a while, or every message would wait for a
+                # failing KeyExchange first.
+                self.keys.put(peer.name, peer.pinned_key, ttl=PINNED_FALLBACK_TTL)
                 return peer.pinned_key
             raise NoSigningKeyError(
                 f"no sealing key for {peer.name}: key exchange failed and none is pinned"

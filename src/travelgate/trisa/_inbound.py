@@ -60,6 +60,8 @@ from travelgate.trisa._replies import (
 
 log = structlog.get_logger("travelgate.trisa")
 
+KEY_EXCHANGE_BACK_SECONDS = 5.0
+
 # Echo of a received state, for replies that only acknowledge (trisa.md 7.1, 7.8).
 _ECHO_STATE = {
     api_pb2.PENDING: api_pb2.REVIEW,
@@ -448,7 +450,8 @@ class InboundService:
     async def _sender_key(self, peer: Peer) -> rsa.RSAPublicKey:
         """Step 13: cache, then KeyExchange back to the sender, then the pinned certificate."""
         try:
-            return await self.client.sealing_key(peer)
+            # Mid-transfer the sender waits on us: keep the key exchange back short.
+            return await self.client.sealing_key(peer, deadline=KEY_EXCHANGE_BACK_SECONDS)
         except NoSigningKeyError:
             raise
         except Exception as exc:  # a failing peer must not become an INTERNAL error here
