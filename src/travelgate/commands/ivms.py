@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import Any, Literal
 
 from travelgate.commands._io import group_usage, print_json, read_input
 
@@ -15,7 +15,11 @@ EXIT_UNPARSEABLE = 2
 
 # Dialect ids of the package -> the encoding names of the CLI contract.
 ENCODINGS = {"ivms": "ivms101", "trisa-pj": "protojson", "trisa-pb": "protobuf"}
-TARGETS = {"ivms101": "ivms-2020", "ivms101-2023": "ivms-2023", "protojson": "trisa-pj"}
+TARGETS: dict[str, Literal["ivms-2020", "ivms-2023", "trisa-pj"]] = {
+    "ivms101": "ivms-2020",
+    "ivms101-2023": "ivms-2023",
+    "protojson": "trisa-pj",
+}
 
 
 def register(groups: argparse._SubParsersAction[Any]) -> None:
