@@ -227,7 +227,7 @@ class Checker:
                     # Fine when short enough and printable ASCII, and (names) not starting
                     # with a space, which is where an all-space value would begin.
                     if (
-                        len(value) <= fast
+                        0 < len(value) <= fast
                         and value.isascii()
                         and value.isprintable()
                         and value[0] != " "
