@@ -29,17 +29,19 @@ class EmitOptions:
 
 
 def _merge_accounts(entity: m.Originator | m.Beneficiary) -> Any:
-    seen: dict[str, None] = dict.fromkeys(entity.account_numbers)
+    # Entity-level accounts stay as they are; person-level ones join them (3.12).
+    merged = list(entity.account_numbers)
     for person in entity.persons:
-        for account in person.account_numbers:
-            seen.setdefault(account, None)
-    for account in seen:
+        # a value already listed for the entity or an earlier person is a duplicate
+        listed = set(merged)
+        merged.extend(a for a in person.account_numbers if a not in listed)
+    for account in merged:
         if len(account) > 100:
             raise ProtobufEncodeError(
                 "an account number longer than 100 characters has no 2020-edition form"
             )
     persons = tuple(dataclasses.replace(p, account_numbers=()) for p in entity.persons)
-    return dataclasses.replace(entity, persons=persons, account_numbers=tuple(seen))
+    return dataclasses.replace(entity, persons=persons, account_numbers=tuple(merged))
 
 
 def _strip_person_accounts(holder: Any) -> Any:
@@ -80,7 +82,8 @@ def _move_accounts(entity: m.Originator | m.Beneficiary) -> Any:
     if not entity.account_numbers or not entity.persons:
         return entity
     first = entity.persons[0]
-    merged = tuple(dict.fromkeys((*entity.account_numbers, *first.account_numbers)))
+    extra = tuple(a for a in first.account_numbers if a not in entity.account_numbers)
+    merged = (*entity.account_numbers, *extra)
     persons = (dataclasses.replace(first, account_numbers=merged), *entity.persons[1:])
     return dataclasses.replace(entity, persons=persons, account_numbers=())
 
