@@ -83,6 +83,7 @@ class TrisaSection:
 class ApiSection:
     body_limit: int
     long_poll_max: float
+    assets: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,18 @@ def _boolean(value: object, _base: Path) -> bool:
     raise ValueError(f"expected true or false, got {_kind(value)}")
 
 
+def _string_list(value: object, base: Path) -> tuple[str, ...]:
+    if value is None:
+        from travelgate.service._requests import DEFAULT_ASSETS
+
+        return DEFAULT_ASSETS
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not value:
+        raise ValueError("expected a non-empty list of strings")
+    return tuple(_nonempty(item, base) for item in value)
+
+
 def _listen(value: object, base: Path) -> str:
     text = _nonempty(value, base)
     parse_listen(text)
@@ -288,7 +301,11 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "pending_reply_after": (_duration, "24h"),
         "pending_reply_before": (_duration, "5m"),
     },
-    "api": {"body_limit": (_positive, 1024 * 1024), "long_poll_max": (_seconds, 60)},
+    "api": {
+        "body_limit": (_positive, 1024 * 1024),
+        "long_poll_max": (_seconds, 60),
+        "assets": (_string_list, None),
+    },
     "webhooks": {"url": (_url, ""), "secret_file": (_optional_path, None)},
     "logging": {
         "level": (_choice("debug", "info", "warning", "error"), "info"),

@@ -10,26 +10,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from aiohttp import web
 
-from travelgate.config import Config
+from travelgate.api import ApiServices, build_app
+from travelgate.config import Config, parse_listen
 from travelgate.errors import ConfigError
+from travelgate.outbox import OutboxSettings, OutboxWorker
+from travelgate.service import (
+    HoldService,
+    Notifier,
+    PolicyDecider,
+    Recorder,
+    ReviewService,
+    ServiceHooks,
+    person_problems,
+)
 from travelgate.store import AddressTakenError, Database, Sealer, load_or_create_key
+from travelgate.transfers import Policy, parse_policy
 from travelgate.trisa import (
     ClientSettings,
     Credentials,
-    CustomerMatchDecider,
     Decider,
     Directory,
-    ExchangeHooks,
     InboundService,
     InboundSettings,
-    NoHooks,
     OutboundService,
     PeerKeys,
     ReplyHook,
@@ -45,24 +55,12 @@ from travelgate.trisa import (
 log = structlog.get_logger("travelgate.node")
 
 
-def validate_person(person: Any, where: str) -> None:
-    """Refuse a customer record that is not a valid IVMS101 Person (standard JSON shape)."""
-    from travelgate import ivms101
-
-    result = ivms101.validate(person, component="Person", role="beneficiary")
-    errors = [v for v in result.violations if v.severity == "error"]
-    if errors:
-        listed = "; ".join(f"{v.rule} at {v.path or 'person'}: {v.message}" for v in errors[:5])
-        raise ConfigError(f"{where}: person is not a valid IVMS101 Person: {listed}")
-
-
 @dataclass
 class Gateway:
     """Everything needed to exchange envelopes, without listening for any."""
 
     config: Config
-    decider: Decider = field(default_factory=CustomerMatchDecider)
-    hooks: ExchangeHooks = field(default_factory=NoHooks)
+    decider: Decider | None = None
     reply_hook: ReplyHook | None = None
 
     def __post_init__(self) -> None:
@@ -74,6 +72,10 @@ class Gateway:
         self.keys = PeerKeys(self.config.trisa.key_ttl.total_seconds())
         self._inbound: InboundService | None = None
         self._outbound: OutboundService | None = None
+        self.notifier = Notifier()
+        self.policy: Policy = parse_policy(self.config.policy)
+        self._holds: HoldService | None = None
+        self._reviews: ReviewService | None = None
 
     @property
     def credentials(self) -> Credentials:
@@ -106,6 +108,18 @@ class Gateway:
         return self._outbound
 
     @property
+    def holds(self) -> HoldService:
+        if self._holds is None:
+            raise RuntimeError("gateway is not open")
+        return self._holds
+
+    @property
+    def reviews(self) -> ReviewService:
+        if self._reviews is None:
+            raise RuntimeError("gateway is not open")
+        return self._reviews
+
+    @property
     def vasp(self) -> VaspInfo:
         node = self.config.node
         return VaspInfo(node.name, node.legal_name, node.country, node.lei)
@@ -122,6 +136,20 @@ class Gateway:
         await self._db.open()
         if seed_customers:
             await self._seed_customers()
+        self.notifier.bind()
+        recorder = Recorder(config.webhooks.url, self.notifier)
+        assets = frozenset(a.upper() for a in config.api.assets)
+        self._holds = HoldService(
+            db=self._db,
+            directory=self.directory,
+            policy=self.policy,
+            vasp=self.vasp,
+            recorder=recorder,
+            assets=assets,
+        )
+        self._reviews = ReviewService(self._db, self._holds, recorder)
+        hooks = ServiceHooks(self._holds, recorder)
+        decider = self.decider or PolicyDecider(self.policy)
         self._crypto = ThreadPoolExecutor(
             max_workers=config.trisa.crypto_threads, thread_name_prefix="crypto"
         )
@@ -140,8 +168,8 @@ class Gateway:
             db=self._db,
             directory=self.directory,
             client=self._client,
-            decider=self.decider,
-            hooks=self.hooks,
+            decider=decider,
+            hooks=hooks,
             crypto=self._crypto,
             settings=InboundSettings(
                 ivms_profile=config.trisa.ivms_profile,
@@ -156,14 +184,18 @@ class Gateway:
             db=self._db,
             directory=self.directory,
             client=self._client,
-            hooks=self.hooks,
+            hooks=hooks,
             crypto=self._crypto,
             ivms_profile=config.trisa.ivms_profile,
         )
 
     async def _seed_customers(self) -> None:
         for index, seed in enumerate(self.config.customers):
-            validate_person(seed.person, f"[[customers]] #{index + 1} ({seed.id})")
+            problems = person_problems(seed.person)
+            if problems:
+                where = f"[[customers]] #{index + 1} ({seed.id})"
+                listed = "; ".join(problems[:5])
+                raise ConfigError(f"{where}: person is not a valid IVMS101 Person: {listed}")
 
             def put(tx: Any, seed: Any = seed) -> None:
                 tx.put_customer(seed.id, seed.person, seed.addresses)
@@ -187,11 +219,15 @@ class Node:
     """A gateway that serves: TRISA server, background workers, internal API."""
 
     gateway: Gateway
-    started: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     errors_as_status: bool = False
+    outbox_settings: OutboxSettings = field(default_factory=OutboxSettings)
+    expiry_interval: float = 1.0
 
     def __post_init__(self) -> None:
         self.server: RunningServer | None = None
+        self.outbox: OutboxWorker | None = None
+        self._api: web.AppRunner | None = None
+        self.api_port = 0
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -231,14 +267,57 @@ class Node:
         except OSError as exc:
             await gateway.close()
             raise ConfigError(f"[node] trisa_listen: {exc}") from None
-        for hook in self.started:
-            await hook()
+        try:
+            await self._start_api()
+        except ConfigError:
+            await stop_server(self.server, 0)
+            await gateway.close()
+            raise
+        self.outbox = OutboxWorker(
+            gateway.db,
+            gateway.outbound,
+            webhook_secret=webhook_secret(self.config),
+            settings=self.outbox_settings,
+            on_dead=gateway.holds.on_dead,
+        )
+        worker = self.outbox
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(worker.wake)
+
+        gateway.db.on_enqueue = wake
+        self.spawn(worker.run(), "outbox")
+        self.spawn(gateway.holds.run_expiry(self.expiry_interval), "expiry")
         log.info(
             "node started",
             node=self.config.node.name,
             trisa_port=self.server.port,
+            api_port=self.api_port,
             database=str(self.config.node.database),
         )
+
+    async def _start_api(self) -> None:
+        gateway = self.gateway
+        services = ApiServices(
+            gateway.db, gateway.holds, gateway.reviews, self.config.api.long_poll_max
+        )
+        app = build_app(services, body_limit=self.config.api.body_limit)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        host, port = parse_listen(self.config.node.api_listen)
+        site = web.TCPSite(runner, host, port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise ConfigError(
+                f"[node] api_listen {self.config.node.api_listen}: {exc.strerror}"
+            ) from None
+        self._api = runner
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.api_port = sockets[0].getsockname()[1] if sockets else port
 
     def spawn(self, work: Awaitable[None], name: str) -> None:
         """Run a background worker until the node stops."""
@@ -258,6 +337,9 @@ class Node:
         if self.server is not None:
             await stop_server(self.server, grace)
             self.server = None
+        if self._api is not None:
+            await self._api.cleanup()
+            self._api = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -281,6 +363,20 @@ class Node:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
             await self.stop()
+
+
+def webhook_secret(config: Config) -> bytes:
+    """The webhook signing secret: the file's content, surrounding whitespace stripped."""
+    path = config.webhooks.secret_file
+    if path is None:
+        return b""
+    try:
+        secret = path.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigError(f"[webhooks] secret_file {path}: {exc.strerror}") from None
+    if not secret:
+        raise ConfigError(f"[webhooks] secret_file {path} is empty")
+    return secret
 
 
 def build_node(config: Config, *, robot: Any = None, delay: float = 1.0) -> Node:

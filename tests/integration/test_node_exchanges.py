@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -154,17 +155,23 @@ async def test_unknown_beneficiary_address_is_refused_by_every_robot(
     )
 
 
-async def test_name_that_does_not_match_our_customer_is_unknown_beneficiary(
-    cluster: Cluster,
+@pytest.mark.parametrize(("setting", "expected"), [("review", "PENDING"), ("reject", "REJECTED")])
+async def test_name_that_does_not_match_our_customer(
+    cluster: Cluster, setting: str, expected: str
 ) -> None:
-    await cluster.start(*two_node_specs(bob_robot=None))
+    """A plain node decides by policy: review by default, UNKOWN_BENEFICIARY if configured."""
+    alice, bob = two_node_specs(bob_robot=None)
+    bob = dataclasses.replace(bob, extra={"policy": {"name_mismatch": setting}})
+    await cluster.start(alice, bob)
     result = await cluster.nodes[ALICE].gateway.outbound.send(
         BOB,
         envelope_id=env.new_envelope_id(),
         state=api_pb2.STARTED,
         payload=transfer_payload(beneficiary=("Mallory", "Eve")),
     )
-    assert result.reply.error.code == Code.UNKOWN_BENEFICIARY
+    assert api_pb2.TransferState.Name(result.reply.transfer_state) == expected
+    if expected == "REJECTED":
+        assert result.reply.error.code == Code.UNKOWN_BENEFICIARY
 
 
 async def test_health_status(cluster: Cluster) -> None:

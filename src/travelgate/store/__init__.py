@@ -6,6 +6,7 @@ reaches SQL.
 """
 
 from travelgate.store._database import Database
+from travelgate.store._holds import ApiKey, Hold, OutboxItem, Review
 from travelgate.store._sealer import Sealer, load_or_create_key
 from travelgate.store._tx import (
     AddressTakenError,
@@ -18,9 +19,13 @@ from travelgate.store._tx import (
 
 __all__ = [
     "AddressTakenError",
+    "ApiKey",
     "Conversation",
     "Customer",
     "Database",
+    "Hold",
+    "OutboxItem",
+    "Review",
     "Sealer",
     "StoredEnvelope",
     "Tx",

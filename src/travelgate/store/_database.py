@@ -32,6 +32,8 @@ class Database:
     def __init__(self, path: Path, sealer: Sealer) -> None:
         self.path = path
         self._sealer = sealer
+        # Called (on the database thread) after a commit that enqueued outbox rows.
+        self.on_enqueue: Callable[[], None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._connection: sqlite3.Connection | None = None
         self._thread: threading.Thread | None = None
@@ -104,17 +106,30 @@ class Database:
             raise StoreError("database is closed")
         try:
             connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            tx = Tx(connection, self._sealer)
             try:
-                result = work(Tx(connection, self._sealer))
+                result = work(tx)
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             raise StoreError(f"database {self.path.name} is unavailable: {exc}") from None
+        if tx.enqueued and self.on_enqueue is not None:
+            self.on_enqueue()
         return result
 
 
 def _statements(script: str) -> list[str]:
-    """Split a migration into statements (the schema holds no semicolons in strings)."""
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """Split a migration into statements, line by line, as SQLite's own parser sees them."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and any(
+        part.strip() and not part.strip().startswith("--") for part in buffer.splitlines()
+    ):
+        raise StoreError(f"migration ends with an incomplete statement: {buffer.strip()[:80]}")
+    return statements

@@ -53,4 +53,89 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX envelopes_conversation ON envelopes(conversation_id, id);
     CREATE INDEX envelopes_created ON envelopes(created_at);
     """,
+    # 2: withdrawal holds, the durable outbox, webhook events, reviews, API keys, audit.
+    """
+    CREATE TABLE holds (
+        id TEXT PRIMARY KEY,
+        api_key_id TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,         -- of the canonical request body (409 on a mismatch)
+        request BLOB NOT NULL,              -- the request JSON, sealed at rest (it names persons)
+        state TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        network TEXT NOT NULL,
+        amount TEXT NOT NULL,               -- exact decimal string
+        destination TEXT NOT NULL,
+        customer_id TEXT,
+        counterparty TEXT,                  -- peer CN, "self-hosted", or NULL (unknown)
+        envelope_id TEXT,
+        decision TEXT,                      -- JSON: the policy decision of record
+        decision_rule TEXT,
+        decision_reason TEXT,
+        deadline TEXT,                      -- when an unanswered exchange times out
+        started_at TEXT,                    -- when the exchange started (max_wait counts from it)
+        txid TEXT,
+        version INTEGER NOT NULL DEFAULT 0, -- bumped on every change (long polls wait on it)
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (api_key_id, idempotency_key)
+    );
+    CREATE INDEX holds_state ON holds(state);
+    CREATE INDEX holds_envelope ON holds(envelope_id);
+    CREATE INDEX holds_deadline ON holds(deadline) WHERE deadline IS NOT NULL;
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,                 -- transfer | webhook
+        target TEXT NOT NULL,               -- peer CN | webhook URL
+        hold_id TEXT,
+        conversation_peer TEXT,
+        envelope_id TEXT,                   -- transfer: envelope id to send under
+        transfer_state TEXT,                -- transfer: TransferState name
+        body_kind TEXT NOT NULL,            -- payload | error | json
+        body BLOB NOT NULL,                 -- payload/error: protobuf, sealed at rest; json: text
+        event_id TEXT,                      -- webhook: the event id (same on every retry)
+        request_id INTEGER,                 -- transfer: the stored envelope once sealed (R7)
+        state TEXT NOT NULL DEFAULT 'pending',  -- pending | delivered | dead
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+    CREATE INDEX outbox_hold ON outbox(hold_id);
+
+    CREATE TABLE reviews (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,                 -- withdrawal | deposit
+        subject_id TEXT NOT NULL,           -- hold id | conversation id
+        rule TEXT,
+        reason TEXT,
+        state TEXT NOT NULL,                -- open | accepted | rejected
+        decision_reason TEXT,
+        decided_at TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX reviews_state ON reviews(state);
+    CREATE INDEX reviews_subject ON reviews(subject_id);
+
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,          -- SHA-256 of the key; the key itself is never stored
+        label TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,                -- api key id, peer CN, "policy", "system"
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,              -- e.g. hold:<id>, conversation:<id>
+        detail TEXT NOT NULL                -- JSON, no personal data
+    );
+    CREATE INDEX audit_subject ON audit(subject, id);
+    """,
 )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from travelgate.errors import StoreError
+from travelgate.store._holds import HoldOps
 from travelgate.store._sealer import Sealer
 
 
@@ -66,12 +67,13 @@ class AddressTakenError(StoreError):
         self.owner = owner
 
 
-class Tx:
+class Tx(HoldOps):
     """The unit of work handed to `Database.read`/`Database.write`."""
 
     def __init__(self, connection: sqlite3.Connection, sealer: Sealer) -> None:
         self.db = connection
         self.sealer = sealer
+        self.enqueued = False  # set by `enqueue`: the outbox worker is woken after commit
 
     def execute(
         self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()

@@ -86,6 +86,8 @@ class PeerMessage:
     parts: env.PayloadParts | None = None
     error: errors_pb2.Error | None = None
     verdict: Verdict | None = None
+    problem: TrisaError | None = None
+    """The reply's identity failed IVMS101 validation: never a basis for clearing."""
 
 
 class ExchangeHooks(Protocol):

@@ -98,8 +98,13 @@ class OutboundService:
         payload: api_pb2.Payload | None = None,
         error: TrisaError | errors_pb2.Error | None = None,
         hold_id: str | None = None,
+        on_record: Callable[[Tx, int], None] | None = None,
     ) -> Prepared:
-        """Seal (or build the error envelope) and store it before it travels."""
+        """Seal (or build the error envelope) and store it before it travels.
+
+        `on_record(tx, request_row)` runs in the same transaction (the outbox notes which
+        stored bytes to resend).
+        """
         peer = self.peer(peer_name)
         key = env.normalize_envelope_id(envelope_id)
         if payload is not None:
@@ -129,16 +134,44 @@ class OutboundService:
                 conversation_id=conversation_id,
                 error_code=envelope.error.code if env.has_error(envelope) else None,
             )
+            if on_record is not None:
+                on_record(tx, request_id)
             return request_id, conversation_id
 
         request_id, conversation_id = await self.db.write(record)
         return Prepared(peer, envelope, payload, request_id, conversation_id)
 
-    async def deliver(self, prepared: Prepared, *, deadline: float | None = None) -> SendResult:
-        """Send a prepared envelope and record the reply (PeerUnavailableError if none)."""
+    async def resume(self, request_row: int, payload: api_pb2.Payload | None) -> Prepared:
+        """A prepared envelope from its stored bytes, to resend them unchanged (R7)."""
+        found = await self.db.read(lambda tx: tx.envelope_row(request_row))
+        if found is None:
+            raise InvalidReplyError(f"stored envelope {request_row} is gone")
+        raw, conversation_id = found
+        envelope = api_pb2.SecureEnvelope()
+        envelope.ParseFromString(raw)
+        conversation = await self.db.read(lambda tx: tx.conversation_by_id(conversation_id or 0))
+        if conversation is None:
+            raise InvalidReplyError(f"stored envelope {request_row} has no conversation")
+        return Prepared(
+            self.peer(conversation.peer), envelope, payload, request_row, conversation.id
+        )
+
+    async def deliver(
+        self,
+        prepared: Prepared,
+        *,
+        deadline: float | None = None,
+        on_record: Callable[[Tx, int], None] | None = None,
+        on_reply: Callable[[Tx], None] | None = None,
+    ) -> SendResult:
+        """Send a prepared envelope and record the reply (PeerUnavailableError if none).
+
+        `on_reply(tx)` runs in the transaction that records the reply, so whoever asked for
+        the delivery (the outbox) marks it done exactly when its effects are stored.
+        """
         started = time.perf_counter()
         reply = await self.client.transfer(prepared.peer, prepared.envelope, deadline=deadline)
-        result = await self._receive(prepared, reply)
+        result = await self._receive(prepared, reply, on_reply)
         if result.outcome is Outcome.REKEY and prepared.payload is not None:
             # The peer lost or rotated its key: learn it again, re-seal, resend once (7.5).
             await self.client.sealing_key(prepared.peer, refresh=True)
@@ -147,9 +180,10 @@ class OutboundService:
                 envelope_id=prepared.envelope.id,
                 state=prepared.envelope.transfer_state,
                 payload=prepared.payload,
+                on_record=on_record,
             )
             reply = await self.client.transfer(again.peer, again.envelope, deadline=deadline)
-            result = await self._receive(again, reply)
+            result = await self._receive(again, reply, on_reply)
         log.info(
             "envelope",
             direction="out",
@@ -184,7 +218,12 @@ class OutboundService:
         )
         return await self.deliver(prepared, deadline=deadline)
 
-    async def _receive(self, prepared: Prepared, reply: api_pb2.SecureEnvelope) -> SendResult:
+    async def _receive(
+        self,
+        prepared: Prepared,
+        reply: api_pb2.SecureEnvelope,
+        on_reply: Callable[[Tx], None] | None = None,
+    ) -> SendResult:
         try:
             same = env.normalize_envelope_id(reply.id) == env.normalize_envelope_id(
                 prepared.envelope.id
@@ -219,9 +258,7 @@ class OutboundService:
             )
             profile = prepared.peer.ivms_profile or self.ivms_profile
             problem = self.validate_identity(parts.identity, profile)
-            message = PeerMessage(
-                Outcome.INVALID if problem else outcome, reply.transfer_state, parts=parts
-            )
+            message = PeerMessage(outcome, reply.transfer_state, parts=parts, problem=problem)
         new_state = _conversation_state(outcome, reply)
 
         def record(tx: Tx) -> None:
@@ -247,6 +284,8 @@ class OutboundService:
             conversation = tx.conversation_by_id(prepared.conversation_id)
             if conversation is not None:
                 self.hooks.on_message(tx, conversation, message)
+            if on_reply is not None and message.outcome is not Outcome.REKEY:
+                on_reply(tx)
 
         await self.db.write(record)
         return SendResult(

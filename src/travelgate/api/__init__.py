@@ -1,0 +1,6 @@
+"""The internal HTTP API (aiohttp) for the exchange's withdrawal and deposit services."""
+
+from travelgate.api._app import ApiServices, build_app
+from travelgate.api._openapi import openapi_document
+
+__all__ = ["ApiServices", "build_app", "openapi_document"]

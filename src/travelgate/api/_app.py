@@ -1,0 +1,283 @@
+"""The internal HTTP API for the exchange's withdrawal and deposit services (aiohttp).
+
+Authenticated with `Authorization: Bearer <key>` (keys hashed at rest); `/v1/openapi.json`,
+`/healthz` and `/metrics` need none. Every error is JSON `{"error": {...}}` with the right
+status; bodies over the limit are refused with 413 before they are read whole.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from travelgate.api._errors import BODY_LIMIT, Handler, errors
+from travelgate.api._openapi import openapi_document
+from travelgate.errors import ApiError
+from travelgate.service import (
+    HoldService,
+    ReviewService,
+    check_api_key,
+    check_person,
+    parse_limit,
+)
+from travelgate.store import AddressTakenError, Database
+
+PUBLIC = frozenset({"/v1/openapi.json", "/healthz", "/metrics"})
+MAX_IDEMPOTENCY_KEY = 255
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    db: Database
+    holds: HoldService
+    reviews: ReviewService
+    long_poll_max: float = 60.0
+
+
+SERVICES = web.AppKey("services", ApiServices)
+
+
+def _services(request: web.Request) -> ApiServices:
+    return request.app[SERVICES]
+
+
+@web.middleware
+async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path in PUBLIC:
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ApiError(
+            401, "unauthorized", "send Authorization: Bearer <API key>", field="Authorization"
+        )
+    record = await check_api_key(_services(request).db, key.strip())
+    if record is None:
+        raise ApiError(401, "unauthorized", "the API key is not valid", field="Authorization")
+    request["api_key_id"] = record.id
+    return await handler(request)
+
+
+async def json_body(request: web.Request) -> Any:
+    raw = await request.read()
+    if not raw.strip():
+        raise ApiError(400, "malformed_json", "the request body must be a JSON document")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ApiError(
+            400, "malformed_json", f"the request body is not valid JSON: {exc}"
+        ) from None
+
+
+def _actor(request: web.Request) -> str:
+    return f"api:{request['api_key_id']}"
+
+
+# -- withdrawals -------------------------------------------------------------------------
+
+
+async def create_withdrawal(request: web.Request) -> web.Response:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        raise ApiError(
+            400,
+            "missing_idempotency_key",
+            "send an Idempotency-Key header",
+            field="Idempotency-Key",
+        )
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ApiError(
+            400, "bad_idempotency_key", "Idempotency-Key is too long", field="Idempotency-Key"
+        )
+    body = await json_body(request)
+    view, status = await _services(request).holds.create(request["api_key_id"], key, body)
+    return web.json_response(view, status=status)
+
+
+async def get_withdrawal(request: web.Request) -> web.Response:
+    services = _services(request)
+    hold_id = request.match_info["id"]
+    wait = request.query.get("wait")
+    if wait is None:
+        return web.json_response(await services.holds.get(hold_id))
+    try:
+        seconds = float(wait)
+    except ValueError:
+        raise ApiError(400, "bad_wait", "wait must be a number of seconds", field="wait") from None
+    if not 0 <= seconds <= services.long_poll_max:
+        raise ApiError(
+            400, "bad_wait", f"wait must be between 0 and {services.long_poll_max:g}", field="wait"
+        )
+    return web.json_response(await services.holds.wait(hold_id, seconds))
+
+
+async def list_withdrawals(request: web.Request) -> web.Response:
+    query = request.query
+    page = await _services(request).holds.page(
+        query.get("state"), query.get("cursor"), parse_limit(query.get("limit"))
+    )
+    return web.json_response(page)
+
+
+async def broadcast_withdrawal(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    view = await _services(request).holds.broadcast(request.match_info["id"], body, _actor(request))
+    return web.json_response(view)
+
+
+async def cancel_withdrawal(request: web.Request) -> web.Response:
+    view = await _services(request).holds.cancel(request.match_info["id"], _actor(request))
+    return web.json_response(view)
+
+
+# -- customers ---------------------------------------------------------------------------
+
+
+def customer_view(customer: Any) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "person": customer.person,
+        "addresses": list(customer.addresses),
+        "created_at": customer.created_at,
+        "updated_at": customer.updated_at,
+    }
+
+
+async def put_customer(request: web.Request) -> web.Response:
+    customer_id = request.match_info["id"]
+    if not customer_id.strip() or len(customer_id) > 128:
+        raise ApiError(
+            422, "invalid_field", "the customer id must be 1 to 128 characters", field="id"
+        )
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise ApiError(422, "invalid_field", "the body must be a JSON object", field="body")
+    unknown = sorted(set(body) - {"person", "addresses"})
+    if unknown:
+        raise ApiError(422, "unknown_field", f"unknown field {unknown[0]}", field=unknown[0])
+    person = body.get("person")
+    if not isinstance(person, dict):
+        raise ApiError(
+            422, "missing_field", "person (an IVMS101 Person) is required", field="person"
+        )
+    check_person(person, "person")
+    addresses = body.get("addresses", [])
+    if not isinstance(addresses, list) or not all(
+        isinstance(a, str) and a.strip() and len(a) <= 256 for a in addresses
+    ):
+        raise ApiError(
+            422, "invalid_field", "addresses must be a list of non-empty strings", field="addresses"
+        )
+    db = _services(request).db
+    try:
+        created = await db.write(lambda tx: tx.put_customer(customer_id, person, addresses))
+    except AddressTakenError as exc:
+        raise ApiError(409, "address_taken", exc.message, field="addresses") from None
+    customer = await db.read(lambda tx: tx.get_customer(customer_id))
+    return web.json_response(customer_view(customer), status=201 if created else 200)
+
+
+async def get_customer(request: web.Request) -> web.Response:
+    customer_id = request.match_info["id"]
+    customer = await _services(request).db.read(lambda tx: tx.get_customer(customer_id))
+    if customer is None:
+        raise ApiError(404, "not_found", f"no customer {customer_id!r}", field="id")
+    return web.json_response(customer_view(customer))
+
+
+async def delete_customer(request: web.Request) -> web.Response:
+    customer_id = request.match_info["id"]
+    deleted = await _services(request).db.write(lambda tx: tx.delete_customer(customer_id))
+    if not deleted:
+        raise ApiError(404, "not_found", f"no customer {customer_id!r}", field="id")
+    return web.Response(status=204)
+
+
+# -- reviews, outbox, meta ---------------------------------------------------------------
+
+
+async def list_reviews(request: web.Request) -> web.Response:
+    query = request.query
+    page = await _services(request).reviews.page(
+        query.get("state"), query.get("cursor"), parse_limit(query.get("limit"))
+    )
+    return web.json_response(page)
+
+
+async def decide_review(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    view = await _services(request).reviews.decide(request.match_info["id"], body, _actor(request))
+    return web.json_response(view)
+
+
+async def list_outbox(request: web.Request) -> web.Response:
+    state = request.query.get("state")
+    if state is not None and state not in ("pending", "delivered", "dead"):
+        raise ApiError(400, "bad_state", "state must be pending, delivered or dead", field="state")
+    limit = parse_limit(request.query.get("limit"))
+    items = await _services(request).db.read(
+        lambda tx: tx.outbox_items(
+            state=state, hold_id=request.query.get("withdrawal"), limit=limit
+        )
+    )
+    return web.json_response(
+        {
+            "items": [
+                {
+                    "id": item.id,
+                    "kind": item.kind,
+                    "target": item.target,
+                    "withdrawal_id": item.hold_id,
+                    "envelope_id": item.envelope_id,
+                    "transfer_state": item.transfer_state,
+                    "event_id": item.event_id,
+                    "state": item.state,
+                    "attempts": item.attempts,
+                    "next_attempt_at": item.next_attempt_at,
+                    "last_error": item.last_error,
+                    "created_at": item.created_at,
+                }
+                for item in items
+            ],
+            "next_cursor": None,
+        }
+    )
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def build_app(services: ApiServices, *, body_limit: int) -> web.Application:
+    app = web.Application(middlewares=[errors, authenticate], client_max_size=body_limit)
+    app[SERVICES] = services
+    app[BODY_LIMIT] = body_limit
+    app.router.add_post("/v1/withdrawals", create_withdrawal)
+    app.router.add_get("/v1/withdrawals", list_withdrawals)
+    app.router.add_get("/v1/withdrawals/{id}", get_withdrawal)
+    app.router.add_post("/v1/withdrawals/{id}/broadcast", broadcast_withdrawal)
+    app.router.add_post("/v1/withdrawals/{id}/cancel", cancel_withdrawal)
+    app.router.add_put("/v1/customers/{id}", put_customer)
+    app.router.add_get("/v1/customers/{id}", get_customer)
+    app.router.add_delete("/v1/customers/{id}", delete_customer)
+    app.router.add_get("/v1/reviews", list_reviews)
+    app.router.add_post("/v1/reviews/{id}/decision", decide_review)
+    app.router.add_get("/v1/outbox", list_outbox)
+    app.router.add_get("/v1/openapi.json", openapi)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app

@@ -1,0 +1,245 @@
+"""The durable outbox worker: outgoing envelopes and webhooks, retried until delivered.
+
+Rows are written in the same transaction as the state change that caused them; this
+worker delivers them at least once, with exponential backoff and jitter, a per-target
+concurrency limit, and a dead-letter state after `max_attempts`. A transfer is sealed and
+stored once, then resent byte for byte (trisa.md 7.7 R7), so a peer that already answered
+sees an exact duplicate and answers it idempotently; the row is marked done in the
+transaction that records the reply. Webhooks carry the same event id on every retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import hmac
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import structlog
+
+from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
+from travelgate.errors import TravelgateError
+from travelgate.store import Database, OutboxItem, Tx, now_text
+from travelgate.trisa import (
+    InvalidReplyError,
+    OutboundService,
+    PeerUnavailableError,
+    UnknownPeerError,
+)
+
+log = structlog.get_logger("travelgate.outbox")
+
+SIGNATURE_HEADER = "Travelgate-Signature"
+EVENT_HEADER = "Travelgate-Event-Id"
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    max_attempts: int = 12
+    webhook_max_attempts: int = 30
+    base_delay: float = 1.0
+    max_delay: float = 3600.0
+    per_target: int = 4
+    batch: int = 64
+    poll: float = 0.5
+    webhook_timeout: float = 10.0
+
+
+def sign(secret: bytes, timestamp: int, body: bytes) -> str:
+    """`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` (issue 6 contract)."""
+    mac = hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def backoff(attempts: int, settings: OutboxSettings) -> float:
+    """Exponential backoff with full jitter around the nominal delay."""
+    nominal = min(settings.max_delay, settings.base_delay * 2.0 ** max(0, attempts - 1))
+    return float(nominal * (0.5 + random.random()))
+
+
+DeadLetter = Callable[[Tx, OutboxItem], None]
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        db: Database,
+        outbound: OutboundService,
+        *,
+        webhook_secret: bytes = b"",
+        settings: OutboxSettings | None = None,
+        on_dead: DeadLetter | None = None,
+    ) -> None:
+        self.db = db
+        self.outbound = outbound
+        self.webhook_secret = webhook_secret
+        self.settings = settings or OutboxSettings()
+        self.on_dead = on_dead
+        self._wake = asyncio.Event()
+        self._busy: dict[int, asyncio.Task[None]] = {}
+        self._limits: dict[str, asyncio.Semaphore] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    def wake(self) -> None:
+        """Something was enqueued: look again now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                await self.run_once()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.poll)
+                self._wake.clear()
+        finally:
+            for task in list(self._busy.values()):
+                task.cancel()
+            if self._busy:
+                await asyncio.gather(*self._busy.values(), return_exceptions=True)
+            if self._session is not None:
+                await self._session.close()
+
+    async def run_once(self) -> int:
+        """Start delivering every due row not already in flight; returns how many started."""
+        now = now_text()
+        due = await self.db.read(lambda tx: tx.outbox_due(now, self.settings.batch))
+        started = 0
+        for item in due:
+            if item.id in self._busy:
+                continue
+            task = asyncio.create_task(self._deliver(item))
+            self._busy[item.id] = task
+            task.add_done_callback(functools.partial(self._forget, item.id))
+            started += 1
+        return started
+
+    def _forget(self, item_id: int, _task: object) -> None:
+        self._busy.pop(item_id, None)
+
+    async def drain(self, seconds: float = 30.0) -> None:
+        """Deliver until nothing is due or in flight (tests, shutdown)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            started = await self.run_once()
+            if self._busy:
+                await asyncio.gather(*self._busy.values(), return_exceptions=True)
+            elif not started:
+                return
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        limit = self._limits.setdefault(item.target, asyncio.Semaphore(self.settings.per_target))
+        async with limit:
+            try:
+                if item.kind == "transfer":
+                    await self._transfer(item)
+                else:
+                    await self._webhook(item)
+            except asyncio.CancelledError:
+                raise
+            except (PeerUnavailableError, InvalidReplyError, UnknownPeerError, WebhookError) as exc:
+                await self._failed(item, exc.message)
+            except TravelgateError as exc:
+                await self._failed(item, f"{type(exc).__name__}: {exc.message}")
+            except Exception as exc:  # never let one row kill the worker
+                log.exception("outbox delivery failed", item=item.id, kind=item.kind)
+                await self._failed(item, f"internal error: {type(exc).__name__}")
+
+    async def _failed(self, item: OutboxItem, error: str) -> None:
+        attempts = item.attempts + 1
+        limit = (
+            self.settings.max_attempts
+            if item.kind == "transfer"
+            else self.settings.webhook_max_attempts
+        )
+        retry_at = None
+        if attempts < limit:
+            when = datetime.now(UTC) + timedelta(seconds=backoff(attempts, self.settings))
+            retry_at = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+        def write(tx: Tx) -> None:
+            tx.outbox_failed(item.id, stamp=now_text(), error=error, retry_at=retry_at)
+            if retry_at is None and self.on_dead is not None:
+                self.on_dead(tx, item)
+
+        await self.db.write(write)
+        log.warning(
+            "outbox retry" if retry_at else "outbox dead letter",
+            item=item.id,
+            kind=item.kind,
+            target=item.target,
+            attempts=attempts,
+            error=error,
+        )
+
+    # -- transfers -----------------------------------------------------------------------
+
+    async def _transfer(self, item: OutboxItem) -> None:
+        body = await self.db.read(lambda tx: tx.outbox_body(item))
+        payload = error = None
+        if item.body_kind == "payload":
+            payload = api_pb2.Payload()
+            payload.ParseFromString(body)
+        else:
+            error = errors_pb2.Error()
+            error.ParseFromString(body)
+        if item.hold_id is not None and item.transfer_state == "STARTED":
+            hold = await self.db.read(lambda tx: tx.hold(item.hold_id or ""))
+            if hold is not None and hold.state in ("canceled", "rejected", "expired"):
+                await self.db.write(lambda tx: tx.outbox_done(item.id, stamp=now_text()))
+                return  # withdrawn before it left: nothing to send
+        state = api_pb2.TransferState.Value(item.transfer_state or "STARTED")
+        assert item.envelope_id is not None
+
+        def sealed(tx: Tx, request_row: int) -> None:
+            tx.outbox_sealed(item.id, request_row)
+
+        if item.request_id is None:
+            prepared = await self.outbound.prepare(
+                item.target,
+                envelope_id=item.envelope_id,
+                state=state,
+                payload=payload,
+                error=error,
+                hold_id=item.hold_id,
+                on_record=sealed,
+            )
+        else:
+            prepared = await self.outbound.resume(item.request_id, payload)
+        await self.outbound.deliver(
+            prepared,
+            on_record=sealed,
+            on_reply=lambda tx: tx.outbox_done(item.id, stamp=now_text()),
+        )
+
+    # -- webhooks ------------------------------------------------------------------------
+
+    async def _webhook(self, item: OutboxItem) -> None:
+        if self._session is None:
+            timeout = aiohttp.ClientTimeout(total=self.settings.webhook_timeout)
+            self._session = aiohttp.ClientSession(timeout=timeout)
+        body = item.body
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            EVENT_HEADER: item.event_id or "",
+            SIGNATURE_HEADER: sign(self.webhook_secret, timestamp, body),
+            "User-Agent": "travelgate-webhooks",
+        }
+        try:
+            async with self._session.post(item.target, data=body, headers=headers) as response:
+                if not 200 <= response.status < 300:
+                    raise WebhookError(f"webhook answered HTTP {response.status}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise WebhookError(f"webhook unreachable: {type(exc).__name__}: {exc}") from None
+        await self.db.write(lambda tx: tx.outbox_done(item.id, stamp=now_text()))
+
+
+class WebhookError(TravelgateError):
+    """The back office did not take a webhook (non-2xx or unreachable)."""

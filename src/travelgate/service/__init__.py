@@ -1,0 +1,44 @@
+"""The gateway's application service: withdrawal holds, deposits, reviews, API keys.
+
+The policy engine (`travelgate.transfers`) decides; this room records every change as one
+store transaction together with its outbox rows (envelopes, webhooks) and audit events,
+so a crash at any point loses nothing and sends nothing twice.
+"""
+
+from travelgate.service._holds import HoldService, decode_cursor, encode_cursor, parse_limit
+from travelgate.service._hooks import PolicyDecider, ServiceHooks, deposit_view
+from travelgate.service._keys import check_api_key, create_api_key, key_hash
+from travelgate.service._records import Notifier, Recorder, hold_view
+from travelgate.service._requests import (
+    DEFAULT_ASSETS,
+    SELF_HOSTED,
+    WithdrawalRequest,
+    check_person,
+    parse_withdrawal,
+    person_problems,
+)
+from travelgate.service._reviews import ReviewService, review_view
+
+__all__ = [
+    "DEFAULT_ASSETS",
+    "SELF_HOSTED",
+    "HoldService",
+    "Notifier",
+    "PolicyDecider",
+    "Recorder",
+    "ReviewService",
+    "ServiceHooks",
+    "WithdrawalRequest",
+    "check_api_key",
+    "check_person",
+    "create_api_key",
+    "decode_cursor",
+    "deposit_view",
+    "encode_cursor",
+    "hold_view",
+    "key_hash",
+    "parse_limit",
+    "parse_withdrawal",
+    "person_problems",
+    "review_view",
+]

@@ -1,0 +1,497 @@
+"""Withdrawal holds: create (idempotent), look up, broadcast, cancel, expire, review.
+
+The policy engine (`travelgate.transfers`) decides; this module records. A hold that must
+exchange with a VASP stays `held` while the outbox delivers its first envelope; the reply
+moves it on (`ServiceHooks`). Nothing here clears a hold by itself: only a valid,
+policy-sufficient reply, a decision of the engine that no exchange is needed, or a
+person's recorded review decision does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from travelgate import envelope as env
+from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
+from travelgate.errors import ApiError, Code, TravelgateError
+from travelgate.service._payloads import first_payload, outgoing_identity, outgoing_transaction
+from travelgate.service._records import Recorder, hold_view
+from travelgate.service._requests import (
+    SELF_HOSTED,
+    WithdrawalRequest,
+    check_person,
+    invalid,
+    parse_withdrawal,
+)
+from travelgate.store import Database, Hold, OutboxItem, Tx, now_text
+from travelgate.transfers import (
+    Action,
+    CounterpartyKind,
+    Decision,
+    Direction,
+    HoldState,
+    IllegalTransitionError,
+    Money,
+    Policy,
+    TransactionRecord,
+    TransferFacts,
+    Valuation,
+    evaluate,
+    is_final,
+    outbound_timeout,
+    reply_deadline,
+)
+from travelgate.trisa import Directory, Peer, VaspInfo
+from travelgate.trisa._replies import transaction_payload
+
+SYSTEM = "system"
+POLICY = "policy"
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Counterparty:
+    kind: CounterpartyKind
+    name: str | None
+    peer: Peer | None
+
+
+def encode_cursor(rowid: int) -> str:
+    return base64.urlsafe_b64encode(str(rowid).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        value = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(
+            400, "bad_cursor", "cursor is not one this API returned", field="cursor"
+        ) from None
+    return value
+
+
+def parse_limit(text: str | None, default: int = 50) -> int:
+    if text is None:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise ApiError(
+            400, "bad_limit", f"limit must be an integer from 1 to {MAX_PAGE}", field="limit"
+        )
+    return int(text)
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _text_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class HoldService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        directory: Directory,
+        policy: Policy,
+        vasp: VaspInfo,
+        recorder: Recorder,
+        assets: frozenset[str],
+    ) -> None:
+        self.db = db
+        self.directory = directory
+        self.policy = policy
+        self.vasp = vasp
+        self.recorder = recorder
+        self.assets = assets
+
+    # -- create --------------------------------------------------------------------------
+
+    async def create(
+        self, api_key_id: str, idempotency_key: str, body: object
+    ) -> tuple[dict[str, Any], int]:
+        """The hold for this request: (view, 201) created, (view, 200) replayed; 409 on reuse."""
+        request = parse_withdrawal(body, assets=self.assets)
+        existing = await self.db.read(
+            lambda tx: tx.hold_by_idempotency(api_key_id, idempotency_key)
+        )
+        if existing is not None:
+            return self._replay(existing, request), 200
+        originator, account = await self._originator(request)
+        if request.beneficiary_person is not None:
+            check_person(request.beneficiary_person, "beneficiary.person")
+        counterparty = self._counterparty(request)
+        identity = outgoing_identity(
+            request, originator=originator, account=account, vasp=self.vasp
+        )
+        transaction = outgoing_transaction(request)
+        now = datetime.now(UTC)
+        decision = evaluate(self._facts(request, counterparty, identity, now), self.policy)
+        payload = first_payload(identity, transaction)
+        hold_id = str(uuid.uuid4())
+
+        def write(tx: Tx) -> tuple[Hold, bool]:
+            raced = tx.hold_by_idempotency(api_key_id, idempotency_key)
+            if raced is not None:
+                return raced, False
+            stamp = _text_time(now)
+            tx.insert_hold(
+                stamp=stamp,
+                request=request.body,
+                id=hold_id,
+                api_key_id=api_key_id,
+                idempotency_key=idempotency_key,
+                request_hash=request.body_hash,
+                state=HoldState.HELD.value,
+                asset=request.asset,
+                network=request.network,
+                amount=str(request.amount),
+                destination=request.address,
+                customer_id=request.customer_id,
+                counterparty=counterparty.name,
+                decision=decision.as_record(),
+                decision_rule=decision.rule,
+                decision_reason=decision.reason,
+            )
+            hold = tx.hold(hold_id)
+            assert hold is not None
+            self.recorder.audit(
+                tx, api_key_id, "hold.created", f"hold:{hold_id}", decision=decision.as_record()
+            )
+            self.recorder.event(tx, "withdrawal.held", hold_view(hold))
+            return self._apply_decision(tx, hold, decision, counterparty, payload), True
+
+        hold, created = await self.db.write(write)
+        if not created:
+            return self._replay(hold, request), 200
+        return hold_view(hold), 201
+
+    def _replay(self, hold: Hold, request: WithdrawalRequest) -> dict[str, Any]:
+        if hold.request_hash != request.body_hash:
+            raise ApiError(
+                409,
+                "idempotency_conflict",
+                "this Idempotency-Key was used with a different request body",
+                field="Idempotency-Key",
+            )
+        return hold_view(hold)
+
+    def _apply_decision(
+        self,
+        tx: Tx,
+        hold: Hold,
+        decision: Decision,
+        counterparty: Counterparty,
+        payload: api_pb2.Payload,
+    ) -> Hold:
+        rule, reason = decision.rule, decision.reason
+        if decision.action is Action.SEND:
+            if counterparty.peer is None:
+                return self.recorder.move(
+                    tx,
+                    hold,
+                    HoldState.REVIEW,
+                    actor=POLICY,
+                    rule=rule,
+                    reason="POLICY.COUNTERPARTY_UNREACHABLE",
+                )
+            envelope_id = env.new_envelope_id()
+            tx.enqueue(
+                kind="transfer",
+                target=counterparty.peer.name,
+                body_kind="payload",
+                body=payload.SerializeToString(),
+                stamp=now_text(),
+                hold_id=hold.id,
+                envelope_id=envelope_id,
+                transfer_state="STARTED",
+            )
+            return self.recorder.touch(tx, hold, envelope_id=envelope_id)
+        target = decision.target_state or HoldState.REVIEW
+        return self.recorder.move(tx, hold, target, actor=POLICY, rule=rule, reason=reason)
+
+    async def _originator(self, request: WithdrawalRequest) -> tuple[dict[str, Any], str]:
+        if request.customer_id is not None:
+            customer_id = request.customer_id
+            customer = await self.db.read(lambda tx: tx.get_customer(customer_id))
+            if customer is None:
+                raise invalid(
+                    "originator.customer_id",
+                    f"unknown customer {customer_id!r}",
+                    "unknown_customer",
+                )
+            return dict(customer.person), customer.id
+        assert request.originator_person is not None
+        check_person(request.originator_person, "originator.person", role="originator")
+        return dict(request.originator_person), request.originator_account or ""
+
+    def _counterparty(self, request: WithdrawalRequest) -> Counterparty:
+        if request.beneficiary_vasp == SELF_HOSTED:
+            return Counterparty(CounterpartyKind.SELF_HOSTED, SELF_HOSTED, None)
+        if request.beneficiary_vasp is not None:
+            peer = self.directory.get(request.beneficiary_vasp)
+            usable = peer if peer is not None and not peer.blocked else None
+            return Counterparty(CounterpartyKind.VASP, request.beneficiary_vasp, usable)
+        peer = self.directory.for_address(request.address)
+        if peer is not None and not peer.blocked:
+            return Counterparty(CounterpartyKind.VASP, peer.name, peer)
+        return Counterparty(CounterpartyKind.UNKNOWN, None, None)
+
+    def _facts(
+        self,
+        request: WithdrawalRequest,
+        counterparty: Counterparty,
+        identity: Any,
+        now: datetime,
+    ) -> TransferFacts:
+        valuation = None
+        if request.value is not None:
+            valuation = Valuation(Money(request.value.amount, request.value.currency), now)
+        return TransferFacts(
+            direction=Direction.OUTBOUND,
+            identity=identity,
+            transaction=TransactionRecord(
+                amount=request.amount,
+                asset=request.asset,
+                network=request.network,
+                beneficiary_address=request.address,
+                timestamp=now,
+            ),
+            valuation=valuation,
+            counterparty_kind=counterparty.kind,
+            counterparty=counterparty.name if counterparty.kind is CounterpartyKind.VASP else None,
+            in_directory=counterparty.peer is not None,
+            now=now,
+        )
+
+    def facts_of(self, hold: Hold, identity: Any) -> tuple[TransferFacts, Decision]:
+        """The facts of a hold as at its creation, and the decision they give now."""
+        request = parse_withdrawal(hold.request, assets=frozenset({hold.asset}))
+        created = _parse_time(hold.created_at)
+        facts = self._facts(request, self._counterparty(request), identity, created)
+        return facts, evaluate(facts, self.policy)
+
+    # -- read ----------------------------------------------------------------------------
+
+    async def get(self, hold_id: str) -> dict[str, Any]:
+        hold = await self.db.read(lambda tx: tx.hold(hold_id))
+        if hold is None:
+            raise ApiError(404, "not_found", f"no withdrawal {hold_id!r}", field="id")
+        return hold_view(hold)
+
+    async def wait(self, hold_id: str, seconds: float) -> dict[str, Any]:
+        """The hold once its state changes, or as it is after `seconds` (long poll)."""
+        view = await self.get(hold_id)
+        state, deadline = view["state"], time.monotonic() + seconds
+        while view["state"] == state and not is_final(HoldState(state)):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            # The notifier wakes us at once for changes made here; the short timeout also
+            # catches changes committed by another process on the same database.
+            await self.recorder.notifier.wait(hold_id, min(left, 0.5))
+            view = await self.get(hold_id)
+        return view
+
+    async def page(self, state: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
+        if state is not None and state not in {s.value for s in HoldState}:
+            names = ", ".join(s.value for s in HoldState)
+            raise ApiError(400, "bad_state", f"state must be one of {names}", field="state")
+        before = decode_cursor(cursor)
+        holds = await self.db.read(
+            lambda tx: tx.holds_page(state=state, before=before, limit=limit + 1)
+        )
+        more = len(holds) > limit
+        holds = holds[:limit]
+        return {
+            "items": [hold_view(h) for h in holds],
+            "next_cursor": encode_cursor(holds[-1].rowid) if more else None,
+        }
+
+    # -- broadcast and cancel --------------------------------------------------------------
+
+    async def broadcast(self, hold_id: str, body: object, actor: str) -> dict[str, Any]:
+        if not isinstance(body, dict) or set(body) - {"txid"}:
+            raise invalid("txid", 'the body must be {"txid": "..."}')
+        txid = body.get("txid")
+        if not isinstance(txid, str) or not txid.strip() or len(txid) > 256:
+            raise invalid("txid", "txid must be a non-empty string", "missing_field")
+        txid = txid.strip()
+
+        def write(tx: Tx) -> Hold:
+            hold = self._hold_or_404(tx, hold_id)
+            if hold.state == HoldState.RELEASED.value and hold.txid == txid:
+                return hold  # the same broadcast again: nothing more to do
+            if hold.state != HoldState.CLEARED.value:
+                raise ApiError(
+                    409, "illegal_state", f"a {hold.state} withdrawal cannot be broadcast"
+                )
+            moved = self.recorder.move(
+                tx,
+                hold,
+                HoldState.RELEASED,
+                actor=actor,
+                rule="broadcast",
+                reason="broadcast by the withdrawal service",
+                txid=txid,
+            )
+            self._send_completed(tx, moved, txid)
+            return moved
+
+        return hold_view(await self.db.write(write))
+
+    def _send_completed(self, tx: Tx, hold: Hold, txid: str) -> None:
+        if not hold.envelope_id or hold.counterparty is None:
+            return
+        conversation = tx.conversation(
+            hold.counterparty, env.normalize_envelope_id(hold.envelope_id)
+        )
+        if conversation is None or conversation.payload is None:
+            return
+        stored = api_pb2.Payload()
+        stored.ParseFromString(conversation.payload)
+        payload = transaction_payload(stored, txid=txid)
+        tx.enqueue(
+            kind="transfer",
+            target=hold.counterparty,
+            body_kind="payload",
+            body=payload.SerializeToString(),
+            stamp=now_text(),
+            hold_id=hold.id,
+            envelope_id=hold.envelope_id,
+            transfer_state="COMPLETED",
+        )
+
+    async def cancel(
+        self, hold_id: str, actor: str, reason: str = "canceled by the withdrawal service"
+    ) -> dict[str, Any]:
+        def write(tx: Tx) -> Hold:
+            hold = self._hold_or_404(tx, hold_id)
+            if hold.state == HoldState.CANCELED.value:
+                return hold
+            try:
+                moved = self.recorder.move(
+                    tx, hold, HoldState.CANCELED, actor=actor, rule="cancel", reason=reason
+                )
+            except IllegalTransitionError:
+                raise ApiError(
+                    409, "illegal_state", f"a {hold.state} withdrawal cannot be canceled"
+                ) from None
+            self.end_exchange(tx, moved, Code.CANCELED, "the originator canceled the withdrawal")
+            return moved
+
+        return hold_view(await self.db.write(write))
+
+    def end_exchange(self, tx: Tx, hold: Hold, code: int, message: str) -> None:
+        """Tell the counterparty the exchange is over (error-only, retry=false), if one began."""
+        if (
+            not hold.envelope_id
+            or hold.counterparty is None
+            or self.directory.get(hold.counterparty) is None
+        ):
+            return
+        conversation = tx.conversation(
+            hold.counterparty, env.normalize_envelope_id(hold.envelope_id)
+        )
+        if conversation is None:
+            return  # the first envelope never left: the outbox will skip it
+        error = errors_pb2.Error(code=code, message=message, retry=False)  # type: ignore[arg-type]
+        tx.enqueue(
+            kind="transfer",
+            target=hold.counterparty,
+            body_kind="error",
+            body=error.SerializeToString(),
+            stamp=now_text(),
+            hold_id=hold.id,
+            envelope_id=hold.envelope_id,
+            transfer_state="REJECTED",
+        )
+
+    def _hold_or_404(self, tx: Tx, hold_id: str) -> Hold:
+        hold = tx.hold(hold_id)
+        if hold is None:
+            raise ApiError(404, "not_found", f"no withdrawal {hold_id!r}", field="id")
+        return hold
+
+    def on_dead(self, tx: Tx, item: OutboxItem) -> None:
+        """An envelope could not be delivered at all: a person must look at the hold."""
+        if item.kind != "transfer" or item.hold_id is None:
+            return
+        hold = tx.hold(item.hold_id)
+        if hold is None or hold.state not in (HoldState.HELD.value, HoldState.AWAITING_REPLY.value):
+            return
+        self.recorder.move(
+            tx,
+            hold,
+            HoldState.REVIEW,
+            actor=SYSTEM,
+            rule="outbox",
+            reason=f"POLICY.COUNTERPARTY_UNREACHABLE: {item.last_error or 'delivery failed'}"[:500],
+        )
+
+    # -- deadlines -----------------------------------------------------------------------
+
+    def start_waiting(self, tx: Tx, hold: Hold, decision: Decision) -> Hold:
+        """The first envelope was delivered: the reply window opens now."""
+        now = datetime.now(UTC)
+        deadline = reply_deadline(now, decision.reply_timeout)
+        hold = self.recorder.touch(
+            tx, hold, started_at=_text_time(now), deadline=_text_time(deadline)
+        )
+        return self.recorder.move(
+            tx,
+            hold,
+            HoldState.AWAITING_REPLY,
+            actor=SYSTEM,
+            rule="outbox",
+            reason="envelope delivered to the counterparty",
+        )
+
+    async def expire_due(self) -> int:
+        """Apply the timeout outcome to every hold whose reply window has closed."""
+        now = now_text()
+        due = await self.db.read(lambda tx: tx.holds_due(now))
+        for hold in due:
+            _facts, decision = self.facts_of(hold, None)
+
+            def write(tx: Tx, hold_id: str = hold.id, decision: Decision = decision) -> None:
+                current = tx.hold(hold_id)
+                if current is None or current.deadline is None or current.deadline > now:
+                    return
+                if current.state != HoldState.AWAITING_REPLY.value:
+                    self.recorder.touch(tx, current, deadline=None)
+                    return
+                outcome = outbound_timeout(HoldState(current.state), decision.timeout_outbound)
+                if outcome.state is None:
+                    self.recorder.touch(tx, current, deadline=None)
+                    return
+                moved = self.recorder.move(
+                    tx,
+                    current,
+                    outcome.state,
+                    actor=SYSTEM,
+                    rule="timeout",
+                    reason=str(outcome.reason.value),
+                    deadline=None,
+                )
+                if outcome.peer_code is not None:
+                    self.end_exchange(tx, moved, outcome.peer_code, "the reply window has closed")
+
+            await self.db.write(write)
+        return len(due)
+
+    async def run_expiry(self, interval: float = 1.0) -> None:
+        while True:
+            with contextlib.suppress(TravelgateError):
+                await self.expire_due()
+            await asyncio.sleep(interval)

@@ -1,0 +1,243 @@
+"""What TRISA messages do to withdrawals and deposits, and how inbound transfers are decided.
+
+`ServiceHooks.on_message` runs inside the transaction that stores a peer's message:
+replies and callbacks for our withdrawals move the hold (through `evaluate_reply`, so a
+hold is cleared only by a valid, policy-sufficient reply); messages about deposits to our
+customers become `deposit.<state>` events and, when policy asks a person, review items.
+`PolicyDecider` decides inbound transfers with the jurisdiction profiles.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from travelgate import envelope as env
+from travelgate.errors import Code
+from travelgate.service._holds import SYSTEM, HoldService, _parse_time, _text_time
+from travelgate.service._records import Recorder
+from travelgate.store import Conversation, Tx, now_text
+from travelgate.transfers import (
+    Action as PolicyAction,
+)
+from travelgate.transfers import (
+    BeneficiaryMatch,
+    CounterpartyKind,
+    Direction,
+    HoldState,
+    IllegalTransitionError,
+    IvmsFailure,
+    Outcome,
+    Policy,
+    TransactionRecord,
+    TransferFacts,
+    evaluate,
+    evaluate_reply,
+    extend_deadline,
+    is_final,
+)
+from travelgate.trisa import (
+    BENEFICIARY,
+    ORIGINATOR,
+    Action,
+    Inbound,
+    PeerMessage,
+    Verdict,
+    match_customer,
+    state_name,
+)
+
+PEER = "peer"
+
+
+def deposit_view(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "id": str(conversation.id),
+        "peer": conversation.peer,
+        "envelope_id": conversation.envelope_id,
+        "state": conversation.state.lower(),
+        "customer_id": conversation.customer_id,
+        "created_at": conversation.created_at,
+        "updated_at": conversation.updated_at,
+    }
+
+
+class ServiceHooks:
+    def __init__(self, holds: HoldService, recorder: Recorder) -> None:
+        self.holds = holds
+        self.recorder = recorder
+
+    def on_message(self, tx: Tx, conversation: Conversation, message: PeerMessage) -> None:
+        if conversation.role == ORIGINATOR and conversation.hold_id:
+            self._withdrawal(tx, conversation, message)
+        elif conversation.role == BENEFICIARY:
+            self._deposit(tx, conversation, message)
+
+    def _withdrawal(self, tx: Tx, conversation: Conversation, message: PeerMessage) -> None:
+        assert conversation.hold_id is not None
+        hold = tx.hold(conversation.hold_id)
+        if hold is None or is_final(HoldState(hold.state)):
+            return
+        actor = f"{PEER}:{conversation.peer}"
+        if message.outcome in (Outcome.REKEY, Outcome.RESEND, Outcome.COMPLETED):
+            return
+        identity = message.parts.identity if message.parts is not None else None
+        facts, decision = self.holds.facts_of(hold, identity)
+        if hold.state == HoldState.HELD.value:
+            hold = self.holds.start_waiting(tx, hold, decision)
+        problem = None
+        if message.problem is not None:
+            problem = IvmsFailure(message.problem.code, message.problem.message)
+        verdict = evaluate_reply(
+            facts,
+            self.holds.policy,
+            decision,
+            message.outcome,
+            identity=identity,
+            identity_error=problem,
+        )
+        reason = verdict.reason
+        if message.error is not None:
+            code_name = (
+                Code.Name(message.error.code)
+                if message.error.code in Code.values()
+                else str(message.error.code)
+            )
+            reason = f"{verdict.reason}: {code_name}: {message.error.message}"[:500]
+        if verdict.target is None:
+            return
+        if verdict.target.value == hold.state:
+            self._extend(tx, hold, message, decision.max_wait)
+            return
+        try:
+            self.recorder.move(
+                tx,
+                hold,
+                verdict.target,
+                actor=actor,
+                rule=f"reply:{verdict.outcome.value}",
+                reason=reason,
+            )
+        except IllegalTransitionError:
+            self.recorder.audit(
+                tx, actor, "hold.ignored_reply", f"hold:{hold.id}", outcome=verdict.outcome.value
+            )
+
+    def _extend(self, tx: Tx, hold: Any, message: PeerMessage, max_wait: Any) -> None:
+        """A PENDING reply moves the deadline to its reply_not_after, capped (7.5)."""
+        if message.parts is None or hold.deadline is None or hold.started_at is None:
+            return
+        not_after = getattr(message.parts.transaction, "reply_not_after", "")
+        try:
+            reply_not_after = env.parse_timestamp(not_after) if not_after else None
+        except Exception:
+            reply_not_after = None
+        deadline = extend_deadline(
+            _parse_time(hold.deadline),
+            started=_parse_time(hold.started_at),
+            reply_not_after=reply_not_after,
+            max_wait=max_wait,
+        )
+        self.recorder.touch(tx, hold, deadline=_text_time(deadline))
+
+    def _deposit(self, tx: Tx, conversation: Conversation, message: PeerMessage) -> None:
+        subject = f"conversation:{conversation.id}"
+        actor = f"{PEER}:{conversation.peer}"
+        verdict = message.verdict
+        self.recorder.audit(
+            tx,
+            actor,
+            "deposit.message",
+            subject,
+            state=conversation.state,
+            incoming=state_name(message.transfer_state),
+            rule=verdict.rule if verdict else None,
+            reason=verdict.reason if verdict else None,
+        )
+        if verdict is not None and verdict.action is Action.PENDING:
+            tx.open_review(
+                str(uuid.uuid4()),
+                kind="deposit",
+                subject_id=str(conversation.id),
+                rule=verdict.rule,
+                reason=verdict.reason,
+                stamp=now_text(),
+            )
+        self.recorder.event(tx, f"deposit.{conversation.state.lower()}", deposit_view(conversation))
+        self.recorder.notifier.notify(subject)
+
+
+class PolicyDecider:
+    """Decide inbound transfers to our customers with the jurisdiction profiles (6.2)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    async def decide(self, inbound: Inbound) -> Verdict:
+        miss = match_customer(inbound)
+        if miss is not None and inbound.customer is None:
+            return miss
+        match = BeneficiaryMatch.NAME_MISMATCH if miss is not None else BeneficiaryMatch.MATCHED
+        transaction = inbound.parts.underlying_transaction
+        now = datetime.now(UTC)
+        amount = None
+        if transaction.amount > 0:
+            amount = _exact_amount(transaction)
+        facts = TransferFacts(
+            direction=Direction.INBOUND,
+            identity=inbound.parts.identity,
+            transaction=TransactionRecord(
+                amount=amount,
+                asset=(transaction.asset_type or transaction.network).upper(),
+                network=transaction.network,
+                originator_address=transaction.originator,
+                beneficiary_address=inbound.address,
+                txid=transaction.txid,
+            ),
+            valuation=None,
+            counterparty_kind=CounterpartyKind.VASP,
+            counterparty=inbound.peer.name,
+            in_directory=True,
+            now=now,
+            beneficiary_match=match,
+        )
+        decision = evaluate(facts, self.policy)
+        rule, reason = decision.rule, decision.reason
+        if decision.action is PolicyAction.ACCEPT:
+            return Verdict(Action.ACCEPT, rule=rule, reason=reason)
+        if decision.action is PolicyAction.REVIEW:
+            return Verdict(
+                Action.PENDING,
+                rule=rule,
+                reason=reason,
+                message="the transfer is under compliance review",
+            )
+        code = decision.error_code or Code.REJECTED
+        message = _reason_text(reason, decision.missing)
+        if decision.action is PolicyAction.REPAIR:
+            return Verdict.repair(code, message, rule=rule, reason=reason)
+        return Verdict.reject(code, message, rule=rule, reason=reason)
+
+
+def _reason_text(reason: str, missing: tuple[str, ...]) -> str:
+    if not missing:
+        return reason
+    return f"{reason}: missing {', '.join(missing[:10])}"[:1000]
+
+
+def _exact_amount(transaction: Any) -> Any:
+    """The exact decimal amount: extra_json's amount_exact when the sender gave one (8.2)."""
+    import json
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        extra = json.loads(transaction.extra_json) if transaction.extra_json else {}
+        if isinstance(extra, dict) and isinstance(extra.get("amount_exact"), str):
+            return Decimal(extra["amount_exact"])
+    except (ValueError, InvalidOperation):
+        pass
+    return Decimal(repr(transaction.amount))
+
+
+__all__ = ["SYSTEM", "PolicyDecider", "ServiceHooks", "deposit_view"]

@@ -1,0 +1,150 @@
+"""Recording a change: state moves with their audit event, webhook event and review.
+
+Each helper runs inside the caller's transaction, so a hold's new state, the event that
+tells the back office, the outbox row that delivers it and the audit record commit
+together (ARCHITECTURE.md "State"). Long polls are woken after the commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from travelgate.store import Hold, Tx, now_text
+from travelgate.transfers import HoldState, transition
+
+
+def hold_view(hold: Hold) -> dict[str, Any]:
+    """The JSON of a hold (issue 6 contract; fields are only ever added)."""
+    decision = None
+    if hold.decision_rule or hold.decision_reason:
+        decision = {"rule": hold.decision_rule, "reason": hold.decision_reason}
+    return {
+        "id": hold.id,
+        "state": hold.state,
+        "created_at": hold.created_at,
+        "updated_at": hold.updated_at,
+        "envelope_id": hold.envelope_id,
+        "counterparty": hold.counterparty,
+        "decision": decision,
+        "asset": hold.asset,
+        "network": hold.network,
+        "amount": hold.amount,
+        "destination": {
+            "address": hold.destination,
+            "tag": hold.request.get("destination", {}).get("tag"),
+        },
+        "customer_id": hold.customer_id,
+        "txid": hold.txid,
+        "deadline": hold.deadline,
+        "version": hold.version,
+    }
+
+
+@dataclass
+class Notifier:
+    """Wakes long polls of a subject after its change committed (any thread may call)."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+    _events: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    def bind(self) -> None:
+        self.loop = asyncio.get_running_loop()
+
+    def notify(self, subject: str) -> None:
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._set, subject)
+
+    def _set(self, subject: str) -> None:
+        event = self._events.pop(subject, None)
+        if event is not None:
+            event.set()
+
+    async def wait(self, subject: str, seconds: float) -> None:
+        event = self._events.setdefault(subject, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), seconds)
+
+
+@dataclass
+class Recorder:
+    """Writes the side effects of a change: audit, webhook event, review, notification."""
+
+    webhook_url: str
+    notifier: Notifier
+
+    def audit(self, tx: Tx, actor: str, action: str, subject: str, **detail: Any) -> None:
+        tx.audit(actor=actor, action=action, subject=subject, detail=detail, stamp=now_text())
+
+    def event(self, tx: Tx, kind: str, data: Mapping[str, Any]) -> str | None:
+        """One webhook event (`withdrawal.<state>`, `deposit.<state>`), delivered by the outbox."""
+        if not self.webhook_url:
+            return None
+        event_id = str(uuid.uuid4())
+        stamp = now_text()
+        body = {"event_id": event_id, "type": kind, "created_at": stamp, "data": data}
+        tx.enqueue(
+            kind="webhook",
+            target=self.webhook_url,
+            body_kind="json",
+            body=json.dumps(body, sort_keys=True, separators=(",", ":")).encode(),
+            stamp=stamp,
+            event_id=event_id,
+        )
+        return event_id
+
+    def move(
+        self,
+        tx: Tx,
+        hold: Hold,
+        target: HoldState,
+        *,
+        actor: str,
+        rule: str,
+        reason: str,
+        **changes: Any,
+    ) -> Hold:
+        """Move a hold to `target` (IllegalTransitionError if the machine forbids it)."""
+        state = transition(HoldState(hold.state), target)
+        tx.update_hold(
+            hold.id,
+            stamp=now_text(),
+            state=state.value,
+            decision_rule=rule,
+            decision_reason=reason,
+            **changes,
+        )
+        moved = tx.hold(hold.id)
+        assert moved is not None
+        self.audit(
+            tx, actor, "hold.state", f"hold:{hold.id}", state=state.value, rule=rule, reason=reason
+        )
+        if state is HoldState.REVIEW:
+            tx.open_review(
+                str(uuid.uuid4()),
+                kind="withdrawal",
+                subject_id=hold.id,
+                rule=rule,
+                reason=reason,
+                stamp=now_text(),
+            )
+        elif hold.state == HoldState.REVIEW.value:
+            tx.close_reviews_of(hold.id, reason=f"hold moved to {state.value}", stamp=now_text())
+        self.event(tx, f"withdrawal.{state.value}", hold_view(moved))
+        self.notifier.notify(hold.id)
+        return moved
+
+    def touch(self, tx: Tx, hold: Hold, **changes: Any) -> Hold:
+        """Change a hold without a state move (deadline, envelope id ...)."""
+        tx.update_hold(hold.id, stamp=now_text(), **changes)
+        self.notifier.notify(hold.id)
+        updated = tx.hold(hold.id)
+        assert updated is not None
+        return updated

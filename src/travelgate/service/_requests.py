@@ -1,0 +1,200 @@
+"""The withdrawal request of `POST /v1/withdrawals`, checked field by field.
+
+The body is the contract the exchange's withdrawal service codes against (issue 6):
+amounts are decimal strings, never floats; every problem is an `ApiError` naming the field,
+422 for a well-formed body that is not acceptable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from travelgate.errors import ApiError
+
+SELF_HOSTED = "self-hosted"
+MAX_TEXT = 256
+DEFAULT_ASSETS = (
+    "BTC", "ETH", "USDT", "USDC", "DAI", "LTC", "BCH", "XRP", "SOL", "ADA", "DOT", "DOGE",
+    "TRX", "MATIC", "POL", "XLM", "AVAX", "BNB", "EURC", "XMR", "ZEC", "ATOM", "ALGO", "TON",
+)  # fmt: skip
+_TOP = {
+    "asset", "network", "amount", "value", "destination", "originator", "beneficiary",
+    "beneficiary_vasp",
+}  # fmt: skip
+
+
+def invalid(field: str, message: str, code: str = "invalid_field") -> ApiError:
+    return ApiError(422, code, message, field=field)
+
+
+@dataclass(frozen=True)
+class Fiat:
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class WithdrawalRequest:
+    asset: str
+    network: str
+    amount: Decimal
+    value: Fiat | None
+    address: str
+    tag: str | None
+    customer_id: str | None
+    originator_person: Mapping[str, Any] | None
+    originator_account: str | None
+    beneficiary_name: str | None
+    beneficiary_person: Mapping[str, Any] | None
+    beneficiary_vasp: str | None
+    body: Mapping[str, Any]
+    body_hash: str
+
+
+def request_hash(body: Mapping[str, Any]) -> str:
+    """Digest of the canonical body: the same request sent twice hashes the same."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _object(value: object, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise invalid(field, f"{field} must be a JSON object")
+    return value
+
+
+def _text(value: object, field: str, *, required: bool = True) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise invalid(field, f"{field} must be a string")
+    text = value.strip()
+    if not text:
+        raise invalid(field, f"{field} must not be empty")
+    if len(text) > MAX_TEXT:
+        raise invalid(field, f"{field} is longer than {MAX_TEXT} characters")
+    return text
+
+
+def _decimal(value: object, field: str, *, positive: bool) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise invalid(field, f'{field} must be a decimal string such as "0.5" (never a number)')
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        raise invalid(field, f"{field} is not a decimal number") from None
+    if not number.is_finite():
+        raise invalid(field, f"{field} must be finite")
+    if positive and number <= 0:
+        raise invalid(field, f"{field} must be greater than zero")
+    if number < 0:
+        raise invalid(field, f"{field} must not be negative")
+    return number
+
+
+def _only(table: Mapping[str, Any], allowed: set[str], field: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        where = f"{field}.{unknown[0]}" if field else unknown[0]
+        raise invalid(where, f"unknown field {where}", "unknown_field")
+
+
+def parse_withdrawal(body: object, *, assets: frozenset[str]) -> WithdrawalRequest:
+    """Check a decoded JSON body; the first problem raises an ApiError (422)."""
+    top = _object(body, "body")
+    _only(top, _TOP, "")
+    for required in ("asset", "network", "amount", "destination", "originator", "beneficiary"):
+        if required not in top:
+            raise invalid(required, f"{required} is required", "missing_field")
+    asset = _text(top["asset"], "asset")
+    assert asset is not None
+    if asset.upper() not in assets:
+        raise invalid("asset", f"unknown asset {asset!r}", "unknown_asset")
+    network = _text(top["network"], "network")
+    amount = _decimal(top["amount"], "amount", positive=True)
+    value = None
+    if top.get("value") is not None:
+        table = _object(top["value"], "value")
+        _only(table, {"amount", "currency"}, "value")
+        currency = _text(table.get("currency"), "value.currency")
+        assert currency is not None
+        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+            raise invalid("value.currency", "value.currency must be an ISO 4217 code like USD")
+        value = Fiat(_decimal(table.get("amount"), "value.amount", positive=False), currency)
+    destination = _object(top["destination"], "destination")
+    _only(destination, {"address", "tag"}, "destination")
+    address = _text(destination.get("address"), "destination.address")
+    tag = _text(destination.get("tag"), "destination.tag", required=False)
+    originator = _object(top["originator"], "originator")
+    _only(originator, {"customer_id", "person", "account"}, "originator")
+    customer_id = person = account = None
+    if "customer_id" in originator:
+        if "person" in originator:
+            raise invalid("originator", "give either originator.customer_id or originator.person")
+        customer_id = _text(originator["customer_id"], "originator.customer_id")
+    elif "person" in originator:
+        person = _object(originator["person"], "originator.person")
+        account = _text(originator.get("account"), "originator.account")
+    else:
+        raise invalid(
+            "originator.customer_id",
+            "originator needs customer_id, or person and account",
+            "missing_field",
+        )
+    beneficiary = _object(top["beneficiary"], "beneficiary")
+    _only(beneficiary, {"name", "person"}, "beneficiary")
+    if ("name" in beneficiary) == ("person" in beneficiary):
+        raise invalid("beneficiary", "beneficiary needs exactly one of name or person")
+    name = _text(beneficiary["name"], "beneficiary.name") if "name" in beneficiary else None
+    beneficiary_person = (
+        _object(beneficiary["person"], "beneficiary.person") if "person" in beneficiary else None
+    )
+    vasp = _text(top.get("beneficiary_vasp"), "beneficiary_vasp", required=False)
+    return WithdrawalRequest(
+        asset=asset.upper(),
+        network=network or "",
+        amount=amount,
+        value=value,
+        address=address or "",
+        tag=tag,
+        customer_id=customer_id,
+        originator_person=person,
+        originator_account=account,
+        beneficiary_name=name,
+        beneficiary_person=beneficiary_person,
+        beneficiary_vasp=vasp,
+        body=top,
+        body_hash=request_hash(top),
+    )
+
+
+def person_problems(
+    person: Mapping[str, Any], role: Literal["originator", "beneficiary"] = "beneficiary"
+) -> list[str]:
+    """The IVMS101 errors of a Person in the standard JSON shape ("RULE at path: message")."""
+    from travelgate import ivms101
+
+    result = ivms101.validate(dict(person), component="Person", role=role)
+    return [
+        f"{v.rule} at {v.path or 'person'}: {v.message}"
+        for v in result.violations
+        if v.severity == "error"
+    ]
+
+
+def check_person(
+    person: Mapping[str, Any],
+    field: str,
+    role: Literal["originator", "beneficiary"] = "beneficiary",
+) -> None:
+    problems = person_problems(person, role)
+    if problems:
+        listed = "; ".join(problems[:5])
+        raise ApiError(
+            422, "invalid_person", f"{field} is not a valid IVMS101 Person: {listed}", field=field
+        )

@@ -1,0 +1,419 @@
+"""Rows of the withdrawal side: holds, the outbox, reviews, API keys and the audit trail.
+
+A mixin of `Tx`: every method runs inside the caller's transaction, so a state change, its
+outbox rows and its audit event commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from travelgate.store._sealer import Sealer
+
+
+@dataclass(frozen=True)
+class Hold:
+    id: str
+    rowid: int
+    api_key_id: str
+    idempotency_key: str
+    request_hash: str
+    request: Mapping[str, Any]
+    state: str
+    asset: str
+    network: str
+    amount: str
+    destination: str
+    customer_id: str | None
+    counterparty: str | None
+    envelope_id: str | None
+    decision: Mapping[str, Any] | None
+    decision_rule: str | None
+    decision_reason: str | None
+    deadline: str | None
+    started_at: str | None
+    txid: str | None
+    version: int
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    kind: str
+    target: str
+    hold_id: str | None
+    envelope_id: str | None
+    transfer_state: str | None
+    body_kind: str
+    body: bytes
+    event_id: str | None
+    request_id: int | None
+    state: str
+    attempts: int
+    next_attempt_at: str
+    last_error: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Review:
+    id: str
+    rowid: int
+    kind: str
+    subject_id: str
+    rule: str | None
+    reason: str | None
+    state: str
+    decision_reason: str | None
+    decided_at: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    label: str
+    created_at: str
+    revoked_at: str | None
+
+
+_HOLD_UPDATABLE = frozenset(
+    {
+        "state",
+        "counterparty",
+        "envelope_id",
+        "decision",
+        "decision_rule",
+        "decision_reason",
+        "deadline",
+        "started_at",
+        "txid",
+    }
+)
+
+
+class HoldOps:
+    db: sqlite3.Connection
+    sealer: Sealer
+    enqueued: bool
+
+    # -- holds ---------------------------------------------------------------------------
+
+    def insert_hold(self, *, stamp: str, request: Mapping[str, Any], **columns: Any) -> None:
+        values = {
+            **columns,
+            "request": self.sealer.seal(json.dumps(request, sort_keys=True).encode()),
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        if isinstance(values.get("decision"), Mapping):
+            values["decision"] = json.dumps(values["decision"], sort_keys=True)
+        names = ", ".join(values)
+        marks = ", ".join(f":{name}" for name in values)
+        self.db.execute(f"INSERT INTO holds ({names}) VALUES ({marks})", values)  # noqa: S608
+
+    def update_hold(self, hold_id: str, *, stamp: str, **changes: Any) -> None:
+        unknown = set(changes) - _HOLD_UPDATABLE
+        if unknown:
+            raise ValueError(f"unknown hold columns: {sorted(unknown)}")
+        if isinstance(changes.get("decision"), Mapping):
+            changes["decision"] = json.dumps(changes["decision"], sort_keys=True)
+        assignments = ", ".join(f"{name} = :{name}" for name in changes)
+        self.db.execute(
+            f"UPDATE holds SET {assignments}, updated_at = :stamp, version = version + 1 "  # noqa: S608
+            "WHERE id = :id",
+            {**changes, "stamp": stamp, "id": hold_id},
+        )
+
+    def hold(self, hold_id: str) -> Hold | None:
+        row = self.db.execute("SELECT rowid, * FROM holds WHERE id = ?", (hold_id,)).fetchone()
+        return None if row is None else self._hold(row)
+
+    def hold_by_idempotency(self, api_key_id: str, key: str) -> Hold | None:
+        row = self.db.execute(
+            "SELECT rowid, * FROM holds WHERE api_key_id = ? AND idempotency_key = ?",
+            (api_key_id, key),
+        ).fetchone()
+        return None if row is None else self._hold(row)
+
+    def hold_for_envelope(self, envelope_id: str) -> Hold | None:
+        row = self.db.execute(
+            "SELECT rowid, * FROM holds WHERE envelope_id = ?", (envelope_id,)
+        ).fetchone()
+        return None if row is None else self._hold(row)
+
+    def holds_page(self, *, state: str | None, before: int | None, limit: int) -> list[Hold]:
+        """Newest first; `before` is the rowid cursor of the previous page (keyset paging)."""
+        clauses: list[str] = []
+        parameters: list[object] = []
+        if state is not None:
+            clauses.append("state = ?")
+            parameters.append(state)
+        if before is not None:
+            clauses.append("rowid < ?")
+            parameters.append(before)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(
+            f"SELECT rowid, * FROM holds {where} ORDER BY rowid DESC LIMIT ?",  # noqa: S608
+            (*parameters, limit),
+        ).fetchall()
+        return [self._hold(row) for row in rows]
+
+    def holds_due(self, now: str, limit: int = 100) -> list[Hold]:
+        rows = self.db.execute(
+            "SELECT rowid, * FROM holds WHERE deadline IS NOT NULL AND deadline <= ? "
+            "AND state IN ('awaiting_reply', 'held') ORDER BY deadline LIMIT ?",
+            (now, limit),
+        ).fetchall()
+        return [self._hold(row) for row in rows]
+
+    def _hold(self, row: sqlite3.Row) -> Hold:
+        return Hold(
+            id=row["id"],
+            rowid=row["rowid"],
+            api_key_id=row["api_key_id"],
+            idempotency_key=row["idempotency_key"],
+            request_hash=row["request_hash"],
+            request=json.loads(self.sealer.open(row["request"])),
+            state=row["state"],
+            asset=row["asset"],
+            network=row["network"],
+            amount=row["amount"],
+            destination=row["destination"],
+            customer_id=row["customer_id"],
+            counterparty=row["counterparty"],
+            envelope_id=row["envelope_id"],
+            decision=json.loads(row["decision"]) if row["decision"] else None,
+            decision_rule=row["decision_rule"],
+            decision_reason=row["decision_reason"],
+            deadline=row["deadline"],
+            started_at=row["started_at"],
+            txid=row["txid"],
+            version=row["version"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+    # -- outbox --------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        *,
+        kind: str,
+        target: str,
+        body_kind: str,
+        body: bytes,
+        stamp: str,
+        hold_id: str | None = None,
+        envelope_id: str | None = None,
+        transfer_state: str | None = None,
+        event_id: str | None = None,
+        not_before: str | None = None,
+    ) -> int:
+        self.enqueued = True
+        sealed = body if body_kind == "json" else self.sealer.seal(body)
+        cursor = self.db.execute(
+            "INSERT INTO outbox (kind, target, hold_id, envelope_id, transfer_state, body_kind, "
+            "body, event_id, next_attempt_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                kind,
+                target,
+                hold_id,
+                envelope_id,
+                transfer_state,
+                body_kind,
+                sealed,
+                event_id,
+                not_before or stamp,
+                stamp,
+                stamp,
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def outbox_due(self, now: str, limit: int) -> list[OutboxItem]:
+        rows = self.db.execute(
+            "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at, id LIMIT ?",
+            (now, limit),
+        ).fetchall()
+        return [self._outbox(row) for row in rows]
+
+    def outbox_item(self, item_id: int) -> OutboxItem | None:
+        row = self.db.execute("SELECT * FROM outbox WHERE id = ?", (item_id,)).fetchone()
+        return None if row is None else self._outbox(row)
+
+    def outbox_items(
+        self, *, state: str | None = None, hold_id: str | None = None, limit: int = 100
+    ) -> list[OutboxItem]:
+        clauses: list[str] = []
+        parameters: list[object] = []
+        if state is not None:
+            clauses.append("state = ?")
+            parameters.append(state)
+        if hold_id is not None:
+            clauses.append("hold_id = ?")
+            parameters.append(hold_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(
+            f"SELECT * FROM outbox {where} ORDER BY id DESC LIMIT ?",  # noqa: S608
+            (*parameters, limit),
+        ).fetchall()
+        return [self._outbox(row) for row in rows]
+
+    def next_outbox_time(self) -> str | None:
+        row = self.db.execute(
+            "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'"
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def outbox_done(self, item_id: int, *, stamp: str) -> None:
+        self.db.execute(
+            "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_error = NULL, "
+            "updated_at = ? WHERE id = ?",
+            (stamp, item_id),
+        )
+
+    def outbox_failed(self, item_id: int, *, stamp: str, error: str, retry_at: str | None) -> None:
+        """Schedule a retry at `retry_at`, or dead-letter the item when it is None."""
+        self.db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, updated_at = ?, "
+            "state = CASE WHEN ? IS NULL THEN 'dead' ELSE state END, "
+            "next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
+            (error[:500], stamp, retry_at, retry_at, item_id),
+        )
+
+    def outbox_sealed(self, item_id: int, request_id: int) -> None:
+        self.db.execute("UPDATE outbox SET request_id = ? WHERE id = ?", (request_id, item_id))
+
+    def outbox_body(self, item: OutboxItem) -> bytes:
+        return item.body if item.body_kind == "json" else self.sealer.open(item.body)
+
+    def envelope_row(self, envelope_row: int) -> tuple[bytes, int | None] | None:
+        """The raw bytes and conversation of a stored envelope."""
+        row = self.db.execute(
+            "SELECT raw, conversation_id FROM envelopes WHERE id = ?", (envelope_row,)
+        ).fetchone()
+        return None if row is None else (bytes(row[0]), row[1])
+
+    def _outbox(self, row: sqlite3.Row) -> OutboxItem:
+        return OutboxItem(
+            id=row["id"],
+            kind=row["kind"],
+            target=row["target"],
+            hold_id=row["hold_id"],
+            envelope_id=row["envelope_id"],
+            transfer_state=row["transfer_state"],
+            body_kind=row["body_kind"],
+            body=bytes(row["body"]),
+            event_id=row["event_id"],
+            request_id=row["request_id"],
+            state=row["state"],
+            attempts=row["attempts"],
+            next_attempt_at=row["next_attempt_at"],
+            last_error=row["last_error"],
+            created_at=row["created_at"],
+        )
+
+    # -- reviews -------------------------------------------------------------------------
+
+    def open_review(
+        self, review_id: str, *, kind: str, subject_id: str, rule: str, reason: str, stamp: str
+    ) -> str:
+        """Open a review for a subject, or return the one already open for it."""
+        row = self.db.execute(
+            "SELECT id FROM reviews WHERE subject_id = ? AND state = 'open'", (subject_id,)
+        ).fetchone()
+        if row is not None:
+            return str(row[0])
+        self.db.execute(
+            "INSERT INTO reviews (id, kind, subject_id, rule, reason, state, created_at) "
+            "VALUES (?, ?, ?, ?, ?, 'open', ?)",
+            (review_id, kind, subject_id, rule, reason, stamp),
+        )
+        return review_id
+
+    def review(self, review_id: str) -> Review | None:
+        row = self.db.execute("SELECT rowid, * FROM reviews WHERE id = ?", (review_id,)).fetchone()
+        return None if row is None else self._review(row)
+
+    def reviews_page(self, *, state: str | None, before: int | None, limit: int) -> list[Review]:
+        clauses: list[str] = []
+        parameters: list[object] = []
+        if state is not None:
+            clauses.append("state = ?")
+            parameters.append(state)
+        if before is not None:
+            clauses.append("rowid < ?")
+            parameters.append(before)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(
+            f"SELECT rowid, * FROM reviews {where} ORDER BY rowid DESC LIMIT ?",  # noqa: S608
+            (*parameters, limit),
+        ).fetchall()
+        return [self._review(row) for row in rows]
+
+    def close_review(self, review_id: str, *, state: str, reason: str, stamp: str) -> None:
+        self.db.execute(
+            "UPDATE reviews SET state = ?, decision_reason = ?, decided_at = ? WHERE id = ?",
+            (state, reason, stamp, review_id),
+        )
+
+    def close_reviews_of(self, subject_id: str, *, reason: str, stamp: str) -> None:
+        self.db.execute(
+            "UPDATE reviews SET state = 'closed', decision_reason = ?, decided_at = ? "
+            "WHERE subject_id = ? AND state = 'open'",
+            (reason, stamp, subject_id),
+        )
+
+    def _review(self, row: sqlite3.Row) -> Review:
+        return Review(
+            id=row["id"],
+            rowid=row["rowid"],
+            kind=row["kind"],
+            subject_id=row["subject_id"],
+            rule=row["rule"],
+            reason=row["reason"],
+            state=row["state"],
+            decision_reason=row["decision_reason"],
+            decided_at=row["decided_at"],
+            created_at=row["created_at"],
+        )
+
+    # -- API keys and audit --------------------------------------------------------------
+
+    def insert_api_key(self, key_id: str, key_hash: str, label: str, stamp: str) -> None:
+        self.db.execute(
+            "INSERT INTO api_keys (id, hash, label, created_at) VALUES (?, ?, ?, ?)",
+            (key_id, key_hash, label, stamp),
+        )
+
+    def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        row = self.db.execute(
+            "SELECT id, label, created_at, revoked_at FROM api_keys WHERE hash = ?", (key_hash,)
+        ).fetchone()
+        return None if row is None else ApiKey(*row)
+
+    def audit(
+        self, *, actor: str, action: str, subject: str, detail: Mapping[str, Any], stamp: str
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+            (stamp, actor, action, subject, json.dumps(detail, sort_keys=True, default=str)),
+        )
+
+    def audit_of(self, subject: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT at, actor, action, detail FROM audit WHERE subject = ? ORDER BY id",
+            (subject,),
+        ).fetchall()
+        return [
+            {"at": r[0], "actor": r[1], "action": r[2], "detail": json.loads(r[3])} for r in rows
+        ]
