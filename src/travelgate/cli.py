@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from travelgate import __version__
 from travelgate.errors import TravelgateError, TrisaError, UsageError
 
-COMMAND_GROUPS = ("serve", "transfer", "envelope", "keys", "ivms", "certs")
+COMMAND_GROUPS = ("serve", "transfer", "apikey", "envelope", "keys", "ivms", "certs", "conformance")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
