@@ -1,0 +1,135 @@
+"""Vocabulary of the conformance suite: cases, their findings and the run's report."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from travelgate.conformance._probe import Probe
+
+
+class Status(StrEnum):
+    PASS = "PASS"  # noqa: S105 - a verdict, not a password
+    FAIL = "FAIL"
+    SKIP = "SKIP"
+
+
+class Skip(Exception):  # noqa: N818 - it is a verdict, not an error
+    """Raised by a case (or the probe) when the case cannot be judged against this peer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a case function concluded; the runner adds name, expectation and timing."""
+
+    status: Status
+    actual: str
+    detail: str = ""
+
+
+def passed(actual: str, detail: str = "") -> Finding:
+    return Finding(Status.PASS, actual, detail)
+
+
+def failed(actual: str, detail: str = "") -> Finding:
+    return Finding(Status.FAIL, actual, detail)
+
+
+CaseFunction = Callable[["Probe"], Awaitable[Finding]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One behaviour of trisa.md, checked against the peer."""
+
+    name: str
+    checks: str
+    expected: str
+    spec: str
+    run: CaseFunction
+
+    @property
+    def group(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def expectation(self) -> str:
+        """The expected result as reported: what, and where the spec says so."""
+        return f"{self.expected} (trisa.md {self.spec})"
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    name: str
+    status: Status
+    expected: str
+    actual: str
+    detail: str
+    duration_ms: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "expected": self.expected,
+            "actual": self.actual,
+            "detail": self.detail,
+            "duration_ms": self.duration_ms,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of one run against one peer."""
+
+    target: str
+    peer: str
+    results: tuple[CaseResult, ...]
+
+    def count(self, status: Status) -> int:
+        return sum(1 for result in self.results if result.status is status)
+
+    @property
+    def passed(self) -> int:
+        return self.count(Status.PASS)
+
+    @property
+    def failed(self) -> int:
+        return self.count(Status.FAIL)
+
+    @property
+    def skipped(self) -> int:
+        return self.count(Status.SKIP)
+
+    @property
+    def ok(self) -> bool:
+        """True when every case that ran passed (skipped cases do not count against it)."""
+        return self.failed == 0
+
+    @property
+    def duration_ms(self) -> float:
+        return round(sum(result.duration_ms for result in self.results), 1)
+
+    def names(self, status: Status) -> list[str]:
+        return [result.name for result in self.results if result.status is status]
+
+    def result(self, name: str) -> CaseResult:
+        for result in self.results:
+            if result.name == name:
+                return result
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "target": self.target,
+            "peer": self.peer,
+            "summary": {"passed": self.passed, "failed": self.failed, "skipped": self.skipped},
+            "cases": [result.to_dict() for result in self.results],
+        }

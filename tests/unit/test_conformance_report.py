@@ -1,0 +1,206 @@
+"""Conformance reports: text, JSON and JUnit renderings, progress lines, case selection."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from travelgate import conformance as conf
+from travelgate.conformance import CaseResult, Report, Status
+
+PASSED = CaseResult(
+    "health.status", Status.PASS, "ServiceState HEALTHY (trisa.md 5.6)", "ServiceState HEALTHY",
+    "", 3.25,
+)  # fmt: skip
+FAILED = CaseResult(
+    "tamper.hmac",
+    Status.FAIL,
+    "error envelope INVALID_SIGNATURE (105), retry=false, gRPC OK (trisa.md 6.1 step 16)",
+    'gRPC UNKNOWN: trisa rejection [INVALID_SIGNATURE]: <bad> & "quoted"',
+    "a failure must come back as an error envelope",
+    12.5,
+)
+SKIPPED = CaseResult(
+    "transfer.opens", Status.SKIP, "unseal ... (trisa.md 4.12)", "", "the peer rejected it", 0.1
+)
+
+
+def _report(*results: CaseResult) -> Report:
+    return Report("127.0.0.1:8101", "bob.example", results)
+
+
+def test_counts_and_verdict() -> None:
+    report = _report(PASSED, FAILED, SKIPPED)
+    assert (report.passed, report.failed, report.skipped) == (1, 1, 1)
+    assert not report.ok
+    assert _report(PASSED, SKIPPED).ok
+    assert _report().ok  # nothing ran, nothing failed
+    assert report.names(Status.FAIL) == ["tamper.hmac"]
+    assert report.result("transfer.opens") is SKIPPED
+    with pytest.raises(KeyError):
+        report.result("no.such.case")
+
+
+def test_json_document_shape() -> None:
+    document = json.loads(conf.render_json(_report(PASSED, FAILED, SKIPPED)))
+    assert document == {
+        "target": "127.0.0.1:8101",
+        "peer": "bob.example",
+        "summary": {"passed": 1, "failed": 1, "skipped": 1},
+        "cases": [
+            {
+                "name": r.name,
+                "status": r.status.value,
+                "expected": r.expected,
+                "actual": r.actual,
+                "detail": r.detail,
+                "duration_ms": r.duration_ms,
+            }
+            for r in (PASSED, FAILED, SKIPPED)
+        ],
+    }
+    assert document["cases"][1]["status"] == "FAIL"
+
+
+def test_json_of_an_empty_run() -> None:
+    document = json.loads(conf.render(_report(), "json"))
+    assert document["summary"] == {"passed": 0, "failed": 0, "skipped": 0}
+    assert document["cases"] == []
+
+
+def test_junit_testsuite() -> None:
+    text = conf.render_junit(_report(PASSED, FAILED, SKIPPED))
+    assert text.startswith("<?xml")
+    suite = ET.fromstring(text)  # noqa: S314 - our own report
+    assert suite.tag == "testsuite"
+    assert suite.attrib["tests"] == "3"
+    assert suite.attrib["failures"] == "1"
+    assert suite.attrib["skipped"] == "1"
+    assert suite.attrib["errors"] == "0"
+    assert float(suite.attrib["time"]) == pytest.approx(0.016, abs=0.001)
+    properties = {p.attrib["name"]: p.attrib["value"] for p in suite.iter("property")}
+    assert properties == {"target": "127.0.0.1:8101", "peer": "bob.example"}
+    cases = {case.attrib["name"]: case for case in suite.iter("testcase")}
+    assert list(cases) == ["health.status", "tamper.hmac", "transfer.opens"]
+    assert cases["tamper.hmac"].attrib["classname"] == "conformance.tamper"
+    assert cases["health.status"].attrib["time"] == "0.003"
+    failure = cases["tamper.hmac"].find("failure")
+    assert failure is not None
+    # Markup in what the peer said is escaped, not interpreted.
+    assert '<bad> & "quoted"' in failure.attrib["message"]
+    assert failure.text is not None
+    assert "expected: error envelope INVALID_SIGNATURE" in failure.text
+    assert "detail: a failure must" in failure.text
+    skipped = cases["transfer.opens"].find("skipped")
+    assert skipped is not None
+    assert skipped.attrib["message"] == "the peer rejected it"
+    assert cases["health.status"].find("failure") is None
+    assert cases["health.status"].find("skipped") is None
+
+
+def test_text_report() -> None:
+    text = conf.render_text(_report(PASSED, FAILED, SKIPPED))
+    lines = text.splitlines()
+    assert lines[0] == conf.header("127.0.0.1:8101", "bob.example")
+    assert lines[1].startswith("PASS  health.status ")
+    assert lines[1].endswith("3.2 ms")
+    assert lines[2].startswith("FAIL  tamper.hmac ")
+    assert lines[3].strip() == f"expected: {FAILED.expected}"
+    assert lines[4].strip() == f"actual:   {FAILED.actual}"
+    assert lines[5].strip() == f"detail:   {FAILED.detail}"
+    assert lines[6].startswith("SKIP  transfer.opens ")
+    assert lines[6].endswith("the peer rejected it")
+    assert lines[-1] == "3 cases: 1 passed, 1 failed, 1 skipped: NOT conformant"
+    assert conf.summary_line(_report(PASSED)).endswith(": conformant")
+
+
+def test_progress_lines() -> None:
+    assert "\n" not in conf.progress_line(FAILED, verbose=False)
+    assert conf.progress_line(FAILED, verbose=False).endswith(FAILED.actual)
+    assert conf.progress_line(FAILED).count("\n") == 3
+    without_detail = CaseResult("x.y", Status.FAIL, "e", "a", "", 1.0)
+    assert conf.progress_line(without_detail).count("\n") == 2
+    assert conf.progress_line(PASSED) == conf.progress_line(PASSED, verbose=False)
+
+
+def test_render_dispatch() -> None:
+    report = _report(PASSED)
+    assert conf.render(report, "text") == conf.render_text(report)
+    assert conf.render(report, "junit") == conf.render_junit(report)
+    with pytest.raises(ValueError, match="unknown format"):
+        conf.render(report, "yaml")
+    assert conf.FORMATS == ("text", "json", "junit")
+
+
+# -- the catalogue -----------------------------------------------------------------------------
+
+
+def test_case_names_are_unique_dotted_and_cite_the_spec() -> None:
+    names = [case.name for case in conf.CASES]
+    assert len(names) == len(set(names))
+    for case in conf.CASES:
+        group, _, rest = case.name.partition(".")
+        assert group, case.name
+        assert rest, case.name
+        assert case.checks, case.name
+        assert case.expected, case.name
+        assert case.spec, case.name
+        assert case.expectation.endswith(f"(trisa.md {case.spec})")
+    # The cases the issue names are all there.
+    for required in (
+        "health.status",
+        "keys.exchange",
+        "keys.signature",
+        "transfer.same_id",
+        "transfer.sealed_to_us",
+        "transfer.opens",
+        "tamper.payload_bit",
+        "tamper.hmac",
+        "tamper.encryption_key",
+        "tamper.pks",
+        "tamper.timestamp",
+        "algorithms.aes128",
+        "algorithms.hmac_sha1",
+        "payload.missing_identity",
+        "payload.invalid_identity",
+        "payload.unparseable_transaction",
+        "envelope.invalid_id",
+        "envelope.unsealed",
+        "duplicate.exact",
+        "stream.order",
+        "errors.as_envelopes",
+        "tls.no_client_cert",
+    ):
+        assert required in names
+
+
+def test_the_aggregate_cases_run_last() -> None:
+    names = [case.name for case in conf.CASES]
+    assert names[-2:] == ["errors.same_id", "errors.well_formed"]
+    assert names.index("transfer.same_id") < names.index("duplicate.exact")
+    assert names.index("duplicate.exact") < names.index("exchange.completed")
+
+
+@pytest.mark.parametrize(
+    ("patterns", "expected"),
+    [
+        (["tamper.hmac"], ["tamper.hmac"]),
+        (["algorithms"], ["algorithms.aes128", "algorithms.hmac_sha1"]),
+        (["tls.*"], ["tls.no_client_cert", "tls.foreign_ca"]),
+        (["*.same_id"], ["transfer.same_id", "errors.same_id"]),
+        (["tls.foreign_ca", "health"], ["health.status", "tls.foreign_ca"]),  # catalogue order
+    ],
+)
+def test_select(patterns: list[str], expected: list[str]) -> None:
+    assert [case.name for case in conf.select(patterns)] == expected
+
+
+def test_select_everything_and_typos() -> None:
+    assert conf.select([]) == conf.CASES
+    with pytest.raises(ValueError, match=r"'tamper\.hmca'"):
+        conf.select(["tamper.hmac", "tamper.hmca"])
+    # A group name is not a prefix of another group.
+    with pytest.raises(ValueError, match="no case matches"):
+        conf.select(["tam"])
