@@ -38,6 +38,7 @@ class ApiServices:
 
 
 SERVICES = web.AppKey("services", ApiServices)
+API_KEY_ID = web.RequestKey("api_key_id", str)
 
 
 def _services(request: web.Request) -> ApiServices:
@@ -57,7 +58,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     record = await check_api_key(_services(request).db, key.strip())
     if record is None:
         raise ApiError(401, "unauthorized", "the API key is not valid", field="Authorization")
-    request["api_key_id"] = record.id
+    request[API_KEY_ID] = record.id
     return await handler(request)
 
 
@@ -74,7 +75,7 @@ async def json_body(request: web.Request) -> Any:
 
 
 def _actor(request: web.Request) -> str:
-    return f"api:{request['api_key_id']}"
+    return f"api:{request[API_KEY_ID]}"
 
 
 # -- withdrawals -------------------------------------------------------------------------
@@ -94,7 +95,7 @@ async def create_withdrawal(request: web.Request) -> web.Response:
             400, "bad_idempotency_key", "Idempotency-Key is too long", field="Idempotency-Key"
         )
     body = await json_body(request)
-    view, status = await _services(request).holds.create(request["api_key_id"], key, body)
+    view, status = await _services(request).holds.create(request[API_KEY_ID], key, body)
     return web.json_response(view, status=status)
 
 
