@@ -22,7 +22,14 @@ from travelgate._pb.ivms101 import identity_pb2, ivms101_pb2
 from travelgate.errors import TravelgateError, TrisaError
 from travelgate.ivms101._codes import CODE_LISTS, CodeList
 from travelgate.ivms101._countries import COUNTRY_CODES, ISO_3166_ALPHA2
-from travelgate.ivms101._encode import TARGETS, EmitOptions, Target, emit_ivms, emit_protojson
+from travelgate.ivms101._encode import (
+    TARGETS,
+    EmitOptions,
+    Target,
+    emission_warnings,
+    emit_ivms,
+    emit_protojson,
+)
 from travelgate.ivms101._jsonio import DEFAULT_MAX_DEPTH, DEFAULT_MAX_SIZE
 from travelgate.ivms101._model import (
     Address,
@@ -111,6 +118,7 @@ __all__ = [
     "custom_profile",
     "decode",
     "default_registry",
+    "emission_warnings",
     "encode",
     "parse_rejection",
     "person_from_protobuf",

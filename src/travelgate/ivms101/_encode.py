@@ -16,6 +16,7 @@ from google.protobuf import json_format
 from travelgate.ivms101 import _model as m
 from travelgate.ivms101._codes import PAYLOAD_VERSION_2020, PAYLOAD_VERSION_2023
 from travelgate.ivms101._protobuf import ProtobufEncodeError, payload_to_pb, person_to_pb
+from travelgate.ivms101._report import Violation, format_path, format_pointer
 from travelgate.ivms101._schema import SPEC_OF_MODEL, SPECS, ObjectSpec
 
 Target = Literal["ivms-2020", "ivms-2023", "trisa-pj"]
@@ -144,3 +145,73 @@ def emit_protojson(
         always_print_fields_with_no_presence=emit_defaults,
     )
     return result
+
+
+def emission_warnings(
+    node: m.IdentityPayload, target: str, *, byte_counting: bool = False
+) -> tuple[Violation, ...]:
+    """Warnings about emitting `node` to `target` (3.11, 3.12), in the target's spelling.
+
+    Account numbers whose owner becomes ambiguous (2020 -> 2023 with several persons) or
+    that the target cannot hold (person-level accounts of VASPs in 2020); with
+    `byte_counting`, texts that fit their maximum in characters but not in UTF-8 bytes.
+    """
+    edition = "2023" if target == "ivms-2023" else "2020"
+    found: list[Violation] = []
+
+    def warn(path: tuple[str | int, ...], rule: str, message: str) -> None:
+        found.append(
+            Violation(rule, format_path(path), "warning", message, format_pointer(path), 155)
+        )
+
+    for attr in ("originator", "beneficiary"):
+        entity = getattr(node, attr)
+        if (
+            edition == "2023"
+            and entity is not None
+            and entity.account_numbers
+            and len(entity.persons) > 1
+        ):
+            warn(
+                (attr, "accountNumber"),
+                "EDITION",
+                "account ownership ambiguous: moved to the first person",
+            )
+    if edition == "2020":
+        for attr in ("originating_vasp", "beneficiary_vasp"):
+            holder = getattr(node, attr)
+            if holder is not None and holder.person is not None and holder.person.account_numbers:
+                key = SPECS["IdentityPayload"].by_attr[attr].emit_key(edition)
+                warn((key,), "EDITION", "account numbers of a VASP have no 2020-edition form")
+    if byte_counting:
+        _byte_lengths(SPEC_OF_MODEL[type(node)], node, (), edition, warn)
+    return tuple(found)
+
+
+def _byte_lengths(
+    spec: ObjectSpec, node: Any, path: tuple[str | int, ...], edition: str, warn: Any
+) -> None:
+    for fs in spec.fields:
+        value = getattr(node, fs.attr)
+        if value is None or value == ():
+            continue
+        key = fs.emit_key(edition)
+        if fs.kind == "obj":
+            _byte_lengths(SPECS[fs.child or ""], value, (*path, key), edition, warn)
+        elif fs.kind == "objs":
+            for index, item in enumerate(value):
+                _byte_lengths(SPECS[fs.child or ""], item, (*path, key, index), edition, warn)
+        elif fs.text is not None and fs.kind in ("str", "strs"):
+            items = (
+                [((*path, key), value)]
+                if fs.kind == "str"
+                else [((*path, key, i), v) for i, v in enumerate(value)]
+            )
+            for where, text in items:
+                size = len(text.encode("utf-8", "surrogatepass"))
+                if len(text) <= fs.text.max < size:
+                    warn(
+                        where,
+                        "LENGTH",
+                        f"{size} UTF-8 bytes exceed {fs.text.max} for byte-counting peers",
+                    )
