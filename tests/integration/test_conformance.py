@@ -101,7 +101,7 @@ def _failures(report: conf.Report) -> str:
     [
         (None, {"exchange.review"}),
         ("sync-accept", {"exchange.review"}),
-        ("async-accept", {"exchange.review", "exchange.completed"}),
+        ("async-accept", {"exchange.review", "exchange.completed", "exchange.closed"}),
         ("repair", SEALED_REPLY_CASES),
         ("reject", SEALED_REPLY_CASES | {"exchange.review", "exchange.completed"}),
     ],
@@ -123,7 +123,13 @@ async def test_our_node_passes_the_cases_of_a_sealed_acceptance(
 ) -> None:
     node = await _start_target(cluster, None)
     report = await conf.run_suite(_settings(node), tester)
-    names = [*SEALED_REPLY_CASES, "transfer.same_id", "duplicate.exact", "exchange.completed"]
+    names = [
+        *SEALED_REPLY_CASES,
+        "transfer.same_id",
+        "duplicate.exact",
+        "exchange.completed",
+        "exchange.closed",
+    ]
     for name in names:
         assert report.result(name).status is conf.Status.PASS, name
     assert "ACCEPTED" in report.result("transfer.same_id").actual
@@ -193,7 +199,10 @@ async def test_errors_as_grpc_statuses_fail_every_error_case(
         if case.group in ("tamper", "algorithms", "payload", "envelope")
         and case.name not in STATUS_CASES
     }
-    assert set(report.names(conf.Status.FAIL)) == error_cases | {"errors.as_envelopes"}
+    assert set(report.names(conf.Status.FAIL)) == error_cases | {
+        "errors.as_envelopes",
+        "exchange.closed",
+    }
     as_envelopes = report.result("errors.as_envelopes")
     assert "gRPC UNKNOWN" in as_envelopes.actual
     assert "UNKNOWN_WALLET_ADDRESS" in as_envelopes.actual

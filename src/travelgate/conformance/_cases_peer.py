@@ -36,6 +36,12 @@ def _timestamp_problems(message: object, *fields: str) -> list[str]:
 
 async def _health_status(probe: Probe) -> Finding:
     answer = await probe.health()
+    if answer.transport_failure:
+        return failed(
+            answer.status_text(),
+            f"the peer's certificate must carry the name {probe.settings.peer_name!r} (set it "
+            "with --target-name), and the peer must trust the CA of our certificate",
+        )
     if answer.message is None:
         return failed(answer.status_text())
     state = answer.message

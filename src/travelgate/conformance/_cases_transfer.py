@@ -12,7 +12,13 @@ from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate._pb.trisa.data.generic.v1beta1 import transaction_pb2
 from travelgate.conformance._craft import flip_bit
-from travelgate.conformance._expect import AS_STATUS, error_envelope_problems, expect_status
+from travelgate.conformance._expect import (
+    AS_STATUS,
+    error_envelope_problems,
+    expect_error,
+    expect_status,
+    expected_error,
+)
 from travelgate.conformance._model import Case, Finding, Skip, failed, passed
 from travelgate.conformance._payloads import valid_payload
 from travelgate.conformance._probe import Probe
@@ -282,7 +288,19 @@ async def _completed(probe: Probe) -> Finding:
                 problems.append("the echo does not carry our txid")
         except TrisaError as exc:
             problems.append(f"the echo does not open with our key ({exc.code_name})")
-    return failed(actual, "; ".join(problems)) if problems else passed(actual)
+    if problems:
+        return failed(actual, "; ".join(problems))
+    probe.closed = (acceptance.envelope_id, payload)
+    return passed(actual)
+
+
+async def _closed(probe: Probe) -> Finding:
+    await probe.valid_exchange()
+    if probe.closed is None:
+        raise Skip("no exchange of ours was closed by the peer (rejected, or completed)")
+    envelope_id, payload = probe.closed
+    crafted = await probe.craft(payload, transfer_state=api_pb2.REVIEW, envelope_id=envelope_id)
+    return await expect_error(probe, crafted.envelope, (Code.BAD_REQUEST,), retry=False)
 
 
 async def _stream_order(probe: Probe) -> Finding:
@@ -451,6 +469,13 @@ TRANSFER = (
         "a sealed COMPLETED echo with our id and txid",
         "7.1, 7.2",
         _completed,
+    ),
+    Case(
+        "exchange.closed",
+        "a new message (REVIEW) for an exchange the peer already closed",
+        expected_error((Code.BAD_REQUEST,), False),
+        "7.7 R4",
+        _closed,
     ),
     Case(
         "stream.order",

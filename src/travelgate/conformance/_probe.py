@@ -97,6 +97,8 @@ class Probe:
         self._valid: Exchange | None = None
         self._opened: env.OpenedEnvelope | TrisaError | None = None
         self.acceptance: Acceptance | None = None
+        # An exchange of ours the peer has closed (rejected, or completed): id and payload.
+        self.closed: tuple[str, api_pb2.Payload] | None = None
 
     @property
     def timeout(self) -> float:
@@ -207,6 +209,16 @@ class Probe:
             answer = await self.transfer(crafted.envelope)
             self._valid = Exchange(crafted.envelope, payload, answer)
             self.accepted(self._valid.request.id, payload, answer)
+            reply = answer.message
+            # A decision against the transfer (50-99, final) closes the exchange; refusals
+            # before any decision (crypto, structure, FORBIDDEN) never opened one.
+            if (
+                reply is not None
+                and env.has_error(reply)
+                and not reply.error.retry
+                and 50 <= reply.error.code < 100
+            ):
+                self.closed = (crafted.envelope.id, payload)
         return self._valid
 
     def accepted(
