@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 from typing import Any
 
@@ -54,7 +55,7 @@ class Api:
     ) -> tuple[int, Any]:
         sent = {"Authorization": f"Bearer {self.key}"} if auth else {}
         sent.update(headers or {})
-        data = raw
+        data: Any = io.BytesIO(raw) if raw is not None and len(raw) > 512 * 1024 else raw
         if body is not None:
             import json
 
