@@ -93,6 +93,18 @@ class WebhooksSection:
 
 
 @dataclass(frozen=True)
+class OutboxSection:
+    """Delivery of outgoing envelopes and webhooks (retries, backoff, concurrency)."""
+
+    max_attempts: int
+    webhook_max_attempts: int
+    base_delay: float
+    max_delay: float
+    per_target: int
+    expiry_interval: float
+
+
+@dataclass(frozen=True)
 class CustomerSeed:
     id: str
     addresses: tuple[str, ...]
@@ -117,6 +129,7 @@ class Config:
     api: ApiSection
     webhooks: WebhooksSection
     logging: LoggingSection
+    outbox: OutboxSection
     customers: tuple[CustomerSeed, ...] = ()
     policy: Mapping[str, Any] = field(default_factory=dict)
 
@@ -307,6 +320,14 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "assets": (_string_list, None),
     },
     "webhooks": {"url": (_url, ""), "secret_file": (_optional_path, None)},
+    "outbox": {
+        "max_attempts": (_positive, 12),
+        "webhook_max_attempts": (_positive, 30),
+        "base_delay": (_seconds, 1),
+        "max_delay": (_seconds, 3600),
+        "per_target": (_positive, 4),
+        "expiry_interval": (_seconds, 1),
+    },
     "logging": {
         "level": (_choice("debug", "info", "warning", "error"), "info"),
         "format": (_choice("json", "console"), "json"),
@@ -357,6 +378,7 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
         api=ApiSection(**values["api"]),
         webhooks=webhooks,
         logging=LoggingSection(**values["logging"]),
+        outbox=OutboxSection(**values["outbox"]),
         customers=_customers(raw.get("customers", []), where),
         policy=policy,
     )

@@ -12,7 +12,7 @@ import contextlib
 import signal
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -220,8 +220,6 @@ class Node:
 
     gateway: Gateway
     errors_as_status: bool = False
-    outbox_settings: OutboxSettings = field(default_factory=OutboxSettings)
-    expiry_interval: float = 1.0
 
     def __post_init__(self) -> None:
         self.server: RunningServer | None = None
@@ -273,11 +271,18 @@ class Node:
             await stop_server(self.server, 0)
             await gateway.close()
             raise
+        outbox = self.config.outbox
         self.outbox = OutboxWorker(
             gateway.db,
             gateway.outbound,
             webhook_secret=webhook_secret(self.config),
-            settings=self.outbox_settings,
+            settings=OutboxSettings(
+                max_attempts=outbox.max_attempts,
+                webhook_max_attempts=outbox.webhook_max_attempts,
+                base_delay=outbox.base_delay,
+                max_delay=outbox.max_delay,
+                per_target=outbox.per_target,
+            ),
             on_dead=gateway.holds.on_dead,
         )
         worker = self.outbox
@@ -288,7 +293,7 @@ class Node:
 
         gateway.db.on_enqueue = wake
         self.spawn(worker.run(), "outbox")
-        self.spawn(gateway.holds.run_expiry(self.expiry_interval), "expiry")
+        self.spawn(gateway.holds.run_expiry(outbox.expiry_interval), "expiry")
         log.info(
             "node started",
             node=self.config.node.name,

@@ -104,6 +104,7 @@ class NodeSpec:
     customers: list[dict[str, Any]]
     robot: str | None = None
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    delay: float = 0.2
 
 
 def write_peers(root: Path, names: list[str], ports: Mapping[str, int] | None = None) -> Path:
@@ -175,7 +176,7 @@ class Cluster:
             from travelgate.robots import RobotPolicy
 
             robot = RobotPolicy(spec.robot)
-        node = build_node(config, robot=robot, delay=0.2)
+        node = build_node(config, robot=robot, delay=spec.delay)
         await node.start()
         self.nodes[spec.name] = node
         return node
