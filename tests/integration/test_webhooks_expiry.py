@@ -120,15 +120,15 @@ async def test_every_state_change_is_a_signed_webhook_retried_with_its_event_id(
     assert cleared["data"]["state"] == "cleared"
 
 
-@pytest.mark.parametrize(("timeout", "final"), [("REVIEW", "review"), ("EXPIRE", "expired")])
+@pytest.mark.parametrize(("outcome", "final"), [("REVIEW", "review"), ("EXPIRE", "expired")])
 async def test_unanswered_exchange_times_out_by_profile(
-    cluster: Cluster, back_office: BackOffice, tmp_path: Path, timeout: str, final: str
+    cluster: Cluster, back_office: BackOffice, tmp_path: Path, outcome: str, final: str
 ) -> None:
     alice, bob = two_node_specs(bob_robot="async-accept")
     bob = dataclasses.replace(bob, delay=3600)  # answers PENDING, never calls back
     policy = {
         "counterparty": {"bob.example": {"reply_timeout": "1s", "max_wait": "2s"}},
-        "profile": {"FATF-R16": {"timeout_outbound": timeout}},
+        "profile": {"FATF-R16": {"timeout_outbound": outcome}},
     }
     alice = dataclasses.replace(alice, extra=_with_webhooks(tmp_path, back_office.url, **policy))
     await cluster.start(alice, bob)
