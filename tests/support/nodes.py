@@ -157,10 +157,11 @@ class Cluster:
         self.nodes: dict[str, Node] = {}
         self.specs: dict[str, NodeSpec] = {}
 
-    async def start(self, *specs: NodeSpec) -> None:
-        names = list(dict.fromkeys([*self.specs, *(s.name for s in specs)]))
-        for spec in specs:
-            self.pki.write(spec.name)
+    async def start(self, *specs: NodeSpec, also: tuple[str, ...] = ()) -> None:
+        """Start nodes; `also` names peers outside the cluster (e.g. a subprocess node)."""
+        names = list(dict.fromkeys([*self.specs, *(s.name for s in specs), *also]))
+        for name in names:
+            self.pki.write(name)
         write_peers(self.pki.root, names)
         for spec in specs:
             self.specs[spec.name] = spec
