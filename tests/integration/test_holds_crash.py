@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from test_webhooks_expiry import BackOffice
 
 from support.api import withdrawal
+from support.backoffice import BackOffice
 from support.nodes import ALICE, BOB, Cluster, TestPki, two_node_specs, write_config, write_peers
 from support.processes import NodeProcess, run_cli
 
