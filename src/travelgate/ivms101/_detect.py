@@ -26,6 +26,7 @@ class Signals:
     pj: int = 0
     marker_2023: bool = False
     marker_2020: bool = False
+    too_deep: bool = False
 
     @property
     def mixed(self) -> bool:
@@ -36,10 +37,13 @@ class Signals:
         return "trisa-pj" if self.pj > self.ivms else "ivms"
 
 
-def scan(root: dict[str, Any], *, context: str = "", rekey: bool = False) -> Signals:
-    """Count dialect signals and edition markers in a parsed document."""
+def scan(
+    root: dict[str, Any], *, context: str = "", rekey: bool = False, max_depth: int = 32
+) -> Signals:
+    """Count dialect signals and edition markers in a parsed document, and note whether
+    containers nest deeper than `max_depth` (the root object is level 1)."""
     signals = Signals()
-    _walk(root, context, signals, rekey)
+    _walk(root, context, signals, rekey, max_depth)
     return signals
 
 
@@ -57,12 +61,15 @@ def _enum_value(value: Any, signals: Signals) -> None:
                 _enum_value(item, signals)
 
 
-def _walk(node: Any, parent: str, signals: Signals, rekey: bool) -> None:
+def _walk(node: Any, parent: str, signals: Signals, rekey: bool, room: int) -> None:
+    """`room`: how many more container levels may open here, counting this one."""
+    if room <= 0:
+        signals.too_deep = True
+        return
     if isinstance(node, list):
         for item in node:
-            _walk(item, parent, signals, rekey)
-        return
-    if not isinstance(node, dict):
+            if isinstance(item, dict | list):
+                _walk(item, parent, signals, rekey, room - 1)
         return
     is_person = not _PERSON_KEYS.isdisjoint(node)
     for key, value in node.items():
@@ -87,4 +94,4 @@ def _walk(node: Any, parent: str, signals: Signals, rekey: bool) -> None:
             elif parent in _PARTY_KEYS:
                 signals.marker_2020 = True
         if isinstance(value, dict | list):
-            _walk(value, key, signals, rekey)
+            _walk(value, key, signals, rekey, room - 1)

@@ -8,7 +8,6 @@ can report DUPLICATE_FIELD at the second occurrence.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 DEFAULT_MAX_SIZE = 1024 * 1024  # bytes
@@ -91,20 +90,3 @@ def loads(data: bytes | str) -> Any:
         if isinstance(exc, ParseFailure):
             raise
         raise ParseFailure("invalid JSON: a value cannot be represented") from None
-
-
-def depth_exceeds(value: Any, limit: int) -> bool:
-    """True when containers nest more than `limit` levels deep (the root container is 1)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Iterable[Any] = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False

@@ -130,8 +130,6 @@ def run(document: Any, request: Request) -> ValidationResult:
     if isinstance(document, str):
         return _from_text(document, request)
     if isinstance(document, dict):
-        if _jsonio.depth_exceeds(document, request.max_depth):
-            return _parse_failure(request, f"nesting deeper than {request.max_depth} levels")
         return _from_json(document, request, Sink(request.table))
     return _parse_failure(request, f"unsupported input type {type(document).__name__}")
 
@@ -155,8 +153,6 @@ def _from_text(data: bytes | str, request: Request) -> ValidationResult:
         return _parse_failure(request, exc.message)
     if not isinstance(root, dict):
         return _parse_failure(request, "the JSON root is not an object")
-    if _jsonio.depth_exceeds(root, request.max_depth):
-        return _parse_failure(request, f"nesting deeper than {request.max_depth} levels")
     return _from_json(root, request, sink)
 
 
@@ -232,7 +228,14 @@ def _from_json(root: dict[str, Any], request: Request, sink: Sink) -> Validation
         sink.add("UNKNOWN_FIELD", ("ivms101",), (), "outer ivms101 wrapper removed")
         root = root["ivms101"]
         path = ("ivms101",)
-    signals = scan(root, context=ROOT_CONTEXT.get(component, ""), rekey=request.rekey)
+    signals = scan(
+        root,
+        context=ROOT_CONTEXT.get(component, ""),
+        rekey=request.rekey,
+        max_depth=request.max_depth - len(path),
+    )
+    if signals.too_deep:
+        return _parse_failure(request, f"nesting deeper than {request.max_depth} levels")
     signals.pj += pj_signals
     dialect = signals.majority if signals.mixed else ("trisa-pj" if signals.pj else "ivms")
     forced = request.edition != "auto"
