@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from support.paths import ENVELOPE_VECTORS
 
+from support.paths import ENVELOPE_VECTORS
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import InvalidEnvelopeIdError, TrisaError

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from support.paths import ENVELOPE_VECTORS, KEY_VECTORS, SIGNATURE_VECTORS, TRISA_VECTORS
 
+from support.paths import ENVELOPE_VECTORS, KEY_VECTORS, SIGNATURE_VECTORS, TRISA_VECTORS
 from travelgate import envelope as env
 from travelgate._pb.ivms101 import identity_pb2
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
