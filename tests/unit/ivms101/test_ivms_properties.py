@@ -278,15 +278,13 @@ def _dotted(path: tuple[Any, ...]) -> str:
 def mutations(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
     doc = draw(payloads())
     leaves = _leaves(doc)
-    kinds = ["drop", "overlong", "country"]
-    kind = draw(st.sampled_from(kinds))
-    if kind == "drop":
-        choices = [leaf for leaf in leaves if leaf[1] in REQUIRED]
-    elif kind == "overlong":
-        choices = [leaf for leaf in leaves if leaf[1] in MAXIMA]
-    else:
-        choices = [leaf for leaf in leaves if leaf[1] in COUNTRY_KEYS]
-    path, key = draw(st.sampled_from(choices))
+    candidates = {
+        "drop": [leaf for leaf in leaves if leaf[1] in REQUIRED],
+        "overlong": [leaf for leaf in leaves if leaf[1] in MAXIMA],
+        "country": [leaf for leaf in leaves if leaf[1] in COUNTRY_KEYS],
+    }
+    kind = draw(st.sampled_from([kind for kind, found in candidates.items() if found]))
+    path, key = draw(st.sampled_from(candidates[kind]))
     mutated = copy.deepcopy(doc)
     parent: Any = mutated
     for part in path[:-1]:
