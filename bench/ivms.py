@@ -3,7 +3,8 @@
 The payload is TRISA's `identity_payload.json`: a natural-person originator and beneficiary
 (names, address, national id, date of birth, account) and both VASPs as legal persons. The
 target is at least 5,000 validations/s per core for the protobuf path, the one every received
-TRISA transfer takes.
+TRISA transfer takes. Each figure is the median over short batches (the "best batch" rows show
+the least disturbed batch: on a shared machine the gap between the two is the neighbours).
 """
 
 from __future__ import annotations
