@@ -38,7 +38,10 @@ certs: install
 	$(BIN)/travelgate certs init certs
 
 run: install
-	$(BIN)/travelgate --help
+	$(BIN)/travelgate dev run certs
+
+demo: install
+	$(BIN)/travelgate dev demo certs
 
 bench: install
 	$(BIN)/python -m bench.run

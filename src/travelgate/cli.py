@@ -15,7 +15,17 @@ from collections.abc import Sequence
 from travelgate import __version__
 from travelgate.errors import TravelgateError, TrisaError, UsageError
 
-COMMAND_GROUPS = ("serve", "transfer", "apikey", "envelope", "keys", "ivms", "certs", "conformance")
+COMMAND_GROUPS = (
+    "serve",
+    "transfer",
+    "apikey",
+    "envelope",
+    "keys",
+    "ivms",
+    "certs",
+    "conformance",
+    "dev",
+)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

@@ -206,6 +206,9 @@ class Gateway:
                 raise ConfigError(f"[[customers]] {seed.id}: {exc.message}") from None
 
     async def close(self) -> None:
+        closer = getattr(self.decider, "aclose", None)
+        if closer is not None:
+            await closer()
         if self._client is not None:
             await self._client.close()
         if self._db is not None:

@@ -92,32 +92,47 @@ class RobotDecider:
         task.add_done_callback(self._callbacks.discard)
 
     async def _call_back(self, peer: str, envelope_id: str) -> None:
-        """After the delay, accept: a new Transfer to the originator with the same id (7.3)."""
+        """After the delay, accept: queue a Transfer back to the originator, same id (7.3).
+
+        The outbox delivers it (durably, with retries), like any callback of the gateway.
+        """
         from travelgate.envelope import normalize_envelope_id
+        from travelgate.store import Tx, now_text
         from travelgate.trisa._replies import transaction_payload
 
         gateway = self.gateway
         assert gateway is not None
         await asyncio.sleep(self.delay)
         key = normalize_envelope_id(envelope_id)
-        for _ in range(20):
-            conversation = await gateway.db.read(lambda tx: tx.conversation(peer, key))
-            if conversation is not None and conversation.payload is not None:
-                break
+
+        def accept(tx: Tx) -> bool:
+            conversation = tx.conversation(peer, key)
+            if conversation is None or conversation.payload is None:
+                return False
+            if conversation.state != "PENDING":
+                return True  # decided meanwhile: nothing to send
+            stored = api_pb2.Payload()
+            stored.ParseFromString(conversation.payload)
+            tx.enqueue(
+                kind="transfer",
+                target=peer,
+                body_kind="payload",
+                body=transaction_payload(stored).SerializeToString(),
+                stamp=now_text(),
+                envelope_id=envelope_id,
+                transfer_state="ACCEPTED",
+            )
+            return True
+
+        for _ in range(50):  # the PENDING reply may still be on its way to the database
+            if await gateway.db.write(accept):
+                return
             await asyncio.sleep(0.1)
-        else:
-            log.warning(
-                "robot callback: conversation not found", peer=peer, envelope_id=envelope_id
-            )
-            return
-        if conversation.state != "PENDING":
-            return
-        stored = api_pb2.Payload()
-        stored.ParseFromString(conversation.payload)
-        payload = transaction_payload(stored)
-        try:
-            await gateway.outbound.send(
-                peer, envelope_id=envelope_id, state=api_pb2.ACCEPTED, payload=payload
-            )
-        except Exception:
-            log.exception("robot callback failed", peer=peer, envelope_id=envelope_id)
+        log.warning("robot callback: conversation not found", peer=peer, envelope_id=envelope_id)
+
+    async def aclose(self) -> None:
+        """Stop pending callbacks (the node is shutting down)."""
+        for task in list(self._callbacks):
+            task.cancel()
+        if self._callbacks:
+            await asyncio.gather(*self._callbacks, return_exceptions=True)

@@ -113,6 +113,8 @@ class Recorder:
     ) -> Hold:
         """Move a hold to `target` (IllegalTransitionError if the machine forbids it)."""
         state = transition(HoldState(hold.state), target)
+        if state is not HoldState.AWAITING_REPLY:
+            changes.setdefault("deadline", None)  # only a waiting hold has a reply window
         tx.update_hold(
             hold.id,
             stamp=now_text(),

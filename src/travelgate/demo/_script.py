@@ -1,0 +1,227 @@
+"""`make run` and `make demo`: the gateway with a robot counterparty, by hand or scripted.
+
+The demo drives the real internal API over HTTP: one withdrawal per robot policy, each
+hold's states printed as they change, then a table; any outcome other than the expected
+one makes it exit 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import aiohttp
+
+from travelgate.demo._pair import (
+    ALICE,
+    ALICE_CUSTOMER,
+    BOB,
+    BOB_ADDRESS,
+    ensure_pki,
+    load_node,
+    running,
+    wire,
+)
+from travelgate.logging import configure
+from travelgate.node import Node
+from travelgate.robots import RobotPolicy
+from travelgate.service import create_api_key
+
+FINAL = frozenset({"released", "rejected", "expired", "canceled"})
+KEY_FILE = "dev-api-key"
+
+
+def withdrawal_body(address: str = BOB_ADDRESS) -> dict[str, Any]:
+    return {
+        "asset": "BTC",
+        "network": "bitcoin",
+        "amount": "0.5",
+        "value": {"amount": "31000.00", "currency": "USD"},
+        "destination": {"address": address, "tag": None},
+        "originator": {"customer_id": ALICE_CUSTOMER},
+        "beneficiary": {"name": "Bob Jones"},
+        "beneficiary_vasp": BOB,
+    }
+
+
+def curl_lines(api: str) -> list[str]:
+    body = (
+        '{"asset": "BTC", "network": "bitcoin", "amount": "0.5", '
+        '"value": {"amount": "31000.00", "currency": "USD"}, '
+        f'"destination": {{"address": "{BOB_ADDRESS}", "tag": null}}, '
+        f'"originator": {{"customer_id": "{ALICE_CUSTOMER}"}}, '
+        '"beneficiary": {"name": "Bob Jones"}, '
+        f'"beneficiary_vasp": "{BOB}"}}'
+    )
+    return [
+        f"curl -s -X POST {api}/v1/withdrawals \\",
+        '  -H "Authorization: Bearer $TRAVELGATE_API_KEY" -H "Idempotency-Key: demo-1" \\',
+        f"  -H 'Content-Type: application/json' -d '{body}'",
+        f'curl -s "{api}/v1/withdrawals/<id>?wait=10" \\',
+        '  -H "Authorization: Bearer $TRAVELGATE_API_KEY"',
+    ]
+
+
+async def run_pair(root: Path, out: TextIO = sys.stdout) -> int:
+    """`make run`: alice and a sync-accept robot bob until Ctrl-C or SIGTERM."""
+    ensure_pki(root)
+    configure("info", "console")
+    alice = load_node(root, "alice", level="info")
+    bob = load_node(root, "bob", robot=RobotPolicy.SYNC_ACCEPT, level="info")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with running(bob, alice):
+        _key_id, key = await create_api_key(alice.gateway.db, "make run")
+        key_path = root / KEY_FILE
+        descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key + "\n")
+        api = f"http://127.0.0.1:{alice.api_port}"
+        lines = [
+            "",
+            "travelgate is running. Ctrl-C stops both nodes.",
+            f"  {ALICE:15} TRISA 127.0.0.1:{alice.trisa_port}   internal API {api}",
+            f"  {BOB:15} TRISA 127.0.0.1:{bob.trisa_port}   robot counterparty (sync-accept)",
+            f"  OpenAPI        {api}/v1/openapi.json",
+            "",
+            f"export TRAVELGATE_API_KEY={key}      # also in {key_path}",
+            "",
+            *curl_lines(api),
+            "",
+        ]
+        out.write("\n".join(lines) + "\n")
+        out.flush()
+        await stop.wait()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(signum)
+    return 0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    robot: RobotPolicy
+    address: str
+    expected: str
+
+
+SCENARIOS = (
+    Scenario("sync accept", RobotPolicy.SYNC_ACCEPT, BOB_ADDRESS, "released"),
+    Scenario("async accept", RobotPolicy.ASYNC_ACCEPT, BOB_ADDRESS, "released"),
+    Scenario("repair", RobotPolicy.REPAIR, BOB_ADDRESS, "review"),
+    Scenario("reject", RobotPolicy.REJECT, BOB_ADDRESS, "rejected"),
+    Scenario(
+        "unknown beneficiary", RobotPolicy.SYNC_ACCEPT, "bc1qnobody0knows0this0address", "rejected"
+    ),
+)
+
+
+class Client:
+    def __init__(self, session: aiohttp.ClientSession, base: str, key: str) -> None:
+        self.session, self.base, self.key = session, base, key
+
+    async def call(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
+        sent = {"Authorization": f"Bearer {self.key}", **headers}
+        async with self.session.request(
+            method, self.base + path, json=body, headers=sent
+        ) as response:
+            payload = await response.json()
+            if response.status >= 400:
+                raise RuntimeError(f"{method} {path}: HTTP {response.status}: {payload}")
+            return payload
+
+
+async def _follow(
+    client: Client, scenario: Scenario, out: TextIO, seconds: float
+) -> tuple[list[str], dict[str, Any]]:
+    hold = await client.call(
+        "POST",
+        "/v1/withdrawals",
+        withdrawal_body(scenario.address),
+        **{"Idempotency-Key": str(uuid.uuid4())},
+    )
+    states = [hold["state"]]
+    out.write(f"  {scenario.name:20} {hold['state']}")
+    out.flush()
+    deadline = asyncio.get_running_loop().time() + seconds
+    while hold["state"] != scenario.expected and hold["state"] not in FINAL:
+        if asyncio.get_running_loop().time() > deadline:
+            break
+        if hold["state"] == "cleared":
+            hold = await client.call(
+                "POST",
+                f"/v1/withdrawals/{hold['id']}/broadcast",
+                {"txid": f"demo-{hold['id'][:8]}"},
+            )
+        else:
+            hold = await client.call("GET", f"/v1/withdrawals/{hold['id']}?wait=2")
+        if hold["state"] != states[-1]:
+            states.append(hold["state"])
+            out.write(f" -> {hold['state']}")
+            out.flush()
+    out.write("\n")
+    return states, hold
+
+
+async def run_demo(root: Path, out: TextIO = sys.stdout, seconds: float = 30.0) -> int:
+    """`make demo`: one withdrawal per robot policy; exit 1 if any outcome is unexpected."""
+    ensure_pki(root)
+    configure("warning")
+    results: list[tuple[Scenario, list[str], dict[str, Any]]] = []
+    with tempfile.TemporaryDirectory(prefix="travelgate-demo-") as folder:
+        state = Path(folder)
+        alice = load_node(root, "alice", ephemeral=True, state=state)
+        async with running(alice):
+            _key_id, key = await create_api_key(alice.gateway.db, "demo")
+            out.write(f"travelgate demo: {ALICE} withdraws to robot {BOB}, one policy at a time\n")
+            async with aiohttp.ClientSession() as session:
+                client = Client(session, f"http://127.0.0.1:{alice.api_port}", key)
+                for scenario in SCENARIOS:
+                    bob = load_node(
+                        root, "bob", robot=scenario.robot, ephemeral=True, state=state, delay=1.0
+                    )
+                    async with running(bob):
+                        wire(alice, bob)
+                        states, hold = await _follow(client, scenario, out, seconds)
+                        await _settled(alice, seconds)
+                    results.append((scenario, states, hold))
+    return _table(results, out)
+
+
+async def _settled(node: Node, seconds: float) -> None:
+    """Let the outbox deliver what the scenario queued (e.g. COMPLETED) before bob stops."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        pending = await node.gateway.db.read(
+            lambda tx: tx.db.execute(
+                "SELECT count(*) FROM outbox WHERE state = 'pending'"
+            ).fetchone()[0]
+        )
+        if not pending:
+            return
+        await asyncio.sleep(0.1)
+
+
+def _table(results: list[tuple[Scenario, list[str], dict[str, Any]]], out: TextIO) -> int:
+    out.write("\n")
+    out.write(f"  {'scenario':20} {'robot':13} {'expected':9} {'final':9} {'ok':3} reason\n")
+    failures = 0
+    for scenario, states, hold in results:
+        ok = states[-1] == scenario.expected
+        failures += not ok
+        reason = (hold.get("decision") or {}).get("reason") or ""
+        out.write(
+            f"  {scenario.name:20} {scenario.robot.value:13} {scenario.expected:9} "
+            f"{states[-1]:9} {'yes' if ok else 'NO':3} {reason[:70]}\n"
+        )
+    out.write(f"\n{len(results) - failures} of {len(results)} outcomes as expected\n")
+    return 1 if failures else 0
