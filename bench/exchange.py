@@ -11,14 +11,18 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
-from bench._cluster import BOB, BOB_ADDRESS, two_nodes
 from bench._common import Row, print_rows, rsa_decrypts_per_second
 from travelgate import envelope as env
 from travelgate._pb.ivms101 import enum_pb2, identity_pb2
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
 from travelgate._pb.trisa.data.generic.v1beta1 import transaction_pb2
+from travelgate.demo import BOB, BOB_ADDRESS, ensure_pki, load_node, running
+from travelgate.node import Node
+from travelgate.robots import RobotPolicy
 
 ALICE_ADDRESS = "bc1qalice0customer0000000000000000000000"
 
@@ -61,29 +65,36 @@ def payload() -> api_pb2.Payload:
     return env.make_payload(identity, transaction, sent_at=env.format_timestamp())
 
 
-async def _measure(concurrency: int, seconds: float) -> tuple[float, list[float]]:
-    async with two_nodes() as (alice, _bob):
-        outbound = alice.gateway.outbound
-        body = payload()
-        await outbound.send(
-            BOB, envelope_id=env.new_envelope_id(), state=api_pb2.STARTED, payload=body
+async def _measure(root: Path, concurrency: int, seconds: float) -> tuple[float, list[float]]:
+    with tempfile.TemporaryDirectory(prefix="travelgate-bench-") as state:
+        alice = load_node(root, "alice", ephemeral=True, state=Path(state))
+        bob = load_node(
+            root, "bob", robot=RobotPolicy.SYNC_ACCEPT, ephemeral=True, state=Path(state)
         )
-        latencies: list[float] = []
-        stop_at = time.perf_counter() + seconds
+        async with running(bob, alice):
+            return await _drive(alice, concurrency, seconds)
 
-        async def client() -> None:
-            while time.perf_counter() < stop_at:
-                started = time.perf_counter()
-                result = await outbound.send(
-                    BOB, envelope_id=env.new_envelope_id(), state=api_pb2.STARTED, payload=body
-                )
-                if result.reply.transfer_state != api_pb2.ACCEPTED:
-                    raise RuntimeError(f"unexpected reply {result.reply}")
-                latencies.append(time.perf_counter() - started)
 
-        began = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-        return len(latencies) / (time.perf_counter() - began), latencies
+async def _drive(alice: Node, concurrency: int, seconds: float) -> tuple[float, list[float]]:
+    outbound = alice.gateway.outbound
+    body = payload()
+    await outbound.send(BOB, envelope_id=env.new_envelope_id(), state=api_pb2.STARTED, payload=body)
+    latencies: list[float] = []
+    stop_at = time.perf_counter() + seconds
+
+    async def client() -> None:
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            result = await outbound.send(
+                BOB, envelope_id=env.new_envelope_id(), state=api_pb2.STARTED, payload=body
+            )
+            if result.reply.transfer_state != api_pb2.ACCEPTED:
+                raise RuntimeError(f"unexpected reply {result.reply}")
+            latencies.append(time.perf_counter() - started)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    return len(latencies) / (time.perf_counter() - began), latencies
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -99,8 +110,10 @@ def run(seconds: float = 8.0, concurrency: tuple[int, ...] = (1, 8, 32)) -> list
     bound = decrypts / 4
     cores = os.cpu_count() or 1
     rows = [Row("exchange", "raw RSA-4096 OAEP-SHA512 decrypts/s (1 core)", decrypts, "ops/s")]
-    for clients in concurrency:
-        rate, latencies = asyncio.run(_measure(clients, seconds))
+    with tempfile.TemporaryDirectory(prefix="travelgate-pki-") as folder:
+        ensure_pki(Path(folder))
+        measured = [asyncio.run(_measure(Path(folder), c, seconds)) for c in concurrency]
+    for clients, (rate, latencies) in zip(concurrency, measured, strict=True):
         rows.append(
             Row(
                 "exchange",
@@ -131,6 +144,9 @@ def run(seconds: float = 8.0, concurrency: tuple[int, ...] = (1, 8, 32)) -> list
 
 
 def main() -> int:
+    from travelgate.logging import configure
+
+    configure("warning")
     print_rows(run())
     return 0
 
