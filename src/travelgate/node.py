@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -20,7 +22,7 @@ from aiohttp import web
 
 from travelgate.api import ApiServices, build_app
 from travelgate.config import Config, parse_listen
-from travelgate.errors import ConfigError
+from travelgate.errors import ConfigError, StoreError
 from travelgate.outbox import OutboxSettings, OutboxWorker
 from travelgate.service import (
     HoldService,
@@ -31,7 +33,7 @@ from travelgate.service import (
     ServiceHooks,
     person_problems,
 )
-from travelgate.store import AddressTakenError, Database, Sealer, load_or_create_key
+from travelgate.store import AddressTakenError, Database, Sealer, Tx, load_or_create_key
 from travelgate.transfers import Policy, parse_policy
 from travelgate.trisa import (
     ClientSettings,
@@ -297,6 +299,7 @@ class Node:
         gateway.db.on_enqueue = wake
         self.spawn(worker.run(), "outbox")
         self.spawn(gateway.holds.run_expiry(outbox.expiry_interval), "expiry")
+        self.spawn(purge_loop(gateway.db, self.config.storage.retention), "retention")
         log.info(
             "node started",
             node=self.config.node.name,
@@ -371,6 +374,23 @@ class Node:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
             await self.stop()
+
+
+def _purge(tx: Tx, cutoff: str) -> dict[str, int]:
+    return tx.purge(cutoff)
+
+
+async def purge_loop(db: Database, retention: timedelta, interval: float = 3600.0) -> None:
+    """Delete closed records older than the retention period, at start and then hourly."""
+    while True:
+        cutoff = (datetime.now(UTC) - retention).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        try:
+            counts = await db.write(functools.partial(_purge, cutoff=cutoff))
+            if any(counts.values()):
+                log.info("retention purge", cutoff=cutoff, **counts)
+        except StoreError:
+            log.exception("retention purge failed")
+        await asyncio.sleep(interval)
 
 
 def webhook_secret(config: Config) -> bytes:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import structlog
 
+from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import TravelgateError
 from travelgate.store import Database, OutboxItem, Tx, now_text
@@ -141,6 +142,7 @@ class OutboxWorker:
                     await self._transfer(item)
                 else:
                     await self._webhook(item)
+                metrics.OUTBOX.labels(item.kind, "delivered").inc()
             except asyncio.CancelledError:
                 raise
             except (PeerUnavailableError, InvalidReplyError, UnknownPeerError, WebhookError) as exc:
@@ -169,6 +171,7 @@ class OutboxWorker:
                 self.on_dead(tx, item)
 
         await self.db.write(write)
+        metrics.OUTBOX.labels(item.kind, "retry" if retry_at else "dead").inc()
         log.warning(
             "outbox retry" if retry_at else "outbox dead letter",
             item=item.id,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from travelgate import metrics
 from travelgate.store import Hold, Tx, now_text
 from travelgate.transfers import HoldState, transition
 
@@ -140,6 +141,7 @@ class Recorder:
         elif hold.state == HoldState.REVIEW.value:
             tx.close_reviews_of(hold.id, reason=f"hold moved to {state.value}", stamp=now_text())
         self.event(tx, f"withdrawal.{state.value}", hold_view(moved))
+        metrics.HOLD_STATES.labels(state.value).inc()
         self.notifier.notify(hold.id)
         return moved
 

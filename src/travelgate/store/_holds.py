@@ -387,6 +387,35 @@ class HoldOps:
             created_at=row["created_at"],
         )
 
+    # -- retention -----------------------------------------------------------------------
+
+    def purge(self, cutoff: str) -> dict[str, int]:
+        """Delete what is older than the retention cutoff and closed (crypto-shred: the
+        sealed personal data goes with its row). Open exchanges and holds are kept."""
+        final = ("REJECTED", "COMPLETED", "CANCELED")
+        counts = {
+            "conversations": self.db.execute(
+                "DELETE FROM conversations WHERE updated_at < ? AND state IN (?, ?, ?)",
+                (cutoff, *final),
+            ).rowcount,
+            "envelopes": self.db.execute(
+                "DELETE FROM envelopes WHERE conversation_id IS NULL AND created_at < ?", (cutoff,)
+            ).rowcount,
+            "holds": self.db.execute(
+                "DELETE FROM holds WHERE updated_at < ? "
+                "AND state IN ('released', 'rejected', 'expired', 'canceled')",
+                (cutoff,),
+            ).rowcount,
+            "outbox": self.db.execute(
+                "DELETE FROM outbox WHERE updated_at < ? AND state != 'pending'", (cutoff,)
+            ).rowcount,
+            "reviews": self.db.execute(
+                "DELETE FROM reviews WHERE created_at < ? AND state != 'open'", (cutoff,)
+            ).rowcount,
+            "audit": self.db.execute("DELETE FROM audit WHERE at < ?", (cutoff,)).rowcount,
+        }
+        return counts
+
     # -- API keys and audit --------------------------------------------------------------
 
     def insert_api_key(self, key_id: str, key_hash: str, label: str, stamp: str) -> None:

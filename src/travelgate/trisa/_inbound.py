@@ -23,6 +23,7 @@ import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from travelgate import envelope as env
+from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
 from travelgate.errors import (
     BadRequestError,
@@ -531,6 +532,8 @@ class InboundService:
         *,
         stored: bool,
     ) -> None:
+        elapsed = time.perf_counter() - started
+        metrics.envelope("in", state_name(reply.transfer_state), errors_name(reply), elapsed)
         log.info(
             "envelope",
             direction="in",

@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 
 from travelgate import envelope as env
+from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.envelope import TransferState
 from travelgate.errors import TravelgateError, TrisaError
@@ -184,6 +185,12 @@ class OutboundService:
             )
             reply = await self.client.transfer(again.peer, again.envelope, deadline=deadline)
             result = await self._receive(again, reply, on_reply)
+        metrics.envelope(
+            "out",
+            state_name(result.reply.transfer_state),
+            errors_name(result.reply),
+            time.perf_counter() - started,
+        )
         log.info(
             "envelope",
             direction="out",

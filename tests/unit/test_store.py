@@ -1,0 +1,101 @@
+"""The SQLite store on real files: migrations, sealing at rest, idempotency keys, retention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from travelgate.errors import ConfigError, StoreError
+from travelgate.store import AddressTakenError, Database, Sealer, Tx, load_or_create_key
+
+PERSON = {"naturalPerson": {"name": {"nameIdentifier": [{"primaryIdentifier": "Smith"}]}}}
+
+
+async def _db(path: Path, key: bytes = b"k" * 32) -> Database:
+    db = Database(path, Sealer(key))
+    await db.open()
+    return db
+
+
+async def test_migrations_are_applied_once_and_versioned(tmp_path: Path) -> None:
+    db = await _db(tmp_path / "a.db")
+    version = await db.read(lambda tx: tx.db.execute("PRAGMA user_version").fetchone()[0])
+    await db.close()
+    again = await _db(tmp_path / "a.db")
+    assert (
+        await again.read(lambda tx: tx.db.execute("PRAGMA user_version").fetchone()[0]) == version
+    )
+    await again.close()
+    assert version >= 2
+
+
+async def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a travelgate database"):
+        await _db(path)
+
+
+async def test_personal_data_is_sealed_at_rest(tmp_path: Path) -> None:
+    db = await _db(tmp_path / "a.db")
+    await db.write(lambda tx: tx.put_customer("c1", PERSON, ["bc1q"]))
+    raw = await db.read(lambda tx: tx.db.execute("SELECT person FROM customers").fetchone()[0])
+    assert b"Smith" not in raw
+    customer = await db.read(lambda tx: tx.customer_for_address("bc1q"))
+    assert customer is not None
+    assert customer.person == PERSON
+    await db.close()
+    wrong = await _db(tmp_path / "a.db", key=b"x" * 32)
+    with pytest.raises(StoreError, match="does not open with this storage key"):
+        await wrong.read(lambda tx: tx.get_customer("c1"))
+    await wrong.close()
+
+
+async def test_an_address_belongs_to_one_customer(tmp_path: Path) -> None:
+    db = await _db(tmp_path / "a.db")
+    await db.write(lambda tx: tx.put_customer("c1", PERSON, ["bc1q"]))
+    with pytest.raises(AddressTakenError):
+        await db.write(lambda tx: tx.put_customer("c2", PERSON, ["bc1q"]))
+    assert await db.read(lambda tx: tx.get_customer("c2")) is None  # rolled back whole
+    await db.close()
+
+
+async def test_retention_purge_removes_only_closed_old_records(tmp_path: Path) -> None:
+    db = await _db(tmp_path / "a.db")
+
+    def fill(tx: Tx) -> None:
+        for index, state in enumerate(("COMPLETED", "PENDING")):
+            conversation = tx.create_conversation(
+                "peer", f"id-{index}", role="beneficiary", state=state
+            )
+            tx.insert_envelope(
+                peer="peer",
+                envelope_id=f"id-{index}",
+                direction="in",
+                transfer_state=state,
+                raw=b"x",
+                conversation_id=conversation,
+            )
+        tx.db.execute("UPDATE conversations SET updated_at = '2000-01-01T00:00:00Z'")
+
+    await db.write(fill)
+    counts = await db.write(lambda tx: tx.purge("2020-01-01T00:00:00Z"))
+    assert counts["conversations"] == 1
+    left = await db.read(lambda tx: (tx.count("conversations"), tx.count("envelopes")))
+    assert left == (1, 1)  # the open exchange and its envelope stay
+    await db.close()
+
+
+def test_storage_key_is_created_0600_and_reloaded(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "storage.key"
+    key = load_or_create_key(path)
+    assert len(key) == 32
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert load_or_create_key(path) == key
+    path.write_text("not base64!!")
+    with pytest.raises(ConfigError, match="not base64"):
+        load_or_create_key(path)
+    path.write_text("c2hvcnQ=")
+    with pytest.raises(ConfigError, match="holds 5 bytes"):
+        load_or_create_key(path)
