@@ -12,6 +12,7 @@ natural `MISC` and transliteration `othr` become 0, `sequence` 0 stays unset.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from travelgate._pb.ivms101 import identity_pb2, ivms101_pb2
@@ -30,6 +31,15 @@ from travelgate.ivms101._formats import MAX_NUMBER, is_country_shape, upper_asci
 from travelgate.ivms101._report import Sink
 
 Issues = list[tuple[str, str, int | None, str]]
+
+
+def _each(convert: Callable[[Any], Any], values: Any) -> tuple[Any, ...]:
+    # Truth-testing a repeated field is cheap; iterating an empty one is not.
+    return tuple(map(convert, values)) if values else ()
+
+
+def _all(values: Any) -> tuple[str, ...]:
+    return tuple(values) if values else ()
 
 
 def _meta(issues: Issues | None, broken: set[str] | None) -> m.Meta | None:
@@ -87,13 +97,11 @@ class PbReader:
         originator = beneficiary = None
         if msg.HasField("originator"):
             o = msg.originator
-            originator = m.Originator(
-                tuple(map(person, o.originator_persons)), tuple(o.account_numbers)
-            )
+            originator = m.Originator(_each(person, o.originator_persons), _all(o.account_numbers))
         if msg.HasField("beneficiary"):
             b = msg.beneficiary
             beneficiary = m.Beneficiary(
-                tuple(map(person, b.beneficiary_persons)), tuple(b.account_numbers)
+                _each(person, b.beneficiary_persons), _all(b.account_numbers)
             )
         originating = beneficiary_vasp = transfer = metadata = None
         if msg.HasField("originating_vasp"):
@@ -166,9 +174,9 @@ class PbReader:
             name = m.build(
                 m.NaturalPersonName,
                 (
-                    tuple(map(self._natural_id, n.name_identifiers)),
-                    tuple(map(local, n.local_name_identifiers)),
-                    tuple(map(local, n.phonetic_name_identifiers)),
+                    _each(self._natural_id, n.name_identifiers),
+                    _each(local, n.local_name_identifiers),
+                    _each(local, n.phonetic_name_identifiers),
                     None,
                 ),
             )
@@ -188,7 +196,7 @@ class PbReader:
             m.NaturalPerson,
             (
                 name,
-                tuple(map(self.address, msg.geographic_addresses)),
+                _each(self.address, msg.geographic_addresses),
                 natid,
                 msg.customer_identification or None,
                 birth,
@@ -225,9 +233,9 @@ class PbReader:
             name = m.build(
                 m.LegalPersonName,
                 (
-                    tuple(map(self._legal_id, n.name_identifiers)),
-                    tuple(map(local, n.local_name_identifiers)),
-                    tuple(map(local, n.phonetic_name_identifiers)),
+                    _each(self._legal_id, n.name_identifiers),
+                    _each(local, n.local_name_identifiers),
+                    _each(local, n.phonetic_name_identifiers),
                     None,
                 ),
             )
@@ -244,7 +252,7 @@ class PbReader:
             m.LegalPerson,
             (
                 name,
-                tuple(map(self.address, msg.geographic_addresses)),
+                _each(self.address, msg.geographic_addresses),
                 msg.customer_number or None,
                 natid,
                 registration,
@@ -296,7 +304,7 @@ class PbReader:
                 msg.town_location_name or None,
                 msg.district_name or None,
                 msg.country_sub_division or None,
-                tuple(msg.address_line),
+                _all(msg.address_line),
                 country,
                 meta,
             ),
