@@ -38,6 +38,18 @@ def print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
+def command_group(
+    groups: argparse._SubParsersAction[Any], name: str, *, help: str, description: str
+) -> argparse._SubParsersAction[Any]:
+    """A `travelgate NAME` group whose bare call shows its help (a usage error, exit 2)."""
+    group = groups.add_parser(name, help=help, description=description)
+    group.set_defaults(handler=lambda _args: group_usage(group))
+    commands: argparse._SubParsersAction[Any] = group.add_subparsers(
+        dest=f"{name}_command", metavar="COMMAND"
+    )
+    return commands
+
+
 def group_usage(parser: argparse.ArgumentParser) -> int:
     """A command group called without a sub-command: show its help, exit as a usage error."""
     parser.print_help(sys.stderr)

@@ -7,16 +7,16 @@ import asyncio
 import sys
 from typing import Any
 
-from travelgate.commands._io import add_config_argument, group_usage, load_config_from
+from travelgate.commands._io import add_config_argument, command_group, load_config_from
 
 
 def register(groups: argparse._SubParsersAction[Any]) -> None:
-    group = groups.add_parser(
+    commands = command_group(
+        groups,
         "apikey",
         help="API keys of the internal API",
         description="API keys of the internal API (Authorization: Bearer KEY).",
     )
-    commands = group.add_subparsers(dest="apikey_command", metavar="COMMAND")
     create = commands.add_parser(
         "create",
         help="create an API key and print it (once)",
@@ -28,7 +28,6 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
     add_config_argument(create)
     create.add_argument("--label", default="", help="a note on who uses the key")
     create.set_defaults(handler=_create)
-    group.set_defaults(handler=lambda _args: group_usage(group))
 
 
 def _create(args: argparse.Namespace) -> int:

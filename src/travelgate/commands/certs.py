@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from travelgate import pki
 from travelgate._toml import render_toml
-from travelgate.commands._io import group_usage
+from travelgate.commands._io import command_group
 from travelgate.errors import ConfigError, UsageError
 
 DEFAULT_NODES = ("alice.example", "bob.example")
@@ -38,13 +38,12 @@ _RESERVED_LABELS = frozenset({"peers"})
 
 
 def register(groups: argparse._SubParsersAction[Any]) -> None:
-    certs = groups.add_parser(
+    commands = command_group(
+        groups,
         "certs",
         help="development PKI: CA, node certificates and demo configs",
         description="Development PKI for travelgate demo and test nodes.",
     )
-    certs.set_defaults(handler=lambda _args: group_usage(certs))
-    commands = certs.add_subparsers(dest="certs_command", metavar="COMMAND")
     init = commands.add_parser(
         "init",
         help="create (or complete) a CA, node certificates and configs in DIR",

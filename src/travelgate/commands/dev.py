@@ -7,16 +7,16 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from travelgate.commands._io import group_usage
+from travelgate.commands._io import command_group
 
 
 def register(groups: argparse._SubParsersAction[Any]) -> None:
-    group = groups.add_parser(
+    commands = command_group(
+        groups,
         "dev",
         help="local demo: the gateway with a robot counterparty",
         description="Run the gateway locally with a robot counterparty (dev PKI in DIR).",
     )
-    commands = group.add_subparsers(dest="dev_command", metavar="COMMAND")
     run = commands.add_parser(
         "run",
         help="start alice (gateway) and bob (sync-accept robot) until Ctrl-C",
@@ -43,7 +43,6 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
         "dir", nargs="?", default="certs", metavar="DIR", help="dev PKI folder (default certs)"
     )
     demo.set_defaults(handler=_demo)
-    group.set_defaults(handler=lambda _args: group_usage(group))
 
 
 def _run(args: argparse.Namespace) -> int:

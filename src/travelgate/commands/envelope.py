@@ -5,19 +5,19 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from travelgate.commands._io import group_usage, print_json, read_input
+from travelgate.commands._io import command_group, print_json, read_input
 from travelgate.errors import TravelgateError, UsageError
 
 ENVELOPE_LIMIT = 16 * 1024 * 1024
 
 
 def register(groups: argparse._SubParsersAction[Any]) -> None:
-    group = groups.add_parser(
+    commands = command_group(
+        groups,
         "envelope",
         help="seal and open TRISA SecureEnvelopes (protobuf JSON)",
         description="Seal a Payload for a recipient, or open a SecureEnvelope with our key.",
     )
-    commands = group.add_subparsers(dest="envelope_command", metavar="COMMAND")
 
     seal = commands.add_parser(
         "seal",
@@ -55,7 +55,6 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
         "--key", required=True, metavar="PEM", help="our private key (PKCS#1 or PKCS#8)"
     )
     opener.set_defaults(handler=_open)
-    group.set_defaults(handler=lambda _args: group_usage(group))
 
 
 def transfer_state(name: str) -> Any:

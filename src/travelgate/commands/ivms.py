@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, Literal
 
-from travelgate.commands._io import group_usage, print_json, read_input
+from travelgate.commands._io import command_group, print_json, read_input
 
 EXIT_VALID = 0
 EXIT_INVALID = 1
@@ -23,12 +23,12 @@ TARGETS: dict[str, Literal["ivms-2020", "ivms-2023", "trisa-pj"]] = {
 
 
 def register(groups: argparse._SubParsersAction[Any]) -> None:
-    group = groups.add_parser(
+    commands = command_group(
+        groups,
         "ivms",
         help="validate and convert IVMS101 identity payloads",
         description="Validate an IVMS101 IdentityPayload, or convert it between encodings.",
     )
-    commands = group.add_subparsers(dest="ivms_command", metavar="COMMAND")
 
     check = commands.add_parser(
         "validate",
@@ -73,7 +73,6 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
         help="protojson with proto field names (snake_case) instead of JSON names",
     )
     convert.set_defaults(handler=_convert)
-    group.set_defaults(handler=lambda _args: group_usage(group))
 
 
 def _common_options(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from travelgate.commands._io import (
     add_config_argument,
-    group_usage,
+    command_group,
     load_config_from,
     print_json,
     read_input,
@@ -17,12 +17,12 @@ from travelgate.errors import UsageError
 
 
 def register(groups: argparse._SubParsersAction[Any]) -> None:
-    group = groups.add_parser(
+    commands = command_group(
+        groups,
         "keys",
         help="inspect keys and exchange them with peers",
         description="Public key signatures and key exchange.",
     )
-    commands = group.add_subparsers(dest="keys_command", metavar="COMMAND")
     pks = commands.add_parser(
         "pks",
         help="print the public_key_signature of a certificate or key",
@@ -51,7 +51,6 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
     add_config_argument(exchange)
     exchange.add_argument("--to", required=True, metavar="PEER", help="the peer's common name")
     exchange.set_defaults(handler=_exchange)
-    group.set_defaults(handler=lambda _args: group_usage(group))
 
 
 def _pks(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 from travelgate.commands._io import (
     add_config_argument,
-    group_usage,
+    command_group,
     load_config_from,
     print_json,
     read_input,
@@ -18,12 +18,12 @@ from travelgate.errors import UsageError
 
 
 def register(groups: argparse._SubParsersAction[Any]) -> None:
-    group = groups.add_parser(
+    commands = command_group(
+        groups,
         "transfer",
         help="send TRISA transfers",
         description="Send TRISA transfers to peers of the directory.",
     )
-    commands = group.add_subparsers(dest="transfer_command", metavar="COMMAND")
     send = commands.add_parser(
         "send",
         help="send one Transfer and print the reply",
@@ -49,7 +49,6 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
         help="transfer_state of the envelope (default STARTED)",
     )
     send.set_defaults(handler=_send)
-    group.set_defaults(handler=lambda _args: group_usage(group))
 
 
 def _send(args: argparse.Namespace) -> int:

@@ -150,20 +150,7 @@ class HoldOps:
 
     def holds_page(self, *, state: str | None, before: int | None, limit: int) -> list[Hold]:
         """Newest first; `before` is the rowid cursor of the previous page (keyset paging)."""
-        clauses: list[str] = []
-        parameters: list[object] = []
-        if state is not None:
-            clauses.append("state = ?")
-            parameters.append(state)
-        if before is not None:
-            clauses.append("rowid < ?")
-            parameters.append(before)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self.db.execute(
-            f"SELECT rowid, * FROM holds {where} ORDER BY rowid DESC LIMIT ?",  # noqa: S608
-            (*parameters, limit),
-        ).fetchall()
-        return [self._hold(row) for row in rows]
+        return [self._hold(row) for row in self._keyset("holds", state, before, limit)]
 
     def holds_due(self, now: str, limit: int = 100) -> list[Hold]:
         rows = self.db.execute(
@@ -199,6 +186,24 @@ class HoldOps:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
         )
+
+    def _keyset(
+        self, table: str, state: str | None, before: int | None, limit: int
+    ) -> list[sqlite3.Row]:
+        """Rows of `table` newest first, optionally of one state, below a rowid cursor."""
+        clauses: list[str] = []
+        parameters: list[object] = []
+        if state is not None:
+            clauses.append("state = ?")
+            parameters.append(state)
+        if before is not None:
+            clauses.append("rowid < ?")
+            parameters.append(before)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self.db.execute(
+            f"SELECT rowid, * FROM {table} {where} ORDER BY rowid DESC LIMIT ?",  # noqa: S608
+            (*parameters, limit),
+        ).fetchall()
 
     # -- outbox --------------------------------------------------------------------------
 
@@ -345,20 +350,7 @@ class HoldOps:
         return None if row is None else self._review(row)
 
     def reviews_page(self, *, state: str | None, before: int | None, limit: int) -> list[Review]:
-        clauses: list[str] = []
-        parameters: list[object] = []
-        if state is not None:
-            clauses.append("state = ?")
-            parameters.append(state)
-        if before is not None:
-            clauses.append("rowid < ?")
-            parameters.append(before)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self.db.execute(
-            f"SELECT rowid, * FROM reviews {where} ORDER BY rowid DESC LIMIT ?",  # noqa: S608
-            (*parameters, limit),
-        ).fetchall()
-        return [self._review(row) for row in rows]
+        return [self._review(row) for row in self._keyset("reviews", state, before, limit)]
 
     def close_review(self, review_id: str, *, state: str, reason: str, stamp: str) -> None:
         self.db.execute(
