@@ -33,10 +33,11 @@ async def test_deposit_review_accepted_calls_the_originator_back(cluster: Cluste
         assert (status, decided["state"]) == (200, "accepted")
         cleared = await alice_api.wait_state(hold["id"], "cleared")
         assert cleared["decision"]["rule"] == "reply:accepted"
-        status, again = await bob_api.call(
+        status, conflict = await bob_api.call(
             "POST", f"/v1/reviews/{review['id']}/decision", {"decision": "reject", "reason": "x"}
         )
         assert status == 409
+        assert conflict["error"]["code"] == "illegal_state"
     finally:
         await alice_api.close()
         await bob_api.close()
