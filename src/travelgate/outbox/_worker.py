@@ -28,6 +28,7 @@ from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import TravelgateError
 from travelgate.store import Database, OutboxItem, Tx, now_text
+from travelgate.transfers import Outcome
 from travelgate.trisa import (
     InvalidReplyError,
     OutboundService,
@@ -145,7 +146,13 @@ class OutboxWorker:
                 metrics.OUTBOX.labels(item.kind, "delivered").inc()
             except asyncio.CancelledError:
                 raise
-            except (PeerUnavailableError, InvalidReplyError, UnknownPeerError, WebhookError) as exc:
+            except (
+                PeerUnavailableError,
+                InvalidReplyError,
+                UnknownPeerError,
+                WebhookError,
+                PeerBusyError,
+            ) as exc:
                 await self._failed(item, exc.message)
             except TravelgateError as exc:
                 await self._failed(item, f"{type(exc).__name__}: {exc.message}")
@@ -215,11 +222,16 @@ class OutboxWorker:
             )
         else:
             prepared = await self.outbound.resume(item.request_id, payload)
-        await self.outbound.deliver(
+        result = await self.outbound.deliver(
             prepared,
             on_record=sealed,
             on_reply=lambda tx: tx.outbox_done(item.id, stamp=now_text()),
         )
+        if result.outcome is Outcome.RESEND:
+            # The peer asked us to try later. It would answer the same bytes from its store,
+            # so the next attempt seals afresh.
+            await self.db.write(lambda tx: tx.outbox_sealed(item.id, None))
+            raise PeerBusyError(f"{item.target} asked to retry later: {result.reply.error.message}")
 
     # -- webhooks ------------------------------------------------------------------------
 
@@ -242,6 +254,10 @@ class OutboxWorker:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise WebhookError(f"webhook unreachable: {type(exc).__name__}: {exc}") from None
         await self.db.write(lambda tx: tx.outbox_done(item.id, stamp=now_text()))
+
+
+class PeerBusyError(TravelgateError):
+    """The peer answered a service error with retry=true: deliver again later."""
 
 
 class WebhookError(TravelgateError):

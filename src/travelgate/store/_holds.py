@@ -295,7 +295,7 @@ class HoldOps:
             (error[:500], stamp, retry_at, retry_at, item_id),
         )
 
-    def outbox_sealed(self, item_id: int, request_id: int) -> None:
+    def outbox_sealed(self, item_id: int, request_id: int | None) -> None:
         self.db.execute("UPDATE outbox SET request_id = ? WHERE id = ?", (request_id, item_id))
 
     def outbox_body(self, item: OutboxItem) -> bytes:

@@ -100,19 +100,6 @@ class NoHooks:
         return None
 
 
-class CustomerMatchDecider:
-    """Accept when the beneficiary address is one of our customers' and the name fits.
-
-    Rejects with UNKNOWN_WALLET_ADDRESS (51) for an address we do not control and
-    UNKOWN_BENEFICIARY (54) when the originator names someone other than our customer.
-    """
-
-    async def decide(self, inbound: Inbound) -> Verdict:
-        return match_customer(inbound) or Verdict(
-            Action.ACCEPT, rule="customer-match", reason="beneficiary is our customer"
-        )
-
-
 def match_customer(inbound: Inbound) -> Verdict | None:
     """The rejection for an address or name that is not our customer's, else None."""
     if inbound.customer is None:

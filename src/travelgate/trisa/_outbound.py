@@ -291,7 +291,9 @@ class OutboundService:
             conversation = tx.conversation_by_id(prepared.conversation_id)
             if conversation is not None:
                 self.hooks.on_message(tx, conversation, message)
-            if on_reply is not None and message.outcome is not Outcome.REKEY:
+            # A re-key is retried here at once; a "try later" (service error, retry=true) is
+            # retried by the caller with a fresh seal: only other replies end the delivery.
+            if on_reply is not None and message.outcome not in (Outcome.REKEY, Outcome.RESEND):
                 on_reply(tx)
 
         await self.db.write(record)
