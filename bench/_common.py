@@ -7,10 +7,13 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from travelgate.envelope import OAEP
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,3 +71,14 @@ def print_rows(rows: list[Row]) -> None:
     for row in rows:
         ratio = f"  ({row.ratio:.0%} of bound {row.bound:,.0f})" if row.ratio is not None else ""
         print(f"{row.bench:10} {row.name:48} {row.value:12,.1f} {row.unit}{ratio}")
+
+
+def bracketed(
+    key: rsa.RSAPrivateKey, measure: Callable[[], T], *, seconds: float = 1.5
+) -> tuple[T, float]:
+    """(figure, decrypts/s): the RSA rate is taken just before and just after the figure
+    and averaged, so a machine whose speed drifts (shared CPUs) still gives a fair ratio."""
+    before = rsa_decrypts_per_second(key, seconds=seconds)
+    figure = measure()
+    after = rsa_decrypts_per_second(key, seconds=seconds)
+    return figure, (before + after) / 2

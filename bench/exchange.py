@@ -9,13 +9,14 @@ RSA runs in thread pools off the event loops, so more than one core can be used.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from bench._common import Row, print_rows, rsa_decrypts_per_second
+from bench._common import Row, bracketed, print_rows, rsa_decrypts_per_second
 from travelgate import envelope as env
 from travelgate._pb.ivms101 import enum_pb2, identity_pb2
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
@@ -97,6 +98,10 @@ async def _drive(alice: Node, concurrency: int, seconds: float) -> tuple[float, 
     return len(latencies) / (time.perf_counter() - began), latencies
 
 
+def _run_measure(root: Path, clients: int, seconds: float) -> tuple[float, list[float]]:
+    return asyncio.run(_measure(root, clients, seconds))
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -107,13 +112,16 @@ def run(seconds: float = 8.0, concurrency: tuple[int, ...] = (1, 8, 32)) -> list
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
     decrypts = rsa_decrypts_per_second(key, seconds=3)
-    bound = decrypts / 4
     cores = os.cpu_count() or 1
     rows = [Row("exchange", "raw RSA-4096 OAEP-SHA512 decrypts/s (1 core)", decrypts, "ops/s")]
     with tempfile.TemporaryDirectory(prefix="travelgate-pki-") as folder:
         ensure_pki(Path(folder))
-        measured = [asyncio.run(_measure(Path(folder), c, seconds)) for c in concurrency]
-    for clients, (rate, latencies) in zip(concurrency, measured, strict=True):
+        measured = [
+            bracketed(key, functools.partial(_run_measure, Path(folder), clients, seconds))
+            for clients in concurrency
+        ]
+    for clients, ((rate, latencies), around) in zip(concurrency, measured, strict=True):
+        bound = around / 4
         rows.append(
             Row(
                 "exchange",
