@@ -5,9 +5,10 @@ store transaction together with its outbox rows (envelopes, webhooks) and audit 
 so a crash at any point loses nothing and sends nothing twice.
 """
 
-from travelgate.service._holds import HoldService, decode_cursor, encode_cursor, parse_limit
+from travelgate.service._holds import HoldService
 from travelgate.service._hooks import PolicyDecider, ServiceHooks, deposit_view
 from travelgate.service._keys import check_api_key, create_api_key, key_hash
+from travelgate.service._paging import decode_cursor, encode_cursor, parse_limit
 from travelgate.service._records import Notifier, Recorder, hold_view
 from travelgate.service._requests import (
     DEFAULT_ASSETS,

@@ -10,7 +10,6 @@ person's recorded review decision does.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import time
 import uuid
@@ -21,6 +20,7 @@ from typing import Any
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import ApiError, Code, TravelgateError
+from travelgate.service._paging import check_state, decode_cursor, page_of
 from travelgate.service._payloads import first_payload, outgoing_identity, outgoing_transaction
 from travelgate.service._records import Recorder, hold_view
 from travelgate.service._requests import (
@@ -53,7 +53,6 @@ from travelgate.trisa._replies import transaction_payload
 
 SYSTEM = "system"
 POLICY = "policy"
-MAX_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -61,32 +60,6 @@ class Counterparty:
     kind: CounterpartyKind
     name: str | None
     peer: Peer | None
-
-
-def encode_cursor(rowid: int) -> str:
-    return base64.urlsafe_b64encode(str(rowid).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    try:
-        value = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(
-            400, "bad_cursor", "cursor is not one this API returned", field="cursor"
-        ) from None
-    return value
-
-
-def parse_limit(text: str | None, default: int = 50) -> int:
-    if text is None:
-        return default
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise ApiError(
-            400, "bad_limit", f"limit must be an integer from 1 to {MAX_PAGE}", field="limit"
-        )
-    return int(text)
 
 
 def _parse_time(text: str) -> datetime:
@@ -304,19 +277,12 @@ class HoldService:
         return view
 
     async def page(self, state: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
-        if state is not None and state not in {s.value for s in HoldState}:
-            names = ", ".join(s.value for s in HoldState)
-            raise ApiError(400, "bad_state", f"state must be one of {names}", field="state")
+        check_state(state, [s.value for s in HoldState])
         before = decode_cursor(cursor)
         holds = await self.db.read(
             lambda tx: tx.holds_page(state=state, before=before, limit=limit + 1)
         )
-        more = len(holds) > limit
-        holds = holds[:limit]
-        return {
-            "items": [hold_view(h) for h in holds],
-            "next_cursor": encode_cursor(holds[-1].rowid) if more else None,
-        }
+        return page_of(holds, limit, hold_view)
 
     # -- broadcast and cancel --------------------------------------------------------------
 

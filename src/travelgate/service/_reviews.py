@@ -18,7 +18,8 @@ from typing import Any
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import ApiError, Code
-from travelgate.service._holds import HoldService, decode_cursor, encode_cursor
+from travelgate.service._holds import HoldService
+from travelgate.service._paging import check_state, decode_cursor, page_of
 from travelgate.service._records import Recorder
 from travelgate.service._requests import invalid
 from travelgate.store import Database, Review, Tx, now_text
@@ -64,20 +65,12 @@ class ReviewService:
         self.recorder = recorder
 
     async def page(self, state: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
-        if state is not None and state not in ("open", "accepted", "rejected", "closed"):
-            raise ApiError(
-                400, "bad_state", "state must be open, accepted, rejected or closed", field="state"
-            )
+        check_state(state, ("open", "accepted", "rejected", "closed"))
         before = decode_cursor(cursor)
         reviews = await self.db.read(
             lambda tx: tx.reviews_page(state=state, before=before, limit=limit + 1)
         )
-        more = len(reviews) > limit
-        reviews = reviews[:limit]
-        return {
-            "items": [review_view(r) for r in reviews],
-            "next_cursor": encode_cursor(reviews[-1].rowid) if more else None,
-        }
+        return page_of(reviews, limit, review_view)
 
     async def decide(self, review_id: str, body: object, actor: str) -> dict[str, Any]:
         decision, reason = _decision(body)

@@ -6,13 +6,25 @@ outbox rows and its audit event commit together or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from travelgate.store._sealer import Sealer
+
+T = TypeVar("T")
+
+
+def from_row(cls: type[T], row: sqlite3.Row, **converted: Any) -> T:
+    """A dataclass from a row whose columns bear its field names; `converted` overrides."""
+    values = {
+        field.name: converted[field.name] if field.name in converted else row[field.name]
+        for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+    }
+    return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -161,30 +173,11 @@ class HoldOps:
         return [self._hold(row) for row in rows]
 
     def _hold(self, row: sqlite3.Row) -> Hold:
-        return Hold(
-            id=row["id"],
-            rowid=row["rowid"],
-            api_key_id=row["api_key_id"],
-            idempotency_key=row["idempotency_key"],
-            request_hash=row["request_hash"],
+        return from_row(
+            Hold,
+            row,
             request=json.loads(self.sealer.open(row["request"])),
-            state=row["state"],
-            asset=row["asset"],
-            network=row["network"],
-            amount=row["amount"],
-            destination=row["destination"],
-            customer_id=row["customer_id"],
-            counterparty=row["counterparty"],
-            envelope_id=row["envelope_id"],
             decision=json.loads(row["decision"]) if row["decision"] else None,
-            decision_rule=row["decision_rule"],
-            decision_reason=row["decision_reason"],
-            deadline=row["deadline"],
-            started_at=row["started_at"],
-            txid=row["txid"],
-            version=row["version"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
         )
 
     def _keyset(
@@ -309,23 +302,7 @@ class HoldOps:
         return None if row is None else (bytes(row[0]), row[1])
 
     def _outbox(self, row: sqlite3.Row) -> OutboxItem:
-        return OutboxItem(
-            id=row["id"],
-            kind=row["kind"],
-            target=row["target"],
-            hold_id=row["hold_id"],
-            envelope_id=row["envelope_id"],
-            transfer_state=row["transfer_state"],
-            body_kind=row["body_kind"],
-            body=bytes(row["body"]),
-            event_id=row["event_id"],
-            request_id=row["request_id"],
-            state=row["state"],
-            attempts=row["attempts"],
-            next_attempt_at=row["next_attempt_at"],
-            last_error=row["last_error"],
-            created_at=row["created_at"],
-        )
+        return from_row(OutboxItem, row, body=bytes(row["body"]))
 
     # -- reviews -------------------------------------------------------------------------
 
@@ -366,18 +343,7 @@ class HoldOps:
         )
 
     def _review(self, row: sqlite3.Row) -> Review:
-        return Review(
-            id=row["id"],
-            rowid=row["rowid"],
-            kind=row["kind"],
-            subject_id=row["subject_id"],
-            rule=row["rule"],
-            reason=row["reason"],
-            state=row["state"],
-            decision_reason=row["decision_reason"],
-            decided_at=row["decided_at"],
-            created_at=row["created_at"],
-        )
+        return from_row(Review, row)
 
     # -- retention -----------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from travelgate.errors import StoreError
-from travelgate.store._holds import HoldOps
+from travelgate.store._holds import HoldOps, from_row
 from travelgate.store._sealer import Sealer
 
 
@@ -153,21 +153,7 @@ class Tx(HoldOps):
 
     def _conversation(self, row: sqlite3.Row) -> Conversation:
         payload = None if row["payload"] is None else self.sealer.open(row["payload"])
-        return Conversation(
-            id=row["id"],
-            peer=row["peer"],
-            envelope_id=row["envelope_id"],
-            role=row["role"],
-            state=row["state"],
-            customer_id=row["customer_id"],
-            hold_id=row["hold_id"],
-            payload=payload,
-            last_in_state=row["last_in_state"],
-            last_in_digest=row["last_in_digest"],
-            reply_not_after=row["reply_not_after"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
+        return from_row(Conversation, row, payload=payload)
 
     def create_conversation(
         self,
@@ -256,21 +242,7 @@ class Tx(HoldOps):
         rows = self.db.execute(
             "SELECT * FROM envelopes WHERE conversation_id = ? ORDER BY id", (conversation_id,)
         ).fetchall()
-        return [
-            StoredEnvelope(
-                id=r["id"],
-                conversation_id=r["conversation_id"],
-                peer=r["peer"],
-                envelope_id=r["envelope_id"],
-                direction=r["direction"],
-                transfer_state=r["transfer_state"],
-                error_code=r["error_code"],
-                raw=bytes(r["raw"]),
-                reply_to=r["reply_to"],
-                created_at=r["created_at"],
-            )
-            for r in rows
-        ]
+        return [from_row(StoredEnvelope, r, raw=bytes(r["raw"])) for r in rows]
 
     def count(self, table: str) -> int:
         if not table.isidentifier():
