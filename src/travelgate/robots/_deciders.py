@@ -97,8 +97,8 @@ class RobotDecider:
         The outbox delivers it (durably, with retries), like any callback of the gateway.
         """
         from travelgate.envelope import normalize_envelope_id
-        from travelgate.store import Tx, now_text
-        from travelgate.trisa._replies import transaction_payload
+        from travelgate.store import Tx
+        from travelgate.trisa._replies import resumed_payload
 
         gateway = self.gateway
         assert gateway is not None
@@ -111,16 +111,8 @@ class RobotDecider:
                 return False
             if conversation.state != "PENDING":
                 return True  # decided meanwhile: nothing to send
-            stored = api_pb2.Payload()
-            stored.ParseFromString(conversation.payload)
-            tx.enqueue(
-                kind="transfer",
-                target=peer,
-                body_kind="payload",
-                body=transaction_payload(stored).SerializeToString(),
-                stamp=now_text(),
-                envelope_id=envelope_id,
-                transfer_state="ACCEPTED",
+            tx.enqueue_transfer(
+                peer, envelope_id, "ACCEPTED", payload=resumed_payload(conversation.payload)
             )
             return True
 

@@ -30,7 +30,7 @@ from travelgate.service._requests import (
     invalid,
     parse_withdrawal,
 )
-from travelgate.store import Database, Hold, OutboxItem, Tx, now_text
+from travelgate.store import Conversation, Database, Hold, OutboxItem, Tx, now_text
 from travelgate.transfers import (
     Action,
     CounterpartyKind,
@@ -49,7 +49,7 @@ from travelgate.transfers import (
     reply_deadline,
 )
 from travelgate.trisa import Directory, Peer, VaspInfo
-from travelgate.trisa._replies import transaction_payload
+from travelgate.trisa._replies import resumed_payload
 
 SYSTEM = "system"
 POLICY = "policy"
@@ -179,15 +179,8 @@ class HoldService:
                     reason="POLICY.COUNTERPARTY_UNREACHABLE",
                 )
             envelope_id = env.new_envelope_id()
-            tx.enqueue(
-                kind="transfer",
-                target=counterparty.peer.name,
-                body_kind="payload",
-                body=payload.SerializeToString(),
-                stamp=now_text(),
-                hold_id=hold.id,
-                envelope_id=envelope_id,
-                transfer_state="STARTED",
+            tx.enqueue_transfer(
+                counterparty.peer.name, envelope_id, "STARTED", payload=payload, hold_id=hold.id
             )
             return self.recorder.touch(tx, hold, envelope_id=envelope_id)
         target = decision.target_state or HoldState.REVIEW
@@ -316,26 +309,22 @@ class HoldService:
 
         return hold_view(await self.db.write(write))
 
-    def _send_completed(self, tx: Tx, hold: Hold, txid: str) -> None:
+    def conversation_of(self, tx: Tx, hold: Hold) -> Conversation | None:
+        """The TRISA exchange of a hold with its counterparty, once one began."""
         if not hold.envelope_id or hold.counterparty is None:
-            return
-        conversation = tx.conversation(
-            hold.counterparty, env.normalize_envelope_id(hold.envelope_id)
-        )
+            return None
+        return tx.conversation(hold.counterparty, env.normalize_envelope_id(hold.envelope_id))
+
+    def _send_completed(self, tx: Tx, hold: Hold, txid: str) -> None:
+        conversation = self.conversation_of(tx, hold)
         if conversation is None or conversation.payload is None:
             return
-        stored = api_pb2.Payload()
-        stored.ParseFromString(conversation.payload)
-        payload = transaction_payload(stored, txid=txid)
-        tx.enqueue(
-            kind="transfer",
-            target=hold.counterparty,
-            body_kind="payload",
-            body=payload.SerializeToString(),
-            stamp=now_text(),
+        tx.enqueue_transfer(
+            conversation.peer,
+            conversation.envelope_id,
+            "COMPLETED",
+            payload=resumed_payload(conversation.payload, txid=txid),
             hold_id=hold.id,
-            envelope_id=hold.envelope_id,
-            transfer_state="COMPLETED",
         )
 
     async def cancel(
@@ -360,27 +349,12 @@ class HoldService:
 
     def end_exchange(self, tx: Tx, hold: Hold, code: int, message: str) -> None:
         """Tell the counterparty the exchange is over (error-only, retry=false), if one began."""
-        if (
-            not hold.envelope_id
-            or hold.counterparty is None
-            or self.directory.get(hold.counterparty) is None
-        ):
-            return
-        conversation = tx.conversation(
-            hold.counterparty, env.normalize_envelope_id(hold.envelope_id)
-        )
-        if conversation is None:
-            return  # the first envelope never left: the outbox will skip it
+        conversation = self.conversation_of(tx, hold)
+        if conversation is None or self.directory.get(conversation.peer) is None:
+            return  # no envelope ever left (the outbox skips it), or the peer is gone
         error = errors_pb2.Error(code=code, message=message, retry=False)  # type: ignore[arg-type]
-        tx.enqueue(
-            kind="transfer",
-            target=hold.counterparty,
-            body_kind="error",
-            body=error.SerializeToString(),
-            stamp=now_text(),
-            hold_id=hold.id,
-            envelope_id=hold.envelope_id,
-            transfer_state="REJECTED",
+        tx.enqueue_transfer(
+            conversation.peer, conversation.envelope_id, "REJECTED", error=error, hold_id=hold.id
         )
 
     def _hold_or_404(self, tx: Tx, hold_id: str) -> Hold:

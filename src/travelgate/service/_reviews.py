@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from travelgate import envelope as env
-from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
+from travelgate._pb.trisa.api.v1beta1 import errors_pb2
 from travelgate.errors import ApiError, Code
 from travelgate.service._holds import HoldService
 from travelgate.service._paging import check_state, decode_cursor, page_of
@@ -24,7 +23,7 @@ from travelgate.service._records import Recorder
 from travelgate.service._requests import invalid
 from travelgate.store import Database, Review, Tx, now_text
 from travelgate.transfers import HoldState
-from travelgate.trisa._replies import transaction_payload
+from travelgate.trisa._replies import resumed_payload
 
 
 def review_view(review: Review) -> dict[str, Any]:
@@ -114,21 +113,20 @@ class ReviewService:
             )
             self.holds.end_exchange(tx, moved, Code.REJECTED, "rejected after compliance review")
             return
-        peer = self.holds.directory.get(hold.counterparty) if hold.counterparty else None
-        conversation = None
-        if peer is not None and hold.envelope_id:
-            conversation = tx.conversation(peer.name, env.normalize_envelope_id(hold.envelope_id))
-        if conversation is not None and conversation.state != "ACCEPTED" and conversation.payload:
+        conversation = self.holds.conversation_of(tx, hold)
+        if (
+            conversation is not None
+            and self.holds.directory.get(conversation.peer) is not None
+            and conversation.state != "ACCEPTED"
+            and conversation.payload
+        ):
             # The exchange is still open: send our data again and wait for a real reply.
-            tx.enqueue(
-                kind="transfer",
-                target=peer.name if peer else "",
-                body_kind="payload",
-                body=_ours(conversation.payload),
-                stamp=now_text(),
+            tx.enqueue_transfer(
+                conversation.peer,
+                conversation.envelope_id,
+                "REVIEW",
+                payload=resumed_payload(conversation.payload),
                 hold_id=hold.id,
-                envelope_id=hold.envelope_id,
-                transfer_state="REVIEW",
             )
             self.recorder.move(
                 tx, hold, HoldState.AWAITING_REPLY, actor=actor, rule=rule, reason=reason
@@ -141,28 +139,16 @@ class ReviewService:
         if conversation is None or conversation.payload is None:
             return
         if accept:
-            stored = api_pb2.Payload()
-            stored.ParseFromString(conversation.payload)
-            body = transaction_payload(stored).SerializeToString()
-            kind, state = "payload", "ACCEPTED"
+            tx.enqueue_transfer(
+                conversation.peer,
+                conversation.envelope_id,
+                "ACCEPTED",
+                payload=resumed_payload(conversation.payload),
+            )
         else:
             error = errors_pb2.Error(
                 code=Code.REJECTED, message="rejected after compliance review", retry=False
             )
-            body, kind, state = error.SerializeToString(), "error", "REJECTED"
-        tx.enqueue(
-            kind="transfer",
-            target=conversation.peer,
-            body_kind=kind,
-            body=body,
-            stamp=now_text(),
-            envelope_id=conversation.envelope_id,
-            transfer_state=state,
-        )
-
-
-def _ours(payload: bytes) -> bytes:
-    """Our last payload of the conversation, as a Transaction again (after a Pending)."""
-    stored = api_pb2.Payload()
-    stored.ParseFromString(payload)
-    return transaction_payload(stored).SerializeToString()
+            tx.enqueue_transfer(
+                conversation.peer, conversation.envelope_id, "REJECTED", error=error
+            )

@@ -5,6 +5,7 @@ transaction on the database thread. Personal data is sealed with the storage key
 reaches SQL.
 """
 
+from travelgate.store._clock import now_text
 from travelgate.store._database import Database
 from travelgate.store._holds import ApiKey, Hold, OutboxItem, Review
 from travelgate.store._sealer import Sealer, load_or_create_key
@@ -14,7 +15,6 @@ from travelgate.store._tx import (
     Customer,
     StoredEnvelope,
     Tx,
-    now_text,
 )
 
 __all__ = [

@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from google.protobuf.message import Message
+
+from travelgate.store._clock import now_text
 from travelgate.store._sealer import Sealer
 
 T = TypeVar("T")
@@ -235,6 +238,32 @@ class HoldOps:
             ),
         )
         return int(cursor.lastrowid or 0)
+
+    def enqueue_transfer(
+        self,
+        target: str,
+        envelope_id: str,
+        state: str,
+        *,
+        payload: Message | None = None,
+        error: Message | None = None,
+        hold_id: str | None = None,
+    ) -> int:
+        """Queue an envelope for a peer: a Payload to seal, or an Error to send as it is."""
+        if (payload is None) == (error is None):
+            raise ValueError("a transfer carries either a payload or an error")
+        body = payload if payload is not None else error
+        assert body is not None
+        return self.enqueue(
+            kind="transfer",
+            target=target,
+            body_kind="payload" if payload is not None else "error",
+            body=body.SerializeToString(),
+            stamp=now_text(),
+            hold_id=hold_id,
+            envelope_id=envelope_id,
+            transfer_state=state,
+        )
 
     def outbox_due(self, now: str, limit: int) -> list[OutboxItem]:
         rows = self.db.execute(

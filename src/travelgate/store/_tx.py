@@ -6,16 +6,12 @@ import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from travelgate.errors import StoreError
+from travelgate.store._clock import now_text
 from travelgate.store._holds import HoldOps, from_row
 from travelgate.store._sealer import Sealer
-
-
-def now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,14 @@ def transaction_payload(
     )
 
 
+def resumed_payload(stored: bytes, *, txid: str = "") -> api_pb2.Payload:
+    """A conversation's stored payload as a Transaction payload again (after a Pending),
+    with the txid once broadcast: what the next message of the exchange carries."""
+    payload = api_pb2.Payload()
+    payload.ParseFromString(stored)
+    return transaction_payload(payload, txid=txid)
+
+
 def beneficiary_address(parts: env.PayloadParts) -> str:
     """The address the beneficiary is paid at: the transaction's, else the first account."""
     address = parts.underlying_transaction.beneficiary
