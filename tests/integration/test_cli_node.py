@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,11 +51,10 @@ def _payload_file(tmp_path: Path, **options: str) -> Path:
     return path
 
 
-def test_transfer_send_prints_the_reply_like_envelope_open(
-    configs: dict[str, Path], robot_bob: NodeProcess, tmp_path: Path
-) -> None:
-    envelope_id = env.new_envelope_id()
-    done = run_cli(
+def _send(
+    configs: dict[str, Path], payload: str, *extra: str
+) -> subprocess.CompletedProcess[bytes]:
+    return run_cli(
         "transfer",
         "send",
         "--config",
@@ -62,10 +62,16 @@ def test_transfer_send_prints_the_reply_like_envelope_open(
         "--to",
         BOB,
         "--payload",
-        str(_payload_file(tmp_path)),
-        "--id",
-        envelope_id,
+        payload,
+        *extra,
     )
+
+
+def test_transfer_send_prints_the_reply_like_envelope_open(
+    configs: dict[str, Path], robot_bob: NodeProcess, tmp_path: Path
+) -> None:
+    envelope_id = env.new_envelope_id()
+    done = _send(configs, str(_payload_file(tmp_path)), "--id", envelope_id)
     assert done.returncode == 0, done.stderr.decode()
     out = json.loads(done.stdout)
     assert set(out) == {"id", "timestamp", "transferState", "payload"}
@@ -82,16 +88,7 @@ def test_transfer_send_prints_the_reply_like_envelope_open(
 def test_transfer_send_rejection_is_a_reply(
     configs: dict[str, Path], robot_bob: NodeProcess, tmp_path: Path
 ) -> None:
-    done = run_cli(
-        "transfer",
-        "send",
-        "--config",
-        str(configs[ALICE]),
-        "--to",
-        BOB,
-        "--payload",
-        str(_payload_file(tmp_path, beneficiary_address="bc1qnobody")),
-    )
+    done = _send(configs, str(_payload_file(tmp_path, beneficiary_address="bc1qnobody")))
     assert done.returncode == 0, done.stderr.decode()
     out = json.loads(done.stdout)
     assert out["transferState"] == "REJECTED"
@@ -99,16 +96,7 @@ def test_transfer_send_rejection_is_a_reply(
 
 
 def test_transfer_send_without_a_peer_exits_1(configs: dict[str, Path], tmp_path: Path) -> None:
-    done = run_cli(
-        "transfer",
-        "send",
-        "--config",
-        str(configs[ALICE]),
-        "--to",
-        BOB,
-        "--payload",
-        str(_payload_file(tmp_path)),
-    )
+    done = _send(configs, str(_payload_file(tmp_path)))
     assert done.returncode == 1
     assert done.stdout == b""
     assert "no reply" in done.stderr.decode().strip().splitlines()[-1]
