@@ -110,3 +110,27 @@ async def test_unanswered_exchange_times_out_by_profile(
         async with asyncio.timeout(10):
             while await bob_state() != [("CANCELED",)]:
                 await asyncio.sleep(0.05)
+
+
+async def test_a_redirect_is_a_failed_delivery_and_is_never_followed(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    office = BackOffice(failures=1, redirect=True)
+    await office.start()
+    try:
+        alice, bob = two_node_specs(bob_robot="sync-accept")
+        alice = dataclasses.replace(alice, extra=_with_webhooks(tmp_path, office.url))
+        await cluster.start(alice, bob)
+        api = await Api.connect(cluster.nodes[ALICE])
+        try:
+            _status, hold = await api.create(withdrawal())
+            await api.wait_state(hold["id"], "cleared")
+            await office.wait_for("withdrawal.cleared")
+        finally:
+            await api.close()
+    finally:
+        await office.stop()
+    assert office.redirected == []
+    for event in office.events():
+        # The 307 counted as a failure: the event came again to the configured URL.
+        assert office.attempts[event["event_id"]] == 2

@@ -10,10 +10,16 @@ from aiohttp import web
 
 
 class BackOffice:
-    """An HTTP server that records webhooks and fails each event's first `failures` tries."""
+    """An HTTP server that records webhooks and fails each event's first `failures` tries.
 
-    def __init__(self, failures: int = 0) -> None:
+    With `redirect=True` the failed tries answer 307 to another path of the same server, which
+    records anything POSTed to it in `redirected` (a delivery must never follow it).
+    """
+
+    def __init__(self, failures: int = 0, *, redirect: bool = False) -> None:
         self.failures = failures
+        self.redirect = redirect
+        self.redirected: list[bytes] = []
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.attempts: dict[str, int] = {}
         self.runner: web.AppRunner | None = None
@@ -24,13 +30,20 @@ class BackOffice:
         event_id = request.headers.get("Travelgate-Event-Id", "")
         self.attempts[event_id] = self.attempts.get(event_id, 0) + 1
         if self.attempts[event_id] <= self.failures:
+            if self.redirect:
+                return web.Response(status=307, headers={"Location": "/elsewhere"})
             return web.Response(status=503)
         self.received.append((dict(request.headers), body))
+        return web.Response(status=204)
+
+    async def handle_redirected(self, request: web.Request) -> web.Response:
+        self.redirected.append(await request.read())
         return web.Response(status=204)
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/hook", self.handle)
+        app.router.add_post("/elsewhere", self.handle_redirected)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)

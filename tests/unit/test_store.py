@@ -99,3 +99,26 @@ def test_storage_key_is_created_0600_and_reloaded(tmp_path: Path) -> None:
     path.write_text("c2hvcnQ=")
     with pytest.raises(ConfigError, match="holds 5 bytes"):
         load_or_create_key(path)
+
+
+async def test_the_database_and_its_wal_files_are_private_to_the_owner(tmp_path: Path) -> None:
+    db = await _db(tmp_path / "a.db")
+    await db.write(lambda tx: tx.put_customer("c1", PERSON, ["bc1q"]))
+    modes = _modes(tmp_path)
+    for name in ("a.db", "a.db-wal", "a.db-shm"):
+        assert modes.get(name) == 0o600, name
+    await db.close()
+
+
+def _modes(folder: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}
+
+
+async def test_an_existing_readable_database_is_tightened(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    db = await _db(path)
+    await db.close()
+    path.chmod(0o644)
+    again = await _db(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    await again.close()

@@ -248,7 +248,11 @@ class OutboxWorker:
             "User-Agent": "travelgate-webhooks",
         }
         try:
-            async with self._session.post(item.target, data=body, headers=headers) as response:
+            # A redirect is a failed delivery: following it would hand a signed event (with
+            # personal data) to whatever host the first answer names.
+            async with self._session.post(
+                item.target, data=body, headers=headers, allow_redirects=False
+            ) as response:
                 if not 200 <= response.status < 300:
                     raise WebhookError(f"webhook answered HTTP {response.status}")
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -9,6 +9,7 @@ same file while `travelgate serve` runs.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -61,6 +62,7 @@ class Database:
     def _connect(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
             connection = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=True, timeout=30
             )
@@ -133,3 +135,17 @@ def _statements(script: str) -> list[str]:
     ):
         raise StoreError(f"migration ends with an incomplete statement: {buffer.strip()[:80]}")
     return statements
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only, before SQLite opens it.
+
+    SQLite gives the `-wal` and `-shm` files the permissions of the database file, so this
+    one mode covers all three. An existing file that others may read is tightened too.
+    """
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
