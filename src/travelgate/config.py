@@ -84,6 +84,7 @@ class ApiSection:
     body_limit: int
     long_poll_max: float
     assets: tuple[str, ...]
+    header_timeout: float
 
 
 @dataclass(frozen=True)
@@ -318,6 +319,7 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "body_limit": (_positive, 1024 * 1024),
         "long_poll_max": (_seconds, 60),
         "assets": (_string_list, None),
+        "header_timeout": (_seconds, 10),
     },
     "webhooks": {"url": (_url, ""), "secret_file": (_optional_path, None)},
     "outbox": {

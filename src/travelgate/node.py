@@ -18,9 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from aiohttp import web
 
-from travelgate.api import ApiServices, build_app
+from travelgate.api import ApiListener, ApiServices, build_app
 from travelgate.config import Config, parse_listen
 from travelgate.errors import ConfigError, StoreError
 from travelgate.outbox import OutboxSettings, OutboxWorker
@@ -229,7 +228,7 @@ class Node:
     def __post_init__(self) -> None:
         self.server: RunningServer | None = None
         self.outbox: OutboxWorker | None = None
-        self._api: web.AppRunner | None = None
+        self._api: ApiListener | None = None
         self.api_port = 0
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -314,21 +313,15 @@ class Node:
             gateway.db, gateway.holds, gateway.reviews, self.config.api.long_poll_max
         )
         app = build_app(services, body_limit=self.config.api.body_limit)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
+        listener = ApiListener(app, header_timeout=self.config.api.header_timeout)
         host, port = parse_listen(self.config.node.api_listen)
-        site = web.TCPSite(runner, host, port, reuse_address=True)
         try:
-            await site.start()
+            self.api_port = await listener.start(host, port)
         except OSError as exc:
-            await runner.cleanup()
             raise ConfigError(
                 f"[node] api_listen {self.config.node.api_listen}: {exc.strerror}"
             ) from None
-        self._api = runner
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.api_port = sockets[0].getsockname()[1] if sockets else port
+        self._api = listener
 
     def spawn(self, work: Awaitable[None], name: str) -> None:
         """Run a background worker until the node stops."""
@@ -349,7 +342,7 @@ class Node:
             await stop_server(self.server, grace)
             self.server = None
         if self._api is not None:
-            await self._api.cleanup()
+            await self._api.stop()
             self._api = None
         for task in self._tasks:
             task.cancel()

@@ -2,5 +2,6 @@
 
 from travelgate.api._app import ApiServices, build_app
 from travelgate.api._openapi import openapi_document
+from travelgate.api._server import ApiListener
 
-__all__ = ["ApiServices", "build_app", "openapi_document"]
+__all__ = ["ApiListener", "ApiServices", "build_app", "openapi_document"]
