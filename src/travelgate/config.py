@@ -85,6 +85,8 @@ class ApiSection:
     long_poll_max: float
     assets: tuple[str, ...]
     header_timeout: float
+    max_inflight: int
+    max_long_polls: int
 
 
 @dataclass(frozen=True)
@@ -320,6 +322,8 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "long_poll_max": (_seconds, 60),
         "assets": (_string_list, None),
         "header_timeout": (_seconds, 10),
+        "max_inflight": (_positive, 128),
+        "max_long_polls": (_positive, 1024),
     },
     "webhooks": {"url": (_url, ""), "secret_file": (_optional_path, None)},
     "outbox": {

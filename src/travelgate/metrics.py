@@ -22,6 +22,9 @@ HOLD_STATES = Counter(
     "travelgate_hold_transitions_total", "Withdrawal hold state changes", ["state"]
 )
 OUTBOX = Counter("travelgate_outbox_total", "Outbox delivery attempts", ["kind", "result"])
+API_SHED = Counter(
+    "travelgate_api_shed_total", "API requests refused with 503 at capacity", ["kind"]
+)
 
 
 def envelope(direction: str, state: str, code: str | None, seconds: float) -> None:

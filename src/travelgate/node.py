@@ -19,7 +19,7 @@ from typing import Any
 
 import structlog
 
-from travelgate.api import ApiListener, ApiServices, build_app
+from travelgate.api import Admission, ApiListener, ApiServices, build_app
 from travelgate.config import Config, parse_listen
 from travelgate.errors import ConfigError, StoreError
 from travelgate.outbox import OutboxSettings, OutboxWorker
@@ -312,7 +312,11 @@ class Node:
         services = ApiServices(
             gateway.db, gateway.holds, gateway.reviews, self.config.api.long_poll_max
         )
-        app = build_app(services, body_limit=self.config.api.body_limit)
+        admission = Admission(
+            max_inflight=self.config.api.max_inflight,
+            max_long_polls=self.config.api.max_long_polls,
+        )
+        app = build_app(services, body_limit=self.config.api.body_limit, admission=admission)
         listener = ApiListener(app, header_timeout=self.config.api.header_timeout)
         host, port = parse_listen(self.config.node.api_listen)
         try:

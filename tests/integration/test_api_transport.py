@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import time
+import uuid
 
 import pytest
 import structlog
@@ -106,3 +107,48 @@ async def test_a_silent_connection_is_closed_after_the_header_timeout(cluster: C
         assert await asyncio.wait_for(reader.read(), timeout=5) == b""
     finally:
         writer.close()
+
+
+async def test_work_past_capacity_is_refused_at_once_with_retry_after(cluster: Cluster) -> None:
+    alice, bob = two_node_specs(bob_robot="sync-accept")
+    alice = dataclasses.replace(alice, extra={"api": {"max_inflight": "1", "max_long_polls": "1"}})
+    await cluster.start(alice, bob)
+    node = cluster.nodes[ALICE]
+    api = await Api.connect(node)
+    # A body that never finishes keeps the one place for work taken.
+    reader, writer = await asyncio.open_connection("127.0.0.1", node.api_port)
+    writer.write(
+        b"POST /v1/withdrawals HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {api.key}\r\nIdempotency-Key: slow\r\n".encode()
+        + b"Content-Length: 100\r\n\r\n{"
+    )
+    await writer.drain()
+    try:
+        await asyncio.sleep(0.2)
+        status, payload = await api.call("GET", "/v1/withdrawals")
+        assert status == 503
+        assert payload["error"]["code"] == "overloaded"
+        auth = {"Authorization": f"Bearer {api.key}"}
+        async with api.session.get(f"{api.base}/v1/withdrawals", headers=auth) as response:
+            assert response.status == 503
+            assert response.headers["Retry-After"] == "1"
+        # Health and metrics are always answered.
+        status, _ = await api.call("GET", "/healthz", auth=False)
+        assert status == 200
+        # Long polls have places of their own: this one is admitted (and finds nothing).
+        status, payload = await api.call("GET", f"/v1/withdrawals/{uuid.uuid4()}?wait=1")
+        assert status == 404
+    finally:
+        writer.close()
+        await api.close()
+    stored = await node.gateway.db.read(lambda tx: tx.count("holds"))
+    assert stored == 0
+    # With the slow client gone, its place is given back and work is admitted again.
+    api = await Api.connect(node)
+    try:
+        async with asyncio.timeout(10):
+            while (await api.call("GET", "/v1/withdrawals"))[0] == 503:
+                await asyncio.sleep(0.05)
+    finally:
+        await api.close()
+    _ = reader

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from travelgate.api._errors import BODY_LIMIT, Handler, errors
 from travelgate.api._openapi import openapi_document
+from travelgate.api._shed import Admission
 from travelgate.errors import ApiError
 from travelgate.service import (
     HoldService,
@@ -263,8 +264,13 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def build_app(services: ApiServices, *, body_limit: int) -> web.Application:
-    app = web.Application(middlewares=[errors, authenticate], client_max_size=body_limit)
+def build_app(
+    services: ApiServices, *, body_limit: int, admission: Admission | None = None
+) -> web.Application:
+    admission = admission or Admission(max_inflight=128, max_long_polls=1024)
+    app = web.Application(
+        middlewares=[admission.middleware, errors, authenticate], client_max_size=body_limit
+    )
     app[SERVICES] = services
     app[BODY_LIMIT] = body_limit
     app.router.add_post("/v1/withdrawals", create_withdrawal)
