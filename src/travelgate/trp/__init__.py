@@ -1,8 +1,8 @@
 """TRP, the OpenVASP Travel Rule Protocol v3 (spec `shared/spec/trp.md`): Travel Addresses
 and LNURL, the wire model of every TRP message, and the pieces a TRP server and client share.
 
-Pure and synchronous except `_client` (aiohttp): parsing raises the `TrpError` subclass
-whose `status` is the HTTP answer, so an HTTP adapter never guesses.
+Pure and synchronous except `TrpClient` (aiohttp, mutual TLS): parsing raises the
+`TrpError` subclass whose `status` is the HTTP answer, so an HTTP adapter never guesses.
 
 Typical use on the beneficiary side::
 
@@ -13,6 +13,13 @@ Typical use on the beneficiary side::
 
 from __future__ import annotations
 
+from travelgate.trp._client import (
+    DEFAULT_TIMEOUT,
+    RETRYABLE_STATUSES,
+    InquiryAnswer,
+    PeerReply,
+    TrpClient,
+)
 from travelgate.trp._discovery import (
     DISCOVERY_PATHS,
     VENDOR,
@@ -74,6 +81,7 @@ from travelgate.trp._messages import (
     validate_identity,
 )
 from travelgate.trp._targets import inquiry_url, target_url
+from travelgate.trp._tls import client_ssl_context, server_ssl_context
 from travelgate.trp._traddr import (
     check_bare_url,
     decode_travel_address,
@@ -88,10 +96,12 @@ __all__ = [
     "API_EXTENSIONS_HEADER",
     "API_VERSION",
     "API_VERSION_HEADER",
+    "DEFAULT_TIMEOUT",
     "DISCOVERY_PATHS",
     "JSON_CONTENT_TYPE",
     "MAX_BODY_BYTES",
     "REQUEST_IDENTIFIER_HEADER",
+    "RETRYABLE_STATUSES",
     "SUPPORTED_EXTENSIONS",
     "VENDOR",
     "Acknowledgement",
@@ -104,14 +114,18 @@ __all__ = [
     "ExtensionsInfo",
     "IdentityInfo",
     "Inquiry",
+    "InquiryAnswer",
     "InquiryResponse",
     "Message",
+    "PeerReply",
     "Rejection",
     "RequestHeaders",
     "Resolution",
+    "TrpClient",
     "VersionInfo",
     "check_bare_url",
     "check_content_type",
+    "client_ssl_context",
     "decode_lnurl",
     "decode_travel_address",
     "discovery_json",
@@ -140,6 +154,7 @@ __all__ = [
     "plain_decimal",
     "request_headers",
     "response_headers",
+    "server_ssl_context",
     "target_url",
     "to_json",
     "travel_address_url",
