@@ -25,6 +25,7 @@ COMMAND_GROUPS = (
     "certs",
     "conformance",
     "dev",
+    "traddr",
 )
 
 EXIT_OK = 0

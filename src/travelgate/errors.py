@@ -3,7 +3,8 @@
 Every exception raised on purpose by travelgate derives from `TravelgateError` and ends in
 `Error`. Protocol failures derive from `TrisaError` and carry the TRISA `Error.Code` (and
 the retry flag the gateway sends with it), so a servicer turns any of them into an
-error-only envelope without guessing; API failures carry an HTTP status.
+error-only envelope without guessing; API failures carry an HTTP status. TRP failures
+derive from `TrpError` and carry the HTTP status a TRP server answers with.
 """
 
 from __future__ import annotations
@@ -168,3 +169,59 @@ class ApiError(TravelgateError):
         self.status = status
         self.code = code
         self.field = field
+
+
+class TrpError(TravelgateError):
+    """A TRP (OpenVASP Travel Rule Protocol) failure; `status` is the HTTP status a TRP
+    server answers it with (trp.md 4.3), so only the HTTP adapter turns it into a response.
+    """
+
+    status: ClassVar[int] = 400
+
+
+class TravelAddressError(TrpError):
+    """A Travel Address, LNURL or TRP target that cannot be decoded or encoded (trp.md 3)."""
+
+
+class TrpHeaderError(TrpError):
+    """A missing or unsupported `api-version`, or a missing `request-identifier` (400)."""
+
+
+class TrpBodyError(TrpError):
+    """A body that is not one well-formed JSON object of the message's shape (400)."""
+
+
+class TrpMediaTypeError(TrpError):
+    """A `content-type` other than application/json (415)."""
+
+    status = 415
+
+
+class TrpTooLargeError(TrpError):
+    """A body over the size limit (413)."""
+
+    status = 413
+
+
+class TrpInvalidError(TrpError):
+    """A well-formed inquiry whose content is unacceptable (422): a required field
+    missing, a zero amount, a callback that is not an https URL, an invalid IVMS101 identity.
+    """
+
+    status = 422
+
+
+class TrpExtensionError(TrpInvalidError):
+    """An inquiry that is unusable without an extension this node does not implement."""
+
+
+class TrpRemoteError(TrpError):
+    """The counterparty answered a TRP request with a non-2xx status (`peer_status`), or
+    could not be reached or verified (`peer_status` None); `retryable` says whether resending
+    the same body may help (trp.md 10).
+    """
+
+    def __init__(self, message: str, *, peer_status: int | None, retryable: bool) -> None:
+        super().__init__(message)
+        self.peer_status = peer_status
+        self.retryable = retryable
