@@ -25,6 +25,7 @@ COMMAND_GROUPS = (
     "certs",
     "conformance",
     "dev",
+    "screening",
 )
 
 EXIT_OK = 0
