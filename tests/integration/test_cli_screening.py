@@ -1,4 +1,4 @@
-"""`travelgate screening import|lists|check` as real subprocesses on a real database file."""
+"""`travelgate screening import|lists|check` as real subprocesses, and lists loaded at start."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from unit.screening._files import BILLION_LAUGHS, BTC_LISTED, EVM_LISTED, sdn_xml
 
-from support.processes import run_cli
+from support.nodes import ALICE, Cluster, TestPki, two_node_specs, write_config, write_peers
+from support.processes import NodeProcess, run_cli
+from travelgate.screening import Screener
 
 CONFIG = """
 [node]
@@ -130,3 +132,38 @@ def test_usage_errors_exit_2_and_bad_rows_exit_1(config: Path, tmp_path: Path) -
     )
     assert bad_name.returncode == 1
     assert "list name" in bad_name.stderr.decode()
+
+
+async def test_configured_lists_are_loaded_when_the_node_starts(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    sdn = tmp_path / "sdn.xml"
+    sdn.write_text(sdn_xml())
+    alice, _bob = two_node_specs()
+    alice.extra = {"screening": {"lists": [str(sdn)]}}
+    await cluster.start(alice)
+    gateway = cluster.nodes[ALICE].gateway
+    result = await Screener(gateway.db).screen(EVM_LISTED.lower(), "ETH", "ethereum")
+    assert [hit.list for hit in result.hits] == ["OFAC-SDN", "OFAC-SDN"]
+    trail = await gateway.db.read(lambda tx: tx.audit_of("screening_list:OFAC-SDN"))
+    assert [(entry["actor"], entry["detail"]["entries"]) for entry in trail] == [("config", 4)]
+
+
+def test_a_node_whose_configured_list_cannot_load_does_not_start(
+    test_pki: TestPki, tmp_path: Path
+) -> None:
+    evil = tmp_path / "evil.xml"
+    evil.write_text(BILLION_LAUGHS)
+    alice, _bob = two_node_specs()
+    alice.extra = {"screening": {"lists": [str(evil)]}}
+    write_peers(test_pki.root, [ALICE])
+    path = write_config(test_pki, alice, database=tmp_path / "alice.db")
+    node = NodeProcess("serve", "--config", str(path))
+    try:
+        code = node.process.wait(timeout=60)
+    finally:
+        node.stop_quietly()
+    assert code == 1
+    assert "[screening] lists" in "\n".join(node.lines)
+    assert "refused unsafe XML" in "\n".join(node.lines)
+    assert "Traceback" not in "\n".join(node.lines)
