@@ -14,6 +14,7 @@ from travelgate.screening._bip137 import BitcoinAddress, parse_bitcoin_address, 
 from travelgate.screening._challenge import (
     CHALLENGE_VALIDITY,
     Challenge,
+    check_challenge,
     new_challenge,
     parse_challenge,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "ScreeningListError",
     "ScreeningResult",
     "address_key",
+    "check_challenge",
     "eip55_checksum",
     "eip55_valid",
     "import_list_file",

@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 
 from travelgate.envelope import format_timestamp_seconds, parse_timestamp
 from travelgate.errors import BadRequestError
+from travelgate.screening._addresses import address_key
 from travelgate.screening._errors import InvalidProofError
 
 CHALLENGE_VALIDITY = timedelta(minutes=15)
+_CLOCK_SKEW = timedelta(minutes=1)
 _TITLE = "Wallet ownership proof"
 _FIELDS = ("VASP", "Customer", "Address", "Network", "Nonce", "Issued at", "Expires at")
 
@@ -102,4 +104,28 @@ def parse_challenge(message: str) -> Challenge:
     )
     if challenge.message != message.replace("\r\n", "\n"):
         raise InvalidProofError("the message differs from the challenge it claims to be")
+    return challenge
+
+
+def check_challenge(
+    message: str, *, vasp: str, customer: str, address: str, network: str, now: datetime
+) -> Challenge:
+    """The challenge in `message` if it was issued to this customer for this address and is
+    still valid; InvalidProofError otherwise. Whether its nonce was issued by us and not yet
+    used is for the caller's store to say.
+    """
+    challenge = parse_challenge(message)
+    if challenge.vasp != vasp:
+        raise InvalidProofError("the challenge was issued by another VASP")
+    if challenge.customer != customer:
+        raise InvalidProofError("the challenge was issued to another customer")
+    if challenge.network != network or address_key(challenge.address) != address_key(address):
+        raise InvalidProofError("the challenge names another address or network")
+    if challenge.expired(now):
+        raise InvalidProofError(
+            f"the challenge expired at {format_timestamp_seconds(challenge.expires_at)}; "
+            "ask for a new one"
+        )
+    if challenge.issued_at > now + _CLOCK_SKEW:
+        raise InvalidProofError("the challenge is dated in the future")
     return challenge

@@ -17,6 +17,7 @@ from eth_account.messages import encode_defunct
 
 from travelgate.screening import (
     InvalidProofError,
+    check_challenge,
     eip55_checksum,
     eip55_valid,
     new_challenge,
@@ -282,3 +283,25 @@ def test_a_tampered_or_foreign_challenge_does_not_parse() -> None:
         parse_challenge(text.replace("Expires at: 2026-12-07T10:15:00Z", "Expires at: soon"))
     with pytest.raises(InvalidProofError, match="single line"):
         new_challenge(vasp="A", customer="c\nAddress: x", address="a", network="n", now=NOW)
+
+
+def test_a_challenge_is_checked_against_whom_it_was_issued_to_and_when() -> None:
+    address = "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"
+    text = _challenge(address, "ethereum")
+    expected = {"vasp": "Alice VASP Ltd", "customer": "cust-1", "network": "ethereum"}
+    later = NOW + timedelta(minutes=5)
+    challenge = check_challenge(text, address=address.lower(), now=later, **expected)
+    assert challenge.address == address
+    for change, error in [
+        ({"customer": "cust-2"}, "another customer"),
+        ({"vasp": "Mallory VASP"}, "another VASP"),
+        ({"network": "polygon"}, "another address or network"),
+    ]:
+        with pytest.raises(InvalidProofError, match=error):
+            check_challenge(text, address=address, now=later, **{**expected, **change})
+    with pytest.raises(InvalidProofError, match="another address"):
+        check_challenge(text, address="0x" + "11" * 20, now=later, **expected)
+    with pytest.raises(InvalidProofError, match="expired at 2026-12-07T10:15:00Z"):
+        check_challenge(text, address=address, now=NOW + timedelta(minutes=15), **expected)
+    with pytest.raises(InvalidProofError, match="in the future"):
+        check_challenge(text, address=address, now=NOW - timedelta(minutes=5), **expected)
