@@ -1,19 +1,20 @@
 """Wallet ownership proofs: real signatures made here with maintained libraries, checked by ours.
 
-eip191 signatures come from eth-account (what wallets implement); bip137 signatures are made
-with libsecp256k1 (coincurve) in the BIP-137 layout. Address derivations are pinned to the
+eip191 signatures are made with eth-keys (its own Keccak and address code, the prefix and v
+as wallets' personal_sign produce them); bip137 signatures are made with libsecp256k1
+(coincurve) in the BIP-137 layout. Address derivations are pinned to the
 published examples for private key 1 (BIP-173's P2WPKH example is that key's HASH160).
 """
 
 from __future__ import annotations
 
 import base64
+import os
 from datetime import UTC, datetime, timedelta
 
 import coincurve
 import pytest
-from eth_account import Account
-from eth_account.messages import encode_defunct
+from eth_keys import keys  # type: ignore[attr-defined]
 
 from travelgate.screening import (
     InvalidProofError,
@@ -45,9 +46,24 @@ def _challenge(address: str, network: str) -> str:
 # -- eip191 ------------------------------------------------------------------------------
 
 
+class Account:
+    """An Ethereum key and its EIP-55 address, both from eth-keys."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self.key = key or os.urandom(32)
+        self.address = keys.PrivateKey(self.key).public_key.to_checksum_address()
+
+    @classmethod
+    def create(cls) -> Account:
+        return cls()
+
+
 def _eth_sign(private_key: bytes, message: str) -> str:
-    signed = Account.sign_message(encode_defunct(text=message), private_key)
-    return "0x" + bytes(signed.signature).hex()
+    """personal_sign: r || s || 27 + recovery id, over the EIP-191 version 0x45 message."""
+    data = message.encode()
+    prefixed = b"\x19Ethereum Signed Message:\n" + str(len(data)).encode() + data
+    raw = keys.PrivateKey(private_key).sign_msg(prefixed).to_bytes()
+    return "0x" + raw[:64].hex() + bytes([raw[64] + 27]).hex()
 
 
 def test_eip55_published_examples() -> None:
