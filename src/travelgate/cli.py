@@ -26,6 +26,7 @@ COMMAND_GROUPS = (
     "conformance",
     "dev",
     "traddr",
+    "screening",
 )
 
 EXIT_OK = 0

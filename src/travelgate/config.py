@@ -121,6 +121,21 @@ class LoggingSection:
 
 
 @dataclass(frozen=True)
+class ScreeningSection:
+    """Sanctions lists and the optional chain-analytics provider (README "Screening")."""
+
+    lists: tuple[Path, ...] = ()
+    on_hit: str = "reject"
+    provider_url: str = ""
+    provider_secret_file: Path | None = None
+    provider_timeout: float = 5.0
+    risk_actions: Mapping[str, str] = field(
+        default_factory=lambda: {"high": "review", "severe": "reject"}
+    )
+    fail_open: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path | None
     node: NodeSection
@@ -135,6 +150,7 @@ class Config:
     outbox: OutboxSection
     customers: tuple[CustomerSeed, ...] = ()
     policy: Mapping[str, Any] = field(default_factory=dict)
+    screening: ScreeningSection = field(default_factory=ScreeningSection)
 
 
 # ---------------------------------------------------------------------------------------
@@ -254,6 +270,37 @@ def _url(value: object, base: Path) -> str:
     return text
 
 
+def _path_list(value: object, base: Path) -> tuple[Path, ...]:
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list):
+        raise ValueError("expected a list of file names")
+    return tuple(_path(item, base) for item in value)
+
+
+RISK_LEVELS = ("low", "medium", "high", "severe")
+RISK_ACTIONS = ("allow", "review", "reject")
+
+
+def _risk_actions(value: object, _base: Path) -> dict[str, str]:
+    """`{ high = "review", severe = "reject" }`, or "high=review,severe=reject" from the env."""
+    if isinstance(value, str):
+        pairs = [part.partition("=") for part in value.split(",") if part.strip()]
+        value = {level.strip(): action.strip() for level, _eq, action in pairs}
+    if not isinstance(value, dict):
+        raise ValueError('expected a table such as { high = "review", severe = "reject" }')
+    actions = {}
+    for level, action in value.items():
+        if level not in RISK_LEVELS:
+            raise ValueError(f"unknown risk level {level!r}; known: {', '.join(RISK_LEVELS)}")
+        if action not in RISK_ACTIONS:
+            raise ValueError(
+                f"risk {level}: expected one of {', '.join(RISK_ACTIONS)}, got {action!r}"
+            )
+        actions[level] = action
+    return actions
+
+
 def _kind(value: object) -> str:
     return {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}.get(
         type(value), f"a {type(value).__name__}"
@@ -334,6 +381,15 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "per_target": (_positive, 4),
         "expiry_interval": (_seconds, 1),
     },
+    "screening": {
+        "lists": (_path_list, []),
+        "on_hit": (_choice("reject", "review"), "reject"),
+        "provider_url": (_url, ""),
+        "provider_secret_file": (_optional_path, None),
+        "provider_timeout": (_seconds, 5),
+        "risk_actions": (_risk_actions, {"high": "review", "severe": "reject"}),
+        "fail_open": (_boolean, False),
+    },
     "logging": {
         "level": (_choice("debug", "info", "warning", "error"), "info"),
         "format": (_choice("json", "console"), "json"),
@@ -370,6 +426,11 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
     webhooks = WebhooksSection(**values["webhooks"])
     if webhooks.url and webhooks.secret_file is None:
         raise ConfigError(f"{where}: [webhooks] url needs secret_file (the signing secret)")
+    screening = ScreeningSection(**values["screening"])
+    if screening.provider_url and screening.provider_secret_file is None:
+        raise ConfigError(
+            f"{where}: [screening] provider_url needs provider_secret_file (the signing secret)"
+        )
     policy = raw.get("policy", {})
     if not isinstance(policy, dict):
         raise ConfigError(f"{where}: [policy] must be a table")
@@ -387,6 +448,7 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
         outbox=OutboxSection(**values["outbox"]),
         customers=_customers(raw.get("customers", []), where),
         policy=policy,
+        screening=screening,
     )
 
 

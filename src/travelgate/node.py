@@ -137,6 +137,7 @@ class Gateway:
         await self._db.open()
         if seed_customers:
             await self._seed_customers()
+        await self._load_screening_lists()
         self.notifier.bind()
         recorder = Recorder(config.webhooks.url, self.notifier)
         assets = frozenset(a.upper() for a in config.api.assets)
@@ -205,6 +206,22 @@ class Gateway:
                 await self.db.write(put)
             except AddressTakenError as exc:
                 raise ConfigError(f"[[customers]] {seed.id}: {exc.message}") from None
+
+    async def _load_screening_lists(self) -> None:
+        """`[screening] lists`: a list that cannot load stops the node (screening fails closed)."""
+        from travelgate.screening import ScreeningListError, load_configured_lists
+
+        try:
+            loaded = await load_configured_lists(self.db, self.config.screening.lists)
+        except ScreeningListError as exc:
+            raise ConfigError(f"[screening] lists: {exc.message}") from None
+        for result in loaded:
+            log.info(
+                "screening list",
+                source=result.source,
+                counts=result.counts,
+                reloaded=not result.unchanged,
+            )
 
     async def close(self) -> None:
         closer = getattr(self.decider, "aclose", None)

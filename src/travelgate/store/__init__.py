@@ -8,6 +8,7 @@ reaches SQL.
 from travelgate.store._clock import now_text
 from travelgate.store._database import Database
 from travelgate.store._holds import ApiKey, Hold, OutboxItem, Review
+from travelgate.store._screening import ListedAddress, ScreeningList
 from travelgate.store._sealer import Sealer, load_or_create_key
 from travelgate.store._tx import (
     AddressTakenError,
@@ -24,8 +25,10 @@ __all__ = [
     "Customer",
     "Database",
     "Hold",
+    "ListedAddress",
     "OutboxItem",
     "Review",
+    "ScreeningList",
     "Sealer",
     "StoredEnvelope",
     "Tx",

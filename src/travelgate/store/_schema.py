@@ -138,4 +138,25 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_subject ON audit(subject, id);
     """,
+    # 3: sanctions lists (replaced whole on every load) and their addresses.
+    """
+    CREATE TABLE screening_lists (
+        name TEXT PRIMARY KEY,
+        format TEXT NOT NULL,               -- csv | ofac-sdn-xml
+        source TEXT NOT NULL,               -- the file it was loaded from
+        digest TEXT NOT NULL,               -- SHA-256 of that file
+        entries INTEGER NOT NULL,
+        loaded_at TEXT NOT NULL
+    );
+    CREATE TABLE screening_entries (
+        id INTEGER PRIMARY KEY,
+        list TEXT NOT NULL REFERENCES screening_lists(name) ON DELETE CASCADE,
+        address_key TEXT NOT NULL,          -- compared form (lower-case hex for EVM addresses)
+        address TEXT NOT NULL,              -- as published
+        asset TEXT NOT NULL,                -- our ticker ("" when the list names none)
+        reference TEXT NOT NULL
+    );
+    CREATE INDEX screening_entries_key ON screening_entries(address_key);
+    CREATE INDEX screening_entries_list ON screening_entries(list);
+    """,
 )

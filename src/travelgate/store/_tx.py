@@ -11,6 +11,7 @@ from typing import Any
 from travelgate.errors import StoreError
 from travelgate.store._clock import now_text
 from travelgate.store._holds import HoldOps, from_row
+from travelgate.store._screening import ScreeningOps
 from travelgate.store._sealer import Sealer
 
 
@@ -63,7 +64,7 @@ class AddressTakenError(StoreError):
         self.owner = owner
 
 
-class Tx(HoldOps):
+class Tx(HoldOps, ScreeningOps):
     """The unit of work handed to `Database.read`/`Database.write`."""
 
     def __init__(self, connection: sqlite3.Connection, sealer: Sealer) -> None:
