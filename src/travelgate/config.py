@@ -84,6 +84,7 @@ class ApiSection:
     body_limit: int
     long_poll_max: float
     assets: tuple[str, ...]
+    four_eyes: bool = True  # the key that created a withdrawal cannot decide its review
 
 
 @dataclass(frozen=True)
@@ -318,6 +319,7 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "body_limit": (_positive, 1024 * 1024),
         "long_poll_max": (_seconds, 60),
         "assets": (_string_list, None),
+        "four_eyes": (_boolean, True),
     },
     "webhooks": {"url": (_url, ""), "secret_file": (_optional_path, None)},
     "outbox": {

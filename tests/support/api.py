@@ -11,7 +11,7 @@ import aiohttp
 
 from support.nodes import BOB, BOB_ADDRESS
 from travelgate.node import Node
-from travelgate.service import create_api_key
+from travelgate.service import SCOPES, create_api_key
 
 
 def withdrawal(**changes: Any) -> dict[str, Any]:
@@ -36,8 +36,9 @@ class Api:
         self.session = aiohttp.ClientSession()
 
     @classmethod
-    async def connect(cls, node: Node) -> Api:
-        _id, key = await create_api_key(node.gateway.db, "tests")
+    async def connect(cls, node: Node, scopes: tuple[str, ...] = SCOPES) -> Api:
+        """A client with a fresh key (every scope unless told): each call is another person."""
+        _id, key = await create_api_key(node.gateway.db, "tests", scopes)
         return cls(node, key)
 
     async def close(self) -> None:
