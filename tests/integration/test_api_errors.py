@@ -156,6 +156,10 @@ async def test_oversize_body_is_413(api: Api, cluster: Cluster) -> None:
         ("DELETE", "/v1/customers/x"),
         ("GET", "/v1/reviews"),
         ("POST", "/v1/reviews/x/decision"),
+        ("GET", "/v1/reviews/x"),
+        ("GET", "/v1/deposits"),
+        ("GET", "/v1/deposits/x"),
+        ("GET", "/v1/customers"),
         ("GET", "/v1/outbox"),
     ],
 )
