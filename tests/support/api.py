@@ -79,9 +79,12 @@ class Api:
         )
 
     async def wait_state(self, hold_id: str, *states: str, seconds: float = 20) -> dict[str, Any]:
+        path = f"/v1/withdrawals/{hold_id}?wait=5"
         async with asyncio.timeout(seconds):
             while True:
-                status, hold = await self.call("GET", f"/v1/withdrawals/{hold_id}?wait=5")
+                status, hold = await self.call("GET", path)
                 assert status == 200, hold
                 if hold["state"] in states:
                     return dict(hold)
+                # The next poll returns on any change after this version, whatever the state.
+                path = f"/v1/withdrawals/{hold_id}?wait=5&version={hold['version']}"
