@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from support.api import withdrawal
 from support.nodes import ALICE, BOB, TestPki, two_node_specs, write_config, write_peers
 from support.processes import NodeProcess, run_cli
+from travelgate.config import load_config
 
 
 @pytest.fixture
@@ -100,6 +102,13 @@ async def test_keys_are_created_listed_scoped_and_revoked(config: Path, api_base
     assert await _status(api_base, reader, "GET", "/v1/deposits") == (200, "")
     rows = {row["name"]: row for row in _listed(config)}
     assert rows["payments service"]["revoked_at"] is not None
+    again = run_cli("apikey", "revoke", prefix, "--config", str(config))
+    assert again.returncode == 0  # revoking twice changes nothing and is no error
+    trail = sqlite3.connect(load_config(config).node.database).execute(
+        "SELECT action, detail FROM audit WHERE subject = ? ORDER BY id",
+        (f"apikey:{prefix.removeprefix('tgk_')}",),
+    )
+    assert [action for action, _detail in trail] == ["apikey.created", "apikey.revoked"]
 
 
 def test_bad_scopes_and_unknown_prefixes_are_one_clear_line(config: Path) -> None:

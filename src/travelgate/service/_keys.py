@@ -14,6 +14,8 @@ from travelgate.errors import ApiError
 from travelgate.store import ApiKey, Database, Tx, now_text
 
 PREFIX = "tgk"
+# Keys are managed on the node's own host (the CLI, `make run`): the audit names that.
+ADMIN_ACTOR = "operator"
 SCOPES = ("withdrawals", "deposits", "customers", "reviews", "admin")
 DEFAULT_SCOPES = tuple(scope for scope in SCOPES if scope != "admin")
 # Recording each use would make every read a write: once a minute is enough to tell
@@ -46,9 +48,19 @@ async def create_api_key(
     granted = check_scopes(scopes) if scopes else DEFAULT_SCOPES
     key_id = secrets.token_hex(6)
     key = f"{key_prefix(key_id)}_{secrets.token_urlsafe(32)}"
-    await db.write(
-        lambda tx: tx.insert_scoped_api_key(key_id, key_hash(key), label, granted, now_text())
-    )
+    stamp = now_text()
+
+    def insert(tx: Tx) -> None:
+        tx.insert_scoped_api_key(key_id, key_hash(key), label, granted, stamp)
+        tx.audit(
+            actor=ADMIN_ACTOR,
+            action="apikey.created",
+            subject=f"apikey:{key_id}",
+            detail={"name": label, "scopes": list(granted)},
+            stamp=stamp,
+        )
+
+    await db.write(insert)
     return key_id, key
 
 
@@ -94,7 +106,14 @@ async def revoke_api_key(db: Database, prefix: str) -> ApiKey | None:
         found = [key for key in tx.api_keys() if key.id == key_id]
         if not found:
             return None
-        tx.revoke_api_key(key_id, stamp)
+        if tx.revoke_api_key(key_id, stamp):
+            tx.audit(
+                actor=ADMIN_ACTOR,
+                action="apikey.revoked",
+                subject=f"apikey:{key_id}",
+                detail={"name": found[0].label},
+                stamp=stamp,
+            )
         return next(key for key in tx.api_keys() if key.id == key_id)
 
     return await db.write(revoke)
