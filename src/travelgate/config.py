@@ -87,6 +87,7 @@ class ApiSection:
     header_timeout: float
     max_inflight: int
     max_long_polls: int
+    four_eyes: bool = True  # the key that created a withdrawal cannot decide its review
 
 
 @dataclass(frozen=True)
@@ -371,6 +372,7 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "header_timeout": (_seconds, 10),
         "max_inflight": (_positive, 128),
         "max_long_polls": (_positive, 1024),
+        "four_eyes": (_boolean, True),
     },
     "webhooks": {"url": (_url, ""), "secret_file": (_optional_path, None)},
     "outbox": {

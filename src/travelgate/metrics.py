@@ -1,11 +1,16 @@
 """Prometheus metrics of the gateway, served by the internal API at /metrics.
 
-Counters only carry peers, states and codes: never personal data.
+Counters only carry peers, states and codes: never personal data. The gauges are read from
+the database at each scrape, so they are right for every process sharing it.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from datetime import UTC, datetime
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from travelgate.store import Gauges
 
 ENVELOPES = Counter(
     "travelgate_envelopes_total",
@@ -30,3 +35,43 @@ API_SHED = Counter(
 def envelope(direction: str, state: str, code: str | None, seconds: float) -> None:
     ENVELOPES.labels(direction, state, code or "").inc()
     EXCHANGE_SECONDS.labels(direction).observe(seconds)
+
+
+HOLDS = Gauge("travelgate_holds", "Withdrawal holds by state", ["state"])
+OPEN_REVIEWS = Gauge("travelgate_reviews_open", "Review items waiting for a person")
+OLDEST_REVIEW_SECONDS = Gauge(
+    "travelgate_reviews_oldest_age_seconds", "Age of the oldest open review item (0: none)"
+)
+OUTBOX_DEPTH = Gauge(
+    "travelgate_outbox_pending", "Outbox messages waiting for delivery, per target", ["target"]
+)
+OUTBOX_DEAD = Gauge(
+    "travelgate_outbox_dead", "Outbox messages that could not be delivered, per target", ["target"]
+)
+HOLD_STATE_NAMES = (
+    "held",
+    "awaiting_reply",
+    "cleared",
+    "released",
+    "review",
+    "rejected",
+    "expired",
+    "canceled",
+)
+
+
+def set_gauges(snapshot: Gauges, now: datetime | None = None) -> None:
+    """Set the gauges from a database snapshot (targets that emptied drop out)."""
+    for state in {*HOLD_STATE_NAMES, *snapshot.holds}:
+        HOLDS.labels(state).set(snapshot.holds.get(state, 0))
+    OPEN_REVIEWS.set(snapshot.open_reviews)
+    age = 0.0
+    if snapshot.oldest_review_at is not None:
+        oldest = datetime.fromisoformat(snapshot.oldest_review_at.replace("Z", "+00:00"))
+        age = max(0.0, ((now or datetime.now(UTC)) - oldest).total_seconds())
+    OLDEST_REVIEW_SECONDS.set(age)
+    outbox = ((OUTBOX_DEPTH, snapshot.outbox_pending), (OUTBOX_DEAD, snapshot.outbox_dead))
+    for gauge, counts in outbox:
+        gauge.clear()
+        for target, count in counts.items():
+            gauge.labels(target).set(count)

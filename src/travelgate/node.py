@@ -149,7 +149,9 @@ class Gateway:
             recorder=recorder,
             assets=assets,
         )
-        self._reviews = ReviewService(self._db, self._holds, recorder)
+        self._reviews = ReviewService(
+            self._db, self._holds, recorder, four_eyes=config.api.four_eyes
+        )
         hooks = ServiceHooks(self._holds, recorder)
         decider = self.decider or PolicyDecider(self.policy)
         self._crypto = ThreadPoolExecutor(

@@ -11,7 +11,7 @@ import aiohttp
 
 from support.nodes import BOB, BOB_ADDRESS
 from travelgate.node import Node
-from travelgate.service import create_api_key
+from travelgate.service import SCOPES, create_api_key
 
 
 def withdrawal(**changes: Any) -> dict[str, Any]:
@@ -36,8 +36,9 @@ class Api:
         self.session = aiohttp.ClientSession()
 
     @classmethod
-    async def connect(cls, node: Node) -> Api:
-        _id, key = await create_api_key(node.gateway.db, "tests")
+    async def connect(cls, node: Node, scopes: tuple[str, ...] = SCOPES) -> Api:
+        """A client with a fresh key (every scope unless told): each call is another person."""
+        _id, key = await create_api_key(node.gateway.db, "tests", scopes)
         return cls(node, key)
 
     async def close(self) -> None:
@@ -78,9 +79,12 @@ class Api:
         )
 
     async def wait_state(self, hold_id: str, *states: str, seconds: float = 20) -> dict[str, Any]:
+        path = f"/v1/withdrawals/{hold_id}?wait=5"
         async with asyncio.timeout(seconds):
             while True:
-                status, hold = await self.call("GET", f"/v1/withdrawals/{hold_id}?wait=5")
+                status, hold = await self.call("GET", path)
                 assert status == 200, hold
                 if hold["state"] in states:
                     return dict(hold)
+                # The next poll returns on any change after this version, whatever the state.
+                path = f"/v1/withdrawals/{hold_id}?wait=5&version={hold['version']}"

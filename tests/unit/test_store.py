@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
 
 from travelgate.errors import ConfigError, StoreError
 from travelgate.store import AddressTakenError, Database, Sealer, Tx, load_or_create_key
+from travelgate.store._database import _statements
+from travelgate.store._schema import MIGRATIONS
 
 PERSON = {"naturalPerson": {"name": {"nameIdentifier": [{"primaryIdentifier": "Smith"}]}}}
 
@@ -122,3 +126,42 @@ async def test_an_existing_readable_database_is_tightened(tmp_path: Path) -> Non
     again = await _db(path)
     assert path.stat().st_mode & 0o777 == 0o600
     await again.close()
+
+
+async def test_a_database_of_the_previous_schema_gains_deposit_ids_and_key_scopes(
+    tmp_path: Path,
+) -> None:
+    """Keys made before scopes existed keep every right they had; deposits made before
+    deposit ids existed get a distinct UUID each."""
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:2]:
+        for statement in _statements(script):
+            connection.execute(statement)
+    connection.execute("PRAGMA user_version = 2")
+    stamp = "2026-01-01T00:00:00.000000Z"
+    for number in (1, 2):
+        connection.execute(
+            "INSERT INTO conversations (peer, envelope_id, role, state, created_at, updated_at) "
+            "VALUES ('peer', ?, 'beneficiary', 'ACCEPTED', ?, ?)",
+            (f"e{number}", stamp, stamp),
+        )
+    connection.execute(
+        "INSERT INTO api_keys (id, hash, label, created_at) VALUES ('k1', 'h1', 'old', ?)",
+        (stamp,),
+    )
+    connection.close()
+
+    db = await _db(path)
+    ids = await db.read(
+        lambda tx: [r[0] for r in tx.db.execute("SELECT public_id FROM conversations ORDER BY id")]
+    )
+    assert len(set(ids)) == 2
+    assert all(str(uuid.UUID(value)) == value for value in ids)
+    record = await db.read(lambda tx: tx.api_key_by_hash("h1"))
+    assert record is not None
+    assert record.scopes == ("withdrawals", "deposits", "customers", "reviews", "admin")
+    deposit = await db.read(lambda tx: tx.conversation_by_public_id(ids[0]))
+    assert deposit is not None
+    assert (deposit.envelope_id, deposit.version, deposit.decision) == ("e1", 0, None)
+    await db.close()

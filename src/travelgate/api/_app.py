@@ -1,14 +1,18 @@
 """The internal HTTP API for the exchange's withdrawal and deposit services (aiohttp).
 
-Authenticated with `Authorization: Bearer <key>` (keys hashed at rest); `/v1/openapi.json`,
-`/healthz` and `/metrics` need none. Every error is JSON `{"error": {...}}` with the right
-status; bodies over the limit are refused with 413 before they are read whole.
+Authenticated with `Authorization: Bearer <key>` (keys hashed at rest); each path needs
+its scope on the key (`withdrawals`, `deposits`, `customers`, `reviews`, `admin`).
+`/v1/openapi.json`, `/healthz` and `/metrics` need none. Every error is JSON
+`{"error": {...}}` with the right status; bodies over the limit are refused with 413
+before they are read whole; a query parameter an endpoint does not take, or one given
+twice, is a 400 that names it.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -18,16 +22,46 @@ from travelgate.api._openapi import openapi_document
 from travelgate.api._shed import Admission
 from travelgate.errors import ApiError
 from travelgate.service import (
+    DepositService,
     HoldService,
     ReviewService,
     check_api_key,
     check_person,
+    decode_cursor,
+    encode_cursor,
     parse_limit,
+    require_scope,
 )
-from travelgate.store import AddressTakenError, Database
+from travelgate.store import AddressTakenError, Database, HoldFilter
 
 PUBLIC = frozenset({"/v1/openapi.json", "/healthz", "/metrics"})
 MAX_IDEMPOTENCY_KEY = 255
+MAX_CANCEL_REASON = 1000
+# The scope an API key needs, by the first two segments of the path.
+SCOPE_OF_PATH = {
+    "/v1/withdrawals": "withdrawals",
+    "/v1/deposits": "deposits",
+    "/v1/customers": "customers",
+    "/v1/reviews": "reviews",
+    "/v1/outbox": "admin",
+}
+_PAGING = ("limit", "cursor")
+# The query parameters each endpoint takes (method, route); every other one is a 400.
+QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("GET", "/v1/withdrawals"): (
+        "state",
+        "customer_id",
+        "counterparty",
+        "created_after",
+        "created_before",
+        *_PAGING,
+    ),
+    ("GET", "/v1/withdrawals/{id}"): ("wait", "version"),
+    ("GET", "/v1/deposits"): ("state", "customer_id", "counterparty", *_PAGING),
+    ("GET", "/v1/customers"): _PAGING,
+    ("GET", "/v1/reviews"): ("state", *_PAGING),
+    ("GET", "/v1/outbox"): ("state", "withdrawal", "limit"),
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +70,11 @@ class ApiServices:
     holds: HoldService
     reviews: ReviewService
     long_poll_max: float = 60.0
+    deposits: DepositService | None = None
+
+    @property
+    def deposit_service(self) -> DepositService:
+        return self.deposits or DepositService(self.db)
 
 
 SERVICES = web.AppKey("services", ApiServices)
@@ -59,8 +98,56 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     record = await check_api_key(_services(request).db, key.strip())
     if record is None:
         raise ApiError(401, "unauthorized", "the API key is not valid", field="Authorization")
+    scope = SCOPE_OF_PATH.get("/".join(request.path.split("/")[:3]))
+    if scope is not None:
+        require_scope(record, scope)
     request[API_KEY_ID] = record.id
     return await handler(request)
+
+
+@web.middleware
+async def strict_query(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a query parameter the endpoint does not take, or one given twice: a typo
+    (`?stat=review`) must not silently return every withdrawal."""
+    route = request.match_info.route.resource
+    if route is not None and request.query:
+        allowed = QUERY_PARAMETERS.get((request.method, route.canonical), ())
+        for name in dict.fromkeys(request.query):
+            if name not in allowed:
+                takes = f"it takes {', '.join(allowed)}" if allowed else "it takes none"
+                raise ApiError(
+                    400,
+                    "unknown_parameter",
+                    f"unknown query parameter {name!r} ({takes})",
+                    field=name,
+                )
+            if len(request.query.getall(name)) > 1:
+                raise ApiError(
+                    400,
+                    "repeated_parameter",
+                    f"query parameter {name!r} is given more than once",
+                    field=name,
+                )
+    return await handler(request)
+
+
+def query_time(request: web.Request, name: str) -> str | None:
+    """An RFC 3339 query parameter as store time text (UTC, microseconds), or None."""
+    text = request.query.get(name)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ApiError(
+            400,
+            "bad_time",
+            f"{name} must be an RFC 3339 time with a zone, e.g. 2026-01-31T12:00:00Z",
+            field=name,
+        )
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 async def json_body(request: web.Request) -> Any:
@@ -104,6 +191,7 @@ async def get_withdrawal(request: web.Request) -> web.Response:
     services = _services(request)
     hold_id = request.match_info["id"]
     wait = request.query.get("wait")
+    version = _version(request.query.get("version"))
     if wait is None:
         return web.json_response(await services.holds.get(hold_id))
     try:
@@ -114,13 +202,33 @@ async def get_withdrawal(request: web.Request) -> web.Response:
         raise ApiError(
             400, "bad_wait", f"wait must be between 0 and {services.long_poll_max:g}", field="wait"
         )
-    return web.json_response(await services.holds.wait(hold_id, seconds))
+    return web.json_response(await services.holds.wait(hold_id, seconds, version))
+
+
+def _version(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit():
+        raise ApiError(
+            400,
+            "bad_version",
+            "version must be a hold's version (a non-negative integer)",
+            field="version",
+        )
+    return int(text)
 
 
 async def list_withdrawals(request: web.Request) -> web.Response:
     query = request.query
+    only = HoldFilter(
+        state=query.get("state"),
+        customer_id=query.get("customer_id"),
+        counterparty=query.get("counterparty"),
+        created_after=query_time(request, "created_after"),
+        created_before=query_time(request, "created_before"),
+    )
     page = await _services(request).holds.page(
-        query.get("state"), query.get("cursor"), parse_limit(query.get("limit"))
+        only, query.get("cursor"), parse_limit(query.get("limit"))
     )
     return web.json_response(page)
 
@@ -132,7 +240,54 @@ async def broadcast_withdrawal(request: web.Request) -> web.Response:
 
 
 async def cancel_withdrawal(request: web.Request) -> web.Response:
-    view = await _services(request).holds.cancel(request.match_info["id"], _actor(request))
+    reason = await _cancel_reason(request)
+    holds = _services(request).holds
+    if reason is None:
+        view = await holds.cancel(request.match_info["id"], _actor(request))
+    else:
+        view = await holds.cancel(request.match_info["id"], _actor(request), reason)
+    return web.json_response(view)
+
+
+async def _cancel_reason(request: web.Request) -> str | None:
+    """The optional `{"reason"}` of a cancel (recorded on the hold and in the audit)."""
+    if not (await request.read()).strip():
+        return None
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise ApiError(422, "invalid_field", 'the body must be {"reason": "..."}', field="body")
+    unknown = sorted(set(body) - {"reason"})
+    if unknown:
+        raise ApiError(422, "unknown_field", f"unknown field {unknown[0]}", field=unknown[0])
+    reason = body.get("reason")
+    if reason is None:
+        return None
+    if not isinstance(reason, str) or not reason.strip():
+        raise ApiError(422, "invalid_field", "reason must be a non-empty string", field="reason")
+    if len(reason) > MAX_CANCEL_REASON:
+        raise ApiError(
+            422,
+            "invalid_field",
+            f"reason is longer than {MAX_CANCEL_REASON} characters",
+            field="reason",
+        )
+    return reason.strip()
+
+
+# -- deposits ----------------------------------------------------------------------------
+
+
+async def list_deposits(request: web.Request) -> web.Response:
+    query = request.query
+    page = await _services(request).deposit_service.page(
+        {name: query.get(name) for name in ("state", "customer_id", "counterparty", "cursor")},
+        parse_limit(query.get("limit")),
+    )
+    return web.json_response(page)
+
+
+async def get_deposit(request: web.Request) -> web.Response:
+    view = await _services(request).deposit_service.get(request.match_info["id"])
     return web.json_response(view)
 
 
@@ -167,7 +322,14 @@ async def put_customer(request: web.Request) -> web.Response:
             422, "missing_field", "person (an IVMS101 Person) is required", field="person"
         )
     check_person(person, "person")
-    addresses = body.get("addresses", [])
+    if "addresses" not in body:
+        raise ApiError(
+            422,
+            "missing_field",
+            "addresses is required (a list of deposit addresses, possibly empty)",
+            field="addresses",
+        )
+    addresses = body["addresses"]
     if not isinstance(addresses, list) or not all(
         isinstance(a, str) and a.strip() and len(a) <= 256 for a in addresses
     ):
@@ -191,6 +353,22 @@ async def get_customer(request: web.Request) -> web.Response:
     return web.json_response(customer_view(customer))
 
 
+async def list_customers(request: web.Request) -> web.Response:
+    query = request.query
+    before = decode_cursor(query.get("cursor"))
+    limit = parse_limit(query.get("limit"))
+    rows = await _services(request).db.read(
+        lambda tx: tx.customers_page(before=before, limit=limit + 1)
+    )
+    shown = rows[:limit]
+    return web.json_response(
+        {
+            "items": [customer_view(row.customer) for row in shown],
+            "next_cursor": encode_cursor(shown[-1].rowid) if len(rows) > limit else None,
+        }
+    )
+
+
 async def delete_customer(request: web.Request) -> web.Response:
     customer_id = request.match_info["id"]
     deleted = await _services(request).db.write(lambda tx: tx.delete_customer(customer_id))
@@ -210,9 +388,15 @@ async def list_reviews(request: web.Request) -> web.Response:
     return web.json_response(page)
 
 
+async def get_review(request: web.Request) -> web.Response:
+    return web.json_response(await _services(request).reviews.get(request.match_info["id"]))
+
+
 async def decide_review(request: web.Request) -> web.Response:
     body = await json_body(request)
-    view = await _services(request).reviews.decide(request.match_info["id"], body, _actor(request))
+    view = await _services(request).reviews.decide(
+        request.match_info["id"], body, _actor(request), request[API_KEY_ID]
+    )
     return web.json_response(view)
 
 
@@ -261,6 +445,9 @@ async def healthz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+    from travelgate.metrics import set_gauges
+
+    set_gauges(await _services(request).db.read(lambda tx: tx.gauges()))
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
@@ -269,7 +456,8 @@ def build_app(
 ) -> web.Application:
     admission = admission or Admission(max_inflight=128, max_long_polls=1024)
     app = web.Application(
-        middlewares=[admission.middleware, errors, authenticate], client_max_size=body_limit
+        middlewares=[admission.middleware, errors, authenticate, strict_query],
+        client_max_size=body_limit,
     )
     app[SERVICES] = services
     app[BODY_LIMIT] = body_limit
@@ -278,10 +466,14 @@ def build_app(
     app.router.add_get("/v1/withdrawals/{id}", get_withdrawal)
     app.router.add_post("/v1/withdrawals/{id}/broadcast", broadcast_withdrawal)
     app.router.add_post("/v1/withdrawals/{id}/cancel", cancel_withdrawal)
+    app.router.add_get("/v1/deposits", list_deposits)
+    app.router.add_get("/v1/deposits/{id}", get_deposit)
+    app.router.add_get("/v1/customers", list_customers)
     app.router.add_put("/v1/customers/{id}", put_customer)
     app.router.add_get("/v1/customers/{id}", get_customer)
     app.router.add_delete("/v1/customers/{id}", delete_customer)
     app.router.add_get("/v1/reviews", list_reviews)
+    app.router.add_get("/v1/reviews/{id}", get_review)
     app.router.add_post("/v1/reviews/{id}/decision", decide_review)
     app.router.add_get("/v1/outbox", list_outbox)
     app.router.add_get("/v1/openapi.json", openapi)

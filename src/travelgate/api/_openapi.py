@@ -18,8 +18,13 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 _ERRORS = {
     str(status): _json(_ref("Error"), text)
     for status, text in (
-        (400, "Malformed JSON, a missing Idempotency-Key or a bad query parameter"),
+        (
+            400,
+            "Malformed JSON, a missing Idempotency-Key, a bad query parameter, or one the "
+            "endpoint does not take (unknown_parameter) or given twice (repeated_parameter)",
+        ),
         (401, "No or wrong API key"),
+        (403, "The API key lacks the scope of this endpoint (forbidden_scope)"),
         (404, "Unknown id"),
         (409, "Idempotency conflict or illegal state change"),
         (413, "Body over the limit"),
@@ -148,10 +153,15 @@ SCHEMAS: dict[str, Any] = {
     },
     "Customer": {
         "type": "object",
+        "additionalProperties": False,
         "required": ["person", "addresses"],
         "properties": {
             "person": _PERSON,
-            "addresses": {"type": "array", "items": {"type": "string"}},
+            "addresses": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "the customer's deposit addresses; required, possibly empty",
+            },
         },
     },
     "Review": {
@@ -159,17 +169,121 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "string"},
             "kind": {"type": "string", "enum": ["withdrawal", "deposit"]},
-            "subject_id": {"type": "string"},
+            "subject_id": {
+                "type": "string",
+                "description": "the withdrawal id or the deposit id (both UUIDs)",
+            },
             "rule": {"type": ["string", "null"]},
             "reason": {"type": ["string", "null"]},
             "state": {"type": "string", "enum": ["open", "accepted", "rejected", "closed"]},
+            "decision_reason": {"type": ["string", "null"]},
+            "decided_at": {"type": ["string", "null"], "format": "date-time"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "amount": {**_DECIMAL, "type": ["string", "null"]},
+            "asset": {"type": ["string", "null"]},
+            "network": {"type": ["string", "null"]},
+            "value": {
+                "type": ["object", "null"],
+                "description": "the withdrawal's fiat value as given (deposits: null)",
+                "properties": {"amount": _DECIMAL, "currency": {"type": "string"}},
+            },
+            "customer_id": {"type": ["string", "null"]},
+            "counterparty": {"oneOf": [_ref("Counterparty"), {"type": "null"}]},
+            "subject_state": {
+                "type": ["string", "null"],
+                "description": "the state of the withdrawal or deposit now",
+            },
+        },
+    },
+    "Counterparty": {
+        "type": "object",
+        "required": ["kind", "name", "protocol"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["vasp", "self_hosted", "unknown"]},
+            "name": {"type": ["string", "null"]},
+            "protocol": {"type": ["string", "null"], "enum": ["trisa", None]},
+        },
+    },
+    "Decision": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "description": "a stable machine code"},
+            "reason": {"type": ["string", "null"]},
+            "rule": {"type": ["string", "null"]},
+            "trisa_code": {
+                "type": ["string", "null"],
+                "description": "the TRISA error name, when there is one",
+            },
+        },
+    },
+    "Deposit": {
+        "type": "object",
+        "description": (
+            "A transfer another VASP sent to one of our customers. Decision codes: the "
+            "policy's (POLICY.COMPLETE, POLICY.UNKNOWN_BENEFICIARY, "
+            "POLICY.BENEFICIARY_NAME_MISMATCH, POLICY.IVMS_INVALID, ...), REVIEW.ACCEPTED, "
+            "REVIEW.REJECTED, PEER.ERROR (the sender ended the exchange; see trisa_code)."
+        ),
+        "required": ["id", "state", "counterparty", "envelope_id", "version"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "state": {
+                "type": "string",
+                "enum": [
+                    "started",
+                    "pending",
+                    "review",
+                    "repair",
+                    "accepted",
+                    "completed",
+                    "rejected",
+                    "canceled",
+                ],
+            },
+            "counterparty": _ref("Counterparty"),
+            "peer": {"type": "string", "description": "the originating VASP's TRISA name"},
+            "customer_id": {"type": ["string", "null"]},
+            "asset": {"type": ["string", "null"]},
+            "network": {"type": ["string", "null"]},
+            "amount": {**_DECIMAL, "type": ["string", "null"]},
+            "address": {"type": ["string", "null"]},
+            "tag": {"type": ["string", "null"]},
+            "txid": {"type": ["string", "null"]},
+            "originator": {
+                "type": ["object", "null"],
+                "description": "the originator, an IVMS101 natural or legal person as received",
+            },
+            "originating_vasp": {
+                "type": ["object", "null"],
+                "description": "the originating VASP, an IVMS101 legal person as received",
+            },
+            "envelope_id": {"type": "string"},
+            "decision": {"oneOf": [_ref("Decision"), {"type": "null"}]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "version": {"type": "integer", "description": "bumped on every change"},
+        },
+    },
+    "CancelRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "reason": {
+                "type": "string",
+                "maxLength": 1000,
+                "description": "why, recorded on the withdrawal and in the audit trail",
+            }
         },
     },
     "ReviewDecision": {
         "type": "object",
         "required": ["decision", "reason"],
         "properties": {
-            "decision": {"type": "string", "enum": ["accept", "reject"]},
+            "decision": {
+                "type": "string",
+                "enum": ["accept", "reject"],
+                "description": "any other value is 422 invalid_value",
+            },
             "reason": {"type": "string"},
         },
     },
@@ -194,6 +308,49 @@ _PAGING = [
 _ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
 
 
+def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+_FILTERS = [
+    _query("customer_id", "only this customer's"),
+    _query("counterparty", "only with this counterparty (its TRISA name)"),
+]
+_WITHDRAWAL_FILTERS = [
+    _query("state", "only in this state"),
+    *_FILTERS,
+    _query("created_after", "created after this RFC 3339 time", type="string", format="date-time"),
+    _query(
+        "created_before", "created before this RFC 3339 time", type="string", format="date-time"
+    ),
+]
+_WAIT = [
+    _query(
+        "wait",
+        "long poll up to this many seconds: the hold at once unless it is held or "
+        "awaiting_reply, else at its first state change",
+        type="number",
+        minimum=0,
+    ),
+    _query(
+        "version",
+        "with wait: return as soon as the hold's version differs from this one",
+        type="integer",
+        minimum=0,
+    ),
+]
+_FOUR_EYES = _json(
+    _ref("Error"),
+    "The review is already decided (illegal_state), or the API key that created the "
+    "withdrawal tries to decide its review (four_eyes; [api] four_eyes = false turns it off)",
+)
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -202,7 +359,10 @@ def openapi_document() -> dict[str, Any]:
             "version": __version__,
             "description": (
                 "Withdrawal holds for the exchange's withdrawal service: a withdrawal to "
-                "another VASP is held until the travel-rule exchange completes."
+                "another VASP is held until the travel-rule exchange completes. Deposits: "
+                "what other VASPs sent to our customers. API keys carry scopes "
+                "(withdrawals, deposits, customers, reviews, admin for /v1/outbox); a "
+                "path without its scope is 403 forbidden_scope."
             ),
         },
         "components": {
@@ -234,20 +394,14 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "get": {
                     "summary": "List withdrawals, newest first",
-                    "parameters": [
-                        {"name": "state", "in": "query", "schema": {"type": "string"}},
-                        *_PAGING,
-                    ],
+                    "parameters": [*_WITHDRAWAL_FILTERS, *_PAGING],
                     "responses": {"200": _json(_page("Withdrawal"), "A page"), **_ERRORS},
                 },
             },
             "/v1/withdrawals/{id}": {
                 "get": {
-                    "summary": "One withdrawal; ?wait=SECONDS long-polls for a state change",
-                    "parameters": [
-                        *_ID,
-                        {"name": "wait", "in": "query", "schema": {"type": "number"}},
-                    ],
+                    "summary": "One withdrawal; ?wait=SECONDS[&version=V] long-polls for news",
+                    "parameters": [*_ID, *_WAIT],
                     "responses": {"200": _json(_ref("Withdrawal"), "The withdrawal"), **_ERRORS},
                 }
             },
@@ -274,7 +428,32 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "Cancel a withdrawal (the counterparty is told)",
                     "parameters": _ID,
+                    "requestBody": {
+                        "required": False,
+                        "content": {"application/json": {"schema": _ref("CancelRequest")}},
+                    },
                     "responses": {"200": _json(_ref("Withdrawal"), "Canceled"), **_ERRORS},
+                }
+            },
+            "/v1/deposits": {
+                "get": {
+                    "summary": "Transfers other VASPs sent to our customers, newest first",
+                    "parameters": [_query("state", "only in this state"), *_FILTERS, *_PAGING],
+                    "responses": {"200": _json(_page("Deposit"), "A page"), **_ERRORS},
+                }
+            },
+            "/v1/deposits/{id}": {
+                "get": {
+                    "summary": "One deposit (also the data of deposit.* webhooks)",
+                    "parameters": _ID,
+                    "responses": {"200": _json(_ref("Deposit"), "The deposit"), **_ERRORS},
+                }
+            },
+            "/v1/customers": {
+                "get": {
+                    "summary": "Our customers, newest first",
+                    "parameters": _PAGING,
+                    "responses": {"200": _json(_page("Customer"), "A page"), **_ERRORS},
                 }
             },
             "/v1/customers/{id}": {
@@ -305,10 +484,7 @@ def openapi_document() -> dict[str, Any]:
             "/v1/reviews": {
                 "get": {
                     "summary": "The review queue",
-                    "parameters": [
-                        {"name": "state", "in": "query", "schema": {"type": "string"}},
-                        *_PAGING,
-                    ],
+                    "parameters": [_query("state", "open, accepted, rejected or closed"), *_PAGING],
                     "responses": {"200": _json(_page("Review"), "A page"), **_ERRORS},
                 }
             },
@@ -320,7 +496,18 @@ def openapi_document() -> dict[str, Any]:
                         "required": True,
                         "content": {"application/json": {"schema": _ref("ReviewDecision")}},
                     },
-                    "responses": {"200": _json(_ref("Review"), "Decided"), **_ERRORS},
+                    "responses": {
+                        "200": _json(_ref("Review"), "Decided"),
+                        **_ERRORS,
+                        "409": _FOUR_EYES,
+                    },
+                }
+            },
+            "/v1/reviews/{id}": {
+                "get": {
+                    "summary": "One review item, with what it is about",
+                    "parameters": _ID,
+                    "responses": {"200": _json(_ref("Review"), "The review"), **_ERRORS},
                 }
             },
             "/v1/outbox": {
@@ -329,8 +516,41 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [
                         {"name": "state", "in": "query", "schema": {"type": "string"}},
                         {"name": "withdrawal", "in": "query", "schema": {"type": "string"}},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
                     ],
                     "responses": {"200": {"description": "Outbox rows"}, **_ERRORS},
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness: the API answers",
+                    "security": [],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {"status": {"type": "string", "const": "ok"}},
+                            },
+                            "Alive",
+                        )
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": (
+                        "Prometheus metrics: envelopes, exchange times, hold transitions, and "
+                        "the gauges travelgate_holds{state}, travelgate_reviews_open, "
+                        "travelgate_reviews_oldest_age_seconds, "
+                        "travelgate_outbox_pending{target}, travelgate_outbox_dead{target}"
+                    ),
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text exposition format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
                 }
             },
             "/v1/openapi.json": {

@@ -32,7 +32,7 @@ from travelgate.demo._pair import (
 from travelgate.logging import configure
 from travelgate.node import Node
 from travelgate.robots import RobotPolicy
-from travelgate.service import create_api_key
+from travelgate.service import SCOPES, create_api_key
 
 FINAL = frozenset({"released", "rejected", "expired", "canceled"})
 KEY_FILE = "dev-api-key"
@@ -80,7 +80,8 @@ async def run_pair(root: Path, out: TextIO = sys.stdout) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with running(bob, alice):
-        _key_id, key = await create_api_key(alice.gateway.db, "make run")
+        # The operator's own key on a dev node: every scope, the outbox (admin) included.
+        _key_id, key = await create_api_key(alice.gateway.db, "make run", SCOPES)
         key_path = root / KEY_FILE
         descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as handle:

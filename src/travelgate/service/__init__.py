@@ -5,9 +5,21 @@ store transaction together with its outbox rows (envelopes, webhooks) and audit 
 so a crash at any point loses nothing and sends nothing twice.
 """
 
+from travelgate.service._deposits import DEPOSIT_STATES, DepositService, deposit_view
 from travelgate.service._holds import HoldService
-from travelgate.service._hooks import PolicyDecider, ServiceHooks, deposit_view
-from travelgate.service._keys import check_api_key, create_api_key, key_hash
+from travelgate.service._hooks import PolicyDecider, ServiceHooks
+from travelgate.service._keys import (
+    DEFAULT_SCOPES,
+    SCOPES,
+    check_api_key,
+    check_scopes,
+    create_api_key,
+    key_hash,
+    key_prefix,
+    list_api_keys,
+    require_scope,
+    revoke_api_key,
+)
 from travelgate.service._paging import decode_cursor, encode_cursor, parse_limit
 from travelgate.service._records import Notifier, Recorder, hold_view
 from travelgate.service._requests import (
@@ -22,7 +34,11 @@ from travelgate.service._reviews import ReviewService, review_view
 
 __all__ = [
     "DEFAULT_ASSETS",
+    "DEFAULT_SCOPES",
+    "DEPOSIT_STATES",
+    "SCOPES",
     "SELF_HOSTED",
+    "DepositService",
     "HoldService",
     "Notifier",
     "PolicyDecider",
@@ -32,14 +48,19 @@ __all__ = [
     "WithdrawalRequest",
     "check_api_key",
     "check_person",
+    "check_scopes",
     "create_api_key",
     "decode_cursor",
     "deposit_view",
     "encode_cursor",
     "hold_view",
     "key_hash",
+    "key_prefix",
+    "list_api_keys",
     "parse_limit",
     "parse_withdrawal",
     "person_problems",
+    "require_scope",
     "review_view",
+    "revoke_api_key",
 ]

@@ -30,7 +30,15 @@ from travelgate.service._requests import (
     invalid,
     parse_withdrawal,
 )
-from travelgate.store import Conversation, Database, Hold, OutboxItem, Tx, now_text
+from travelgate.store import (
+    Conversation,
+    Database,
+    Hold,
+    HoldFilter,
+    OutboxItem,
+    Tx,
+    now_text,
+)
 from travelgate.transfers import (
     Action,
     CounterpartyKind,
@@ -44,7 +52,6 @@ from travelgate.transfers import (
     TransferFacts,
     Valuation,
     evaluate,
-    is_final,
     outbound_timeout,
     reply_deadline,
 )
@@ -53,6 +60,8 @@ from travelgate.trisa._replies import resumed_payload
 
 SYSTEM = "system"
 POLICY = "policy"
+# A long poll without a version waits only while the exchange is still running.
+_WAITING = (HoldState.HELD.value, HoldState.AWAITING_REPLY.value)
 
 
 @dataclass(frozen=True)
@@ -95,9 +104,7 @@ class HoldService:
     ) -> tuple[dict[str, Any], int]:
         """The hold for this request: (view, 201) created, (view, 200) replayed; 409 on reuse."""
         request = parse_withdrawal(body, assets=self.assets)
-        existing = await self.db.read(
-            lambda tx: tx.hold_by_idempotency(api_key_id, idempotency_key)
-        )
+        existing = await self.db.read(lambda tx: tx.hold_by_idempotency(idempotency_key))
         if existing is not None:
             return self._replay(existing, request), 200
         originator, account = await self._originator(request)
@@ -114,7 +121,7 @@ class HoldService:
         hold_id = str(uuid.uuid4())
 
         def write(tx: Tx) -> tuple[Hold, bool]:
-            raced = tx.hold_by_idempotency(api_key_id, idempotency_key)
+            raced = tx.hold_by_idempotency(idempotency_key)
             if raced is not None:
                 return raced, False
             stamp = _text_time(now)
@@ -255,11 +262,21 @@ class HoldService:
             raise ApiError(404, "not_found", f"no withdrawal {hold_id!r}", field="id")
         return hold_view(hold)
 
-    async def wait(self, hold_id: str, seconds: float) -> dict[str, Any]:
-        """The hold once its state changes, or as it is after `seconds` (long poll)."""
+    async def wait(
+        self, hold_id: str, seconds: float, version: int | None = None
+    ) -> dict[str, Any]:
+        """A long poll. With `version`: the hold as soon as its version differs from it.
+        Without: at once unless the hold is held or awaiting a reply, else at its first
+        state change. Either way, the hold as it is after `seconds`."""
         view = await self.get(hold_id)
         state, deadline = view["state"], time.monotonic() + seconds
-        while view["state"] == state and not is_final(HoldState(state)):
+
+        def news(current: dict[str, Any]) -> bool:
+            if version is not None:
+                return bool(current["version"] != version)
+            return current["state"] != state or state not in _WAITING
+
+        while not news(view):
             left = deadline - time.monotonic()
             if left <= 0:
                 break
@@ -269,11 +286,11 @@ class HoldService:
             view = await self.get(hold_id)
         return view
 
-    async def page(self, state: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
-        check_state(state, [s.value for s in HoldState])
+    async def page(self, only: HoldFilter, cursor: str | None, limit: int) -> dict[str, Any]:
+        check_state(only.state, [s.value for s in HoldState])
         before = decode_cursor(cursor)
         holds = await self.db.read(
-            lambda tx: tx.holds_page(state=state, before=before, limit=limit + 1)
+            lambda tx: tx.holds_page(state=None, before=before, limit=limit + 1, only=only)
         )
         return page_of(holds, limit, hold_view)
 

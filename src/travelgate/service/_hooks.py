@@ -15,6 +15,12 @@ from typing import Any
 
 from travelgate import envelope as env
 from travelgate.errors import Code
+from travelgate.service._deposits import (
+    deposit_decision,
+    deposit_view,
+    exact_amount,
+    trisa_code_name,
+)
 from travelgate.service._holds import SYSTEM, HoldService, _parse_time, _text_time
 from travelgate.service._records import Recorder
 from travelgate.store import Conversation, Tx, now_text
@@ -49,18 +55,6 @@ from travelgate.trisa import (
 )
 
 PEER = "peer"
-
-
-def deposit_view(conversation: Conversation) -> dict[str, Any]:
-    return {
-        "id": str(conversation.id),
-        "peer": conversation.peer,
-        "envelope_id": conversation.envelope_id,
-        "state": conversation.state.lower(),
-        "customer_id": conversation.customer_id,
-        "created_at": conversation.created_at,
-        "updated_at": conversation.updated_at,
-    }
 
 
 class ServiceHooks:
@@ -155,17 +149,49 @@ class ServiceHooks:
             rule=verdict.rule if verdict else None,
             reason=verdict.reason if verdict else None,
         )
+        decision = _deposit_decision(message)
+        if decision is not None:
+            tx.update_conversation(conversation.id, decision=decision)
+            conversation = tx.conversation_by_id(conversation.id) or conversation
         if verdict is not None and verdict.action is Action.PENDING:
             tx.open_review(
                 str(uuid.uuid4()),
                 kind="deposit",
-                subject_id=str(conversation.id),
+                subject_id=conversation.public_id,
                 rule=verdict.rule,
                 reason=verdict.reason,
                 stamp=now_text(),
             )
         self.recorder.event(tx, f"deposit.{conversation.state.lower()}", deposit_view(conversation))
         self.recorder.notifier.notify(subject)
+
+
+def _deposit_decision(message: PeerMessage) -> dict[str, Any] | None:
+    """What a message decided about a deposit, or None when it decided nothing new."""
+    verdict = message.verdict
+    if verdict is not None:
+        trisa_code = trisa_code_name(verdict.error.code) if verdict.error is not None else None
+        return deposit_decision(
+            code=verdict.reason or "POLICY.COMPLETE",
+            reason=verdict.message or (verdict.error.message if verdict.error else verdict.reason),
+            rule=verdict.rule or None,
+            trisa_code=trisa_code,
+        )
+    if message.outcome is Outcome.INVALID:
+        return deposit_decision(
+            code="POLICY.IVMS_INVALID",
+            reason="the identity failed IVMS101 validation; the sender was asked to repair it",
+            rule="ivms101",
+            trisa_code=None,
+        )
+    if message.error is not None:
+        return deposit_decision(
+            code="PEER.ERROR",
+            reason=message.error.message,
+            rule=None,
+            trisa_code=trisa_code_name(message.error.code),
+        )
+    return None
 
 
 class PolicyDecider:
@@ -183,7 +209,7 @@ class PolicyDecider:
         now = datetime.now(UTC)
         amount = None
         if transaction.amount > 0:
-            amount = _exact_amount(transaction)
+            amount = exact_amount(transaction)
         facts = TransferFacts(
             direction=Direction.INBOUND,
             identity=inbound.parts.identity,
@@ -224,20 +250,6 @@ def _reason_text(reason: str, missing: tuple[str, ...]) -> str:
     if not missing:
         return reason
     return f"{reason}: missing {', '.join(missing[:10])}"[:1000]
-
-
-def _exact_amount(transaction: Any) -> Any:
-    """The exact decimal amount: extra_json's amount_exact when the sender gave one (8.2)."""
-    import json
-    from decimal import Decimal, InvalidOperation
-
-    try:
-        extra = json.loads(transaction.extra_json) if transaction.extra_json else {}
-        if isinstance(extra, dict) and isinstance(extra.get("amount_exact"), str):
-            return Decimal(extra["amount_exact"])
-    except (ValueError, InvalidOperation):
-        pass
-    return Decimal(repr(transaction.amount))
 
 
 __all__ = ["SYSTEM", "PolicyDecider", "ServiceHooks", "deposit_view"]

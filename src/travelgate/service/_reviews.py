@@ -9,6 +9,9 @@ A decision is recorded with who made it and why, and acted on in the same transa
 * a withdrawal rejected ends the exchange with the counterparty (error envelope).
 * an inbound transfer accepted is answered by our own Transfer with ACCEPTED (7.3); rejected,
   by an error envelope.
+
+Four eyes: the API key that created a withdrawal cannot decide its review (409 `four_eyes`),
+unless `[api] four_eyes = false` (a single-operator setup).
 """
 
 from __future__ import annotations
@@ -17,16 +20,66 @@ from typing import Any
 
 from travelgate._pb.trisa.api.v1beta1 import errors_pb2
 from travelgate.errors import ApiError, Code
+from travelgate.service._deposits import deposit_decision, deposit_view
 from travelgate.service._holds import HoldService
-from travelgate.service._paging import check_state, decode_cursor, page_of
+from travelgate.service._paging import check_state, decode_cursor, encode_cursor
 from travelgate.service._records import Recorder
-from travelgate.service._requests import invalid
-from travelgate.store import Database, Review, Tx, now_text
+from travelgate.service._requests import SELF_HOSTED, invalid
+from travelgate.store import Conversation, Database, Hold, Review, Tx, now_text
 from travelgate.transfers import HoldState
 from travelgate.trisa._replies import resumed_payload
 
 
-def review_view(review: Review) -> dict[str, Any]:
+def hold_counterparty(hold: Hold) -> dict[str, Any]:
+    """The counterparty of a hold as an object: {kind, name, protocol}."""
+    if hold.counterparty is None:
+        return {"kind": "unknown", "name": None, "protocol": None}
+    if hold.counterparty == SELF_HOSTED:
+        return {"kind": "self_hosted", "name": None, "protocol": None}
+    return {"kind": "vasp", "name": hold.counterparty, "protocol": "trisa"}
+
+
+def review_subject(tx: Tx, review: Review) -> dict[str, Any]:
+    """What a review is about: the subject's amount, asset, value, customer, counterparty."""
+    empty: dict[str, Any] = {
+        "amount": None,
+        "asset": None,
+        "network": None,
+        "value": None,
+        "customer_id": None,
+        "counterparty": None,
+        "subject_state": None,
+    }
+    if review.kind == "withdrawal":
+        hold = tx.hold(review.subject_id)
+        if hold is None:
+            return empty
+        value = hold.request.get("value")
+        return {
+            "amount": hold.amount,
+            "asset": hold.asset,
+            "network": hold.network,
+            "value": dict(value) if isinstance(value, dict) else None,
+            "customer_id": hold.customer_id,
+            "counterparty": hold_counterparty(hold),
+            "subject_state": hold.state,
+        }
+    conversation = _deposit_of(tx, review.subject_id)
+    if conversation is None:
+        return empty
+    deposit = deposit_view(conversation)
+    return {
+        "amount": deposit["amount"],
+        "asset": deposit["asset"],
+        "network": deposit["network"],
+        "value": None,  # a deposit arrives without our valuation
+        "customer_id": deposit["customer_id"],
+        "counterparty": deposit["counterparty"],
+        "subject_state": deposit["state"],
+    }
+
+
+def review_view(review: Review, subject: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "id": review.id,
         "kind": review.kind,
@@ -37,7 +90,15 @@ def review_view(review: Review) -> dict[str, Any]:
         "decision_reason": review.decision_reason,
         "decided_at": review.decided_at,
         "created_at": review.created_at,
+        **(subject or {}),
     }
+
+
+def _deposit_of(tx: Tx, subject_id: str) -> Conversation | None:
+    """A deposit review's conversation: by deposit id, or by row id for older reviews."""
+    if subject_id.isdigit():
+        return tx.conversation_by_id(int(subject_id))
+    return tx.conversation_by_public_id(subject_id)
 
 
 def _decision(body: object) -> tuple[str, str]:
@@ -49,8 +110,12 @@ def _decision(body: object) -> tuple[str, str]:
     if unknown:
         raise invalid(unknown[0], f"unknown field {unknown[0]}", "unknown_field")
     decision = body.get("decision", body.get("action"))
+    if decision is None:
+        raise invalid("decision", 'decision is required: "accept" or "reject"', "missing_field")
     if decision not in ("accept", "reject"):
-        raise invalid("decision", 'decision must be "accept" or "reject"', "missing_field")
+        raise invalid(
+            "decision", f'decision must be "accept" or "reject", not {decision!r}', "invalid_value"
+        )
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise invalid("reason", "reason is required: say why, for the audit trail", "missing_field")
@@ -58,23 +123,45 @@ def _decision(body: object) -> tuple[str, str]:
 
 
 class ReviewService:
-    def __init__(self, db: Database, holds: HoldService, recorder: Recorder) -> None:
+    def __init__(
+        self, db: Database, holds: HoldService, recorder: Recorder, *, four_eyes: bool = True
+    ) -> None:
         self.db = db
         self.holds = holds
         self.recorder = recorder
+        self.four_eyes = four_eyes
 
     async def page(self, state: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
         check_state(state, ("open", "accepted", "rejected", "closed"))
         before = decode_cursor(cursor)
-        reviews = await self.db.read(
-            lambda tx: tx.reviews_page(state=state, before=before, limit=limit + 1)
-        )
-        return page_of(reviews, limit, review_view)
 
-    async def decide(self, review_id: str, body: object, actor: str) -> dict[str, Any]:
+        def read(tx: Tx) -> list[tuple[Review, dict[str, Any]]]:
+            reviews = tx.reviews_page(state=state, before=before, limit=limit + 1)
+            return [(review, review_subject(tx, review)) for review in reviews]
+
+        rows = await self.db.read(read)
+        shown = rows[:limit]
+        return {
+            "items": [review_view(review, subject) for review, subject in shown],
+            "next_cursor": encode_cursor(shown[-1][0].rowid) if len(rows) > limit else None,
+        }
+
+    async def get(self, review_id: str) -> dict[str, Any]:
+        def read(tx: Tx) -> dict[str, Any]:
+            review = tx.review(review_id)
+            if review is None:
+                raise ApiError(404, "not_found", f"no review {review_id!r}", field="id")
+            return review_view(review, review_subject(tx, review))
+
+        return await self.db.read(read)
+
+    async def decide(
+        self, review_id: str, body: object, actor: str, api_key_id: str | None = None
+    ) -> dict[str, Any]:
+        """Record and act on a person's decision; `api_key_id` is the deciding key."""
         decision, reason = _decision(body)
 
-        def write(tx: Tx) -> Review:
+        def write(tx: Tx) -> dict[str, Any]:
             review = tx.review(review_id)
             if review is None:
                 raise ApiError(404, "not_found", f"no review {review_id!r}", field="id")
@@ -82,6 +169,7 @@ class ReviewService:
                 raise ApiError(
                     409, "illegal_state", f"review {review_id} is already {review.state}"
                 )
+            self._check_four_eyes(tx, review, api_key_id)
             state = "accepted" if decision == "accept" else "rejected"
             tx.close_review(review_id, state=state, reason=reason, stamp=now_text())
             self.recorder.audit(
@@ -98,9 +186,22 @@ class ReviewService:
                 self._deposit(tx, review, decision == "accept", reason)
             decided = tx.review(review_id)
             assert decided is not None
-            return decided
+            return review_view(decided, review_subject(tx, decided))
 
-        return review_view(await self.db.write(write))
+        return await self.db.write(write)
+
+    def _check_four_eyes(self, tx: Tx, review: Review, api_key_id: str | None) -> None:
+        if not self.four_eyes or api_key_id is None or review.kind != "withdrawal":
+            return
+        hold = tx.hold(review.subject_id)
+        if hold is not None and hold.api_key_id == api_key_id:
+            raise ApiError(
+                409,
+                "four_eyes",
+                "the API key that created this withdrawal cannot decide its review: "
+                "another person's key must (or set [api] four_eyes = false)",
+                field="Authorization",
+            )
 
     def _withdrawal(self, tx: Tx, review: Review, accept: bool, reason: str, actor: str) -> None:
         hold = tx.hold(review.subject_id)
@@ -135,9 +236,22 @@ class ReviewService:
         self.recorder.move(tx, hold, HoldState.CLEARED, actor=actor, rule=rule, reason=reason)
 
     def _deposit(self, tx: Tx, review: Review, accept: bool, reason: str) -> None:
-        conversation = tx.conversation_by_id(int(review.subject_id))
+        conversation = _deposit_of(tx, review.subject_id)
         if conversation is None or conversation.payload is None:
             return
+        tx.update_conversation(
+            conversation.id,
+            decision=deposit_decision(
+                code="REVIEW.ACCEPTED" if accept else "REVIEW.REJECTED",
+                reason=reason,
+                rule=f"review:{review.id}",
+                trisa_code=None if accept else "REJECTED",
+            ),
+        )
+        decided = tx.conversation_by_id(conversation.id)
+        if decided is not None:
+            self.recorder.event(tx, f"deposit.{decided.state.lower()}", deposit_view(decided))
+            self.recorder.notifier.notify(f"conversation:{decided.id}")
         if accept:
             tx.enqueue_transfer(
                 conversation.peer,

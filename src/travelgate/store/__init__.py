@@ -7,13 +7,14 @@ reaches SQL.
 
 from travelgate.store._clock import now_text
 from travelgate.store._database import Database
-from travelgate.store._holds import ApiKey, Hold, OutboxItem, Review
+from travelgate.store._holds import ApiKey, Gauges, Hold, HoldFilter, OutboxItem, Review
 from travelgate.store._screening import ListedAddress, ScreeningList
 from travelgate.store._sealer import Sealer, load_or_create_key
 from travelgate.store._tx import (
     AddressTakenError,
     Conversation,
     Customer,
+    CustomerRow,
     StoredEnvelope,
     Tx,
 )
@@ -23,8 +24,11 @@ __all__ = [
     "ApiKey",
     "Conversation",
     "Customer",
+    "CustomerRow",
     "Database",
+    "Gauges",
     "Hold",
+    "HoldFilter",
     "ListedAddress",
     "OutboxItem",
     "Review",

@@ -96,6 +96,30 @@ class ApiKey:
     label: str
     created_at: str
     revoked_at: str | None
+    scopes: tuple[str, ...] = ()
+    last_used_at: str | None = None
+
+
+@dataclass(frozen=True)
+class HoldFilter:
+    """What `GET /v1/withdrawals` narrows a page to (None: any)."""
+
+    state: str | None = None
+    customer_id: str | None = None
+    counterparty: str | None = None
+    created_after: str | None = None  # store time text, exclusive
+    created_before: str | None = None  # store time text, exclusive
+
+
+@dataclass(frozen=True)
+class Gauges:
+    """The state of the node at one moment, for the Prometheus gauges."""
+
+    holds: Mapping[str, int]
+    open_reviews: int
+    oldest_review_at: str | None
+    outbox_pending: Mapping[str, int]
+    outbox_dead: Mapping[str, int]
 
 
 _HOLD_UPDATABLE = frozenset(
@@ -150,10 +174,12 @@ class HoldOps:
         row = self.db.execute("SELECT rowid, * FROM holds WHERE id = ?", (hold_id,)).fetchone()
         return None if row is None else self._hold(row)
 
-    def hold_by_idempotency(self, api_key_id: str, key: str) -> Hold | None:
+    def hold_by_idempotency(self, key: str) -> Hold | None:
+        """The hold made with this Idempotency-Key by any API key of the node: a key rotation
+        in the middle of a retry must not hold (and send) the same withdrawal twice."""
         row = self.db.execute(
-            "SELECT rowid, * FROM holds WHERE api_key_id = ? AND idempotency_key = ?",
-            (api_key_id, key),
+            "SELECT rowid, * FROM holds WHERE idempotency_key = ? ORDER BY rowid LIMIT 1",
+            (key,),
         ).fetchone()
         return None if row is None else self._hold(row)
 
@@ -163,9 +189,30 @@ class HoldOps:
         ).fetchone()
         return None if row is None else self._hold(row)
 
-    def holds_page(self, *, state: str | None, before: int | None, limit: int) -> list[Hold]:
+    def holds_page(
+        self, *, state: str | None, before: int | None, limit: int, only: HoldFilter | None = None
+    ) -> list[Hold]:
         """Newest first; `before` is the rowid cursor of the previous page (keyset paging)."""
-        return [self._hold(row) for row in self._keyset("holds", state, before, limit)]
+        only = only or HoldFilter(state=state)
+        clauses: list[str] = []
+        parameters: list[object] = []
+        for clause, value in (
+            ("state = ?", only.state or state),
+            ("customer_id = ?", only.customer_id),
+            ("counterparty = ?", only.counterparty),
+            ("created_at > ?", only.created_after),
+            ("created_at < ?", only.created_before),
+            ("rowid < ?", before),
+        ):
+            if value is not None:
+                clauses.append(clause)
+                parameters.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(
+            f"SELECT rowid, * FROM holds {where} ORDER BY rowid DESC LIMIT ?",  # noqa: S608
+            (*parameters, limit),
+        ).fetchall()
+        return [self._hold(row) for row in rows]
 
     def holds_due(self, now: str, limit: int = 100) -> list[Hold]:
         rows = self.db.execute(
@@ -411,11 +458,57 @@ class HoldOps:
             (key_id, key_hash, label, stamp),
         )
 
+    def insert_scoped_api_key(
+        self, key_id: str, key_hash: str, label: str, scopes: tuple[str, ...], stamp: str
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO api_keys (id, hash, label, scopes, created_at) VALUES (?, ?, ?, ?, ?)",
+            (key_id, key_hash, label, " ".join(scopes), stamp),
+        )
+
     def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
-        row = self.db.execute(
-            "SELECT id, label, created_at, revoked_at FROM api_keys WHERE hash = ?", (key_hash,)
+        row = self.db.execute("SELECT * FROM api_keys WHERE hash = ?", (key_hash,)).fetchone()
+        return None if row is None else self._api_key(row)
+
+    def api_keys(self) -> list[ApiKey]:
+        rows = self.db.execute("SELECT * FROM api_keys ORDER BY created_at, id").fetchall()
+        return [self._api_key(row) for row in rows]
+
+    def api_key_used(self, key_id: str, stamp: str) -> None:
+        self.db.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", (stamp, key_id))
+
+    def revoke_api_key(self, key_id: str, stamp: str) -> bool:
+        """Revoke a key; False when there is no such key or it was already revoked."""
+        cursor = self.db.execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            (stamp, key_id),
+        )
+        return cursor.rowcount > 0
+
+    def _api_key(self, row: sqlite3.Row) -> ApiKey:
+        return ApiKey(
+            id=row["id"],
+            label=row["label"],
+            created_at=row["created_at"],
+            revoked_at=row["revoked_at"],
+            scopes=tuple(row["scopes"].split()),
+            last_used_at=row["last_used_at"],
+        )
+
+    # -- gauges --------------------------------------------------------------------------
+
+    def gauges(self) -> Gauges:
+        holds = dict(self.db.execute("SELECT state, count(*) FROM holds GROUP BY state"))
+        count, oldest = self.db.execute(
+            "SELECT count(*), min(created_at) FROM reviews WHERE state = 'open'"
         ).fetchone()
-        return None if row is None else ApiKey(*row)
+        outbox: dict[str, dict[str, int]] = {"pending": {}, "dead": {}}
+        for state, target, number in self.db.execute(
+            "SELECT state, target, count(*) FROM outbox WHERE state IN ('pending', 'dead') "
+            "GROUP BY state, target"
+        ):
+            outbox[state][target] = number
+        return Gauges(holds, count, oldest, outbox["pending"], outbox["dead"])
 
     def audit(
         self, *, actor: str, action: str, subject: str, detail: Mapping[str, Any], stamp: str

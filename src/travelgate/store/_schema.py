@@ -138,7 +138,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX audit_subject ON audit(subject, id);
     """,
-    # 3: sanctions lists (replaced whole on every load) and their addresses.
+    # 3: API key scopes and last use; idempotency keys looked up per node; deposits get a
+    # public UUID and a version (long polls, webhooks), and the decision of record.
+    """
+    ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL
+        DEFAULT 'withdrawals deposits customers reviews admin';
+    ALTER TABLE api_keys ADD COLUMN last_used_at TEXT;
+    CREATE INDEX holds_idempotency ON holds(idempotency_key);
+    CREATE INDEX holds_customer ON holds(customer_id);
+    CREATE INDEX holds_counterparty ON holds(counterparty);
+    ALTER TABLE conversations ADD COLUMN public_id TEXT;
+    ALTER TABLE conversations ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN decision TEXT;  -- JSON: rule, reason, code of record
+    UPDATE conversations SET public_id =
+        '00000000-0000-4000-8000-' || printf('%012d', id) WHERE public_id IS NULL;
+    CREATE UNIQUE INDEX conversations_public_id ON conversations(public_id);
+    CREATE INDEX conversations_role ON conversations(role, id);
+    """,
+    # 4: sanctions lists (replaced whole on every load) and their addresses.
     """
     CREATE TABLE screening_lists (
         name TEXT PRIMARY KEY,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,17 @@ class Conversation:
     reply_not_after: str | None
     created_at: str
     updated_at: str
+    public_id: str  # the deposit id of the internal API (a UUID)
+    version: int  # bumped on every change (long polls, webhooks)
+    decision: Mapping[str, Any] | None  # the decision of record on our side, if any
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """A customer as listed: its rowid is the page cursor."""
+
+    rowid: int
+    customer: Customer
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,17 @@ class Tx(HoldOps, ScreeningOps):
         person = json.loads(self.sealer.open(row["person"]))
         return Customer(row["id"], person, addresses, row["created_at"], row["updated_at"])
 
+    def customers_page(self, *, before: int | None, limit: int) -> list[CustomerRow]:
+        """Newest first; `before` is the rowid cursor of the previous page."""
+        where = "WHERE rowid < ?" if before is not None else ""
+        parameters = (before, limit) if before is not None else (limit,)
+        rows = self.db.execute(
+            f"SELECT rowid, id FROM customers {where} ORDER BY rowid DESC LIMIT ?",  # noqa: S608
+            parameters,
+        ).fetchall()
+        found = [(row[0], self.get_customer(row[1])) for row in rows]
+        return [CustomerRow(rowid, c) for rowid, c in found if c is not None]
+
     def delete_customer(self, customer_id: str) -> bool:
         return self.db.execute("DELETE FROM customers WHERE id = ?", (customer_id,)).rowcount > 0
 
@@ -148,9 +171,41 @@ class Tx(HoldOps, ScreeningOps):
         ).fetchone()
         return None if row is None else self._conversation(row)
 
+    def conversation_by_public_id(self, public_id: str) -> Conversation | None:
+        row = self.db.execute(
+            "SELECT * FROM conversations WHERE public_id = ?", (public_id,)
+        ).fetchone()
+        return None if row is None else self._conversation(row)
+
+    def deposits_page(
+        self,
+        *,
+        state: str | None,
+        customer_id: str | None,
+        peer: str | None,
+        before: int | None,
+        limit: int,
+    ) -> list[Conversation]:
+        """Inbound transfers (we are the beneficiary VASP), newest first, keyset paged."""
+        clauses, parameters = ["role = 'beneficiary'"], list[object]()
+        for column, value in (("state", state), ("customer_id", customer_id), ("peer", peer)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                parameters.append(value)
+        if before is not None:
+            clauses.append("id < ?")
+            parameters.append(before)
+        rows = self.db.execute(
+            f"SELECT * FROM conversations WHERE {' AND '.join(clauses)} "  # noqa: S608
+            "ORDER BY id DESC LIMIT ?",
+            (*parameters, limit),
+        ).fetchall()
+        return [self._conversation(row) for row in rows]
+
     def _conversation(self, row: sqlite3.Row) -> Conversation:
         payload = None if row["payload"] is None else self.sealer.open(row["payload"])
-        return from_row(Conversation, row, payload=payload)
+        decision = json.loads(row["decision"]) if row["decision"] else None
+        return from_row(Conversation, row, payload=payload, decision=decision)
 
     def create_conversation(
         self,
@@ -165,8 +220,8 @@ class Tx(HoldOps, ScreeningOps):
         stamp = now_text()
         cursor = self.db.execute(
             "INSERT INTO conversations (peer, envelope_id, role, state, hold_id, customer_id, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (peer, envelope_id, role, state, hold_id, customer_id, stamp, stamp),
+            "public_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (peer, envelope_id, role, state, hold_id, customer_id, str(uuid.uuid4()), stamp, stamp),
         )
         return int(cursor.lastrowid or 0)
 
@@ -180,16 +235,19 @@ class Tx(HoldOps, ScreeningOps):
             "last_in_state",
             "last_in_digest",
             "reply_not_after",
+            "decision",
         }
         unknown = set(changes) - allowed
         if unknown:
             raise StoreError(f"unknown conversation columns: {sorted(unknown)}")
         if changes.get("payload") is not None:
             changes["payload"] = self.sealer.seal(changes["payload"])
+        if isinstance(changes.get("decision"), Mapping):
+            changes["decision"] = json.dumps(changes["decision"], sort_keys=True)
         changes["updated_at"] = now_text()
         assignments = ", ".join(f"{name} = :{name}" for name in changes)
         self.db.execute(
-            f"UPDATE conversations SET {assignments} WHERE id = :id",  # noqa: S608 - names are whitelisted
+            f"UPDATE conversations SET {assignments}, version = version + 1 WHERE id = :id",  # noqa: S608 - names are whitelisted
             {**changes, "id": conversation_id},
         )
 
