@@ -22,6 +22,7 @@ from travelgate.service import (
     check_api_key,
     check_person,
     parse_limit,
+    person_violations,
 )
 from travelgate.store import AddressTakenError, Database
 
@@ -138,13 +139,17 @@ async def cancel_withdrawal(request: web.Request) -> web.Response:
 # -- customers ---------------------------------------------------------------------------
 
 
-def customer_view(customer: Any) -> dict[str, Any]:
+def customer_view(customer: Any, ivms_profile: str) -> dict[str, Any]:
+    """A customer record, with whether it can be a withdrawal's originator as it stands."""
+    violations = person_violations(customer.person, "originator", ivms_profile)
     return {
         "id": customer.id,
         "person": customer.person,
         "addresses": list(customer.addresses),
         "created_at": customer.created_at,
         "updated_at": customer.updated_at,
+        "originator_ready": not violations,
+        "violations": violations,
     }
 
 
@@ -179,7 +184,8 @@ async def put_customer(request: web.Request) -> web.Response:
     except AddressTakenError as exc:
         raise ApiError(409, "address_taken", exc.message, field="addresses") from None
     customer = await db.read(lambda tx: tx.get_customer(customer_id))
-    return web.json_response(customer_view(customer), status=201 if created else 200)
+    view = customer_view(customer, _services(request).holds.ivms_profile)
+    return web.json_response(view, status=201 if created else 200)
 
 
 async def get_customer(request: web.Request) -> web.Response:
@@ -187,7 +193,7 @@ async def get_customer(request: web.Request) -> web.Response:
     customer = await _services(request).db.read(lambda tx: tx.get_customer(customer_id))
     if customer is None:
         raise ApiError(404, "not_found", f"no customer {customer_id!r}", field="id")
-    return web.json_response(customer_view(customer))
+    return web.json_response(customer_view(customer, _services(request).holds.ivms_profile))
 
 
 async def delete_customer(request: web.Request) -> web.Response:

@@ -9,7 +9,7 @@ from travelgate.service._holds import HoldService
 from travelgate.service._hooks import PolicyDecider, ServiceHooks, deposit_view
 from travelgate.service._keys import check_api_key, create_api_key, key_hash
 from travelgate.service._paging import decode_cursor, encode_cursor, parse_limit
-from travelgate.service._records import Notifier, Recorder, hold_view
+from travelgate.service._records import Notifier, Recorder, decision_view, hold_view
 from travelgate.service._requests import (
     DEFAULT_ASSETS,
     SELF_HOSTED,
@@ -17,6 +17,7 @@ from travelgate.service._requests import (
     check_person,
     parse_withdrawal,
     person_problems,
+    person_violations,
 )
 from travelgate.service._reviews import ReviewService, review_view
 
@@ -33,6 +34,7 @@ __all__ = [
     "check_api_key",
     "check_person",
     "create_api_key",
+    "decision_view",
     "decode_cursor",
     "deposit_view",
     "encode_cursor",
@@ -41,5 +43,6 @@ __all__ = [
     "parse_limit",
     "parse_withdrawal",
     "person_problems",
+    "person_violations",
     "review_view",
 ]

@@ -16,14 +16,17 @@ from typing import Any
 from travelgate import envelope as env
 from travelgate.errors import Code
 from travelgate.service._holds import SYSTEM, HoldService, _parse_time, _text_time
+from travelgate.service._payloads import beneficiary_json, beneficiary_match, beneficiary_person
 from travelgate.service._records import Recorder
-from travelgate.store import Conversation, Tx, now_text
+from travelgate.service._requests import parse_withdrawal
+from travelgate.store import Conversation, Hold, Tx, now_text
 from travelgate.transfers import (
     Action as PolicyAction,
 )
 from travelgate.transfers import (
     BeneficiaryMatch,
     CounterpartyKind,
+    DecisionCode,
     Direction,
     HoldState,
     IllegalTransitionError,
@@ -98,16 +101,22 @@ class ServiceHooks:
             identity_error=problem,
         )
         reason = verdict.reason
+        trisa_code = None
         if message.error is not None:
-            code_name = (
+            trisa_code = (
                 Code.Name(message.error.code)
                 if message.error.code in Code.values()
                 else str(message.error.code)
             )
-            reason = f"{verdict.reason}: {code_name}: {message.error.message}"[:500]
+            reason = f"{verdict.reason}: {trisa_code}: {message.error.message}"[:500]
         if verdict.target is None:
             return
+        returned: dict[str, Any] = {}
+        if identity is not None and message.error is None:
+            returned = self._returned_beneficiary(hold, identity)
         if verdict.target.value == hold.state:
+            if returned:
+                hold = self.recorder.touch(tx, hold, **returned)
             self._extend(tx, hold, message, decision.max_wait)
             return
         try:
@@ -116,13 +125,29 @@ class ServiceHooks:
                 hold,
                 verdict.target,
                 actor=actor,
+                code=_reply_code(verdict.reason),
                 rule=f"reply:{verdict.outcome.value}",
                 reason=reason,
+                trisa_code=trisa_code,
+                **returned,
             )
         except IllegalTransitionError:
             self.recorder.audit(
                 tx, actor, "hold.ignored_reply", f"hold:{hold.id}", outcome=verdict.outcome.value
             )
+
+    def _returned_beneficiary(self, hold: Hold, identity: Any) -> dict[str, Any]:
+        """The beneficiary as the counterparty returned it, and how it matches ours."""
+        if not identity.HasField("beneficiary"):
+            return {}
+        request = parse_withdrawal(hold.request, assets=frozenset({hold.asset}))
+        returned = identity.beneficiary
+        return {
+            "beneficiary_identity": beneficiary_json(returned),
+            "beneficiary_match": beneficiary_match(
+                beneficiary_person(request), list(returned.beneficiary_persons)
+            ),
+        }
 
     def _extend(self, tx: Tx, hold: Any, message: PeerMessage, max_wait: Any) -> None:
         """A PENDING reply moves the deadline to its reply_not_after, capped (7.5)."""
@@ -218,6 +243,14 @@ class PolicyDecider:
         if decision.action is PolicyAction.REPAIR:
             return Verdict.repair(code, message, rule=rule, reason=reason)
         return Verdict.reject(code, message, rule=rule, reason=reason)
+
+
+def _reply_code(reason: str) -> DecisionCode:
+    """The code of a reply verdict's reason (`REPLY.<outcome>` or a policy reason)."""
+    try:
+        return DecisionCode(reason)
+    except ValueError:
+        return DecisionCode.REPLY_INVALID
 
 
 def _reason_text(reason: str, missing: tuple[str, ...]) -> str:

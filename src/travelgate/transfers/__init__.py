@@ -18,6 +18,7 @@ Typical use by the node::
         state = transition(state, verdict.target)
 """
 
+from travelgate.transfers._codes import DecisionCode, decision_code
 from travelgate.transfers._config import parse_policy
 from travelgate.transfers._decision import REASON_CODES, Action, Decision, Reason
 from travelgate.transfers._durations import format_duration, parse_duration
@@ -90,6 +91,7 @@ __all__ = [
     "CounterpartySettings",
     "DataRule",
     "Decision",
+    "DecisionCode",
     "Direction",
     "EuMode",
     "HoldState",
@@ -119,6 +121,7 @@ __all__ = [
     "check_rule",
     "classify_reply",
     "data_rule",
+    "decision_code",
     "evaluate",
     "evaluate_reply",
     "extend_deadline",
