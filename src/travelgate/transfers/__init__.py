@@ -18,7 +18,7 @@ Typical use by the node::
         state = transition(state, verdict.target)
 """
 
-from travelgate.transfers._codes import DecisionCode, decision_code
+from travelgate.transfers._codes import DECISION_CODE_MEANINGS, DecisionCode, decision_code
 from travelgate.transfers._config import parse_policy
 from travelgate.transfers._decision import REASON_CODES, Action, Decision, Reason
 from travelgate.transfers._durations import format_duration, parse_duration
@@ -78,6 +78,7 @@ from travelgate.transfers._rules import (
 
 __all__ = [
     "BUILTIN_PROFILES",
+    "DECISION_CODE_MEANINGS",
     "FINAL_STATES",
     "REASON_CODES",
     "RULE_IDS",

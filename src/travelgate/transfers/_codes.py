@@ -13,35 +13,21 @@ from enum import StrEnum
 
 from travelgate.transfers._decision import Decision
 
-__all__ = ["DecisionCode", "decision_code"]
+__all__ = ["DECISION_CODE_MEANINGS", "DecisionCode", "decision_code"]
 
 
 class DecisionCode(StrEnum):
-    # The policy engine, when the hold is created.
     POLICY_COMPLETE = "POLICY.COMPLETE"
-    """Every applicable profile is satisfied: the exchange goes ahead (or, to a self-hosted
-    wallet, the hold clears)."""
     POLICY_NOT_APPLICABLE = "POLICY.NOT_APPLICABLE"
-    """No profile applies (below every threshold): cleared without an exchange."""
     POLICY_OWN_DATA_MISSING = "POLICY.OWN_DATA_MISSING"
-    """Our own customer's data misses what the profiles require: nothing is sent."""
     POLICY_SELF_HOSTED_EVIDENCE_REQUIRED = "POLICY.SELF_HOSTED_EVIDENCE_REQUIRED"
-    """A self-hosted destination needs an ownership check before release."""
     POLICY_COUNTERPARTY_UNREACHABLE = "POLICY.COUNTERPARTY_UNREACHABLE"
-    """The beneficiary VASP is not in our directory, or the outbox gave up delivering."""
     POLICY_VALUATION_MISSING = "POLICY.VALUATION_MISSING"
-    """The fiat value was missing or stale where a threshold needed it."""
     POLICY_IVMS_INVALID = "POLICY.IVMS_INVALID"
-    """The counterparty's identity failed IVMS101 validation."""
     POLICY_BENEFICIARY_DATA_MISSING = "POLICY.BENEFICIARY_DATA_MISSING"
-    """The counterparty accepted but its beneficiary data misses what the profiles require."""
     POLICY_RULE = "POLICY.RULE"
-    """A `[[policy.rules]]` entry decided (`rule` names it, `reason` is its text)."""
     COUNTERPARTY_UNKNOWN = "COUNTERPARTY.UNKNOWN"
-    """No VASP was named or found for the address, and the destination was not declared."""
-    # The exchange with the counterparty.
     EXCHANGE_DELIVERED = "EXCHANGE.DELIVERED"
-    """Our envelope was delivered: the hold waits for the counterparty's reply."""
     REPLY_ACCEPTED = "REPLY.ACCEPTED"
     REPLY_PENDING = "REPLY.PENDING"
     REPLY_REJECTED = "REPLY.REJECTED"
@@ -49,14 +35,46 @@ class DecisionCode(StrEnum):
     REPLY_REPAIR = "REPLY.REPAIR"
     REPLY_INVALID = "REPLY.INVALID"
     TIMEOUT = "TIMEOUT"
-    """The counterparty did not answer within the reply window."""
-    # People and the withdrawal service.
     REVIEW_ACCEPTED = "REVIEW.ACCEPTED"
-    """A person accepted: the exchange resumes, or, where none is possible, the hold clears
-    (the reason says which)."""
     REVIEW_REJECTED = "REVIEW.REJECTED"
     CANCELED = "CANCELED"
     BROADCAST = "BROADCAST"
+
+
+_C = DecisionCode
+
+DECISION_CODE_MEANINGS: dict[DecisionCode, str] = {
+    _C.POLICY_COMPLETE: "every applicable profile is satisfied: the exchange goes ahead "
+    "(to a self-hosted wallet: the hold clears)",
+    _C.POLICY_NOT_APPLICABLE: "no profile applies (below every threshold): cleared without "
+    "an exchange",
+    _C.POLICY_OWN_DATA_MISSING: "our own customer's data misses what the profiles require: "
+    "nothing is sent, a person completes the record",
+    _C.POLICY_SELF_HOSTED_EVIDENCE_REQUIRED: "a self-hosted destination needs an ownership "
+    "check before release",
+    _C.POLICY_COUNTERPARTY_UNREACHABLE: "the beneficiary VASP is not in our directory, or the "
+    "outbox gave up delivering to it",
+    _C.POLICY_VALUATION_MISSING: "the fiat value was missing or stale where a threshold needed it",
+    _C.POLICY_IVMS_INVALID: "the counterparty's identity failed IVMS101 validation",
+    _C.POLICY_BENEFICIARY_DATA_MISSING: "the counterparty accepted, but its beneficiary data "
+    "misses what the profiles require",
+    _C.POLICY_RULE: "a [[policy.rules]] entry decided (`rule` names it, `reason` is its text)",
+    _C.COUNTERPARTY_UNKNOWN: "no VASP was named or found for the address and the destination "
+    "was not declared: a person decides",
+    _C.EXCHANGE_DELIVERED: "our envelope was delivered: waiting for the counterparty's reply",
+    _C.REPLY_ACCEPTED: "the counterparty accepted with a valid, policy-sufficient reply",
+    _C.REPLY_PENDING: "the counterparty is still deciding (the deadline may move)",
+    _C.REPLY_REJECTED: "the counterparty rejected the transfer (see `trisa_code`)",
+    _C.REPLY_REVIEW: "the counterparty asked for review",
+    _C.REPLY_REPAIR: "the counterparty asked us to repair our data (see `trisa_code`)",
+    _C.REPLY_INVALID: "the counterparty's reply could not be used",
+    _C.TIMEOUT: "the counterparty did not answer within the reply window",
+    _C.REVIEW_ACCEPTED: "a person accepted: the exchange starts or resumes (awaiting_reply), "
+    "or, where none is possible, the hold clears and `reason` says why",
+    _C.REVIEW_REJECTED: "a person rejected the withdrawal",
+    _C.CANCELED: "the withdrawal service canceled the withdrawal",
+    _C.BROADCAST: "the withdrawal service recorded the broadcast (txid)",
+}
 
 
 def decision_code(decision: Decision) -> DecisionCode:
