@@ -204,7 +204,8 @@ def test_outbound_unknown_counterparty_always_goes_to_review(amount: str) -> Non
     )
     decision = evaluate(f, pol("EU-TFR"))
     assert decision.action is Action.REVIEW
-    assert decision.reason == Reason.COUNTERPARTY_UNKNOWN == "COUNTERPARTY.UNKNOWN"
+    assert decision.reason == Reason.COUNTERPARTY_UNKNOWN
+    assert decision.reason == "COUNTERPARTY.UNKNOWN"
     assert decision.target_state is HoldState.REVIEW
 
 
