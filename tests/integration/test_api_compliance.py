@@ -423,3 +423,54 @@ async def test_decision_codes_survive_a_broadcast_and_a_cancel(
             "COMPLETED",
         ]:
             await asyncio.sleep(0.05)
+
+
+async def test_blocked_withdrawal_is_accepted_only_once_our_data_is_complete(
+    cluster: Cluster, apis: list[Api]
+) -> None:
+    api = await _start(cluster, apis, alice_extra={"policy": {"profiles": ["EU-TFR"]}})
+    dated_only = {
+        "naturalPerson": {
+            **NAME_ONLY["naturalPerson"],
+            "dateAndPlaceOfBirth": {"dateOfBirth": "1980-01-31", "placeOfBirth": "London"},
+        }
+    }
+    status, customer = await api.call(
+        "PUT", "/v1/customers/cust-4", {"person": dated_only, "addresses": []}
+    )
+    assert status == 201, customer
+    assert customer["originator_ready"] is True  # IVMS101 C1 holds; EU-TFR wants more
+    value = {"amount": "2000.00", "currency": "EUR"}
+    _status, hold = await api.create(withdrawal(value=value, originator={"customer_id": "cust-4"}))
+    assert (hold["state"], hold["decision"]["code"]) == ("review", "POLICY.OWN_DATA_MISSING")
+    review = await _review_of(api, hold["id"])
+    decision = {"decision": "accept", "reason": "customer called"}
+    status, refused = await api.call("POST", f"/v1/reviews/{review['id']}/decision", decision)
+    assert status == 409, refused
+    assert refused["error"]["code"] == "own_data_missing"
+    status, still = await api.call("GET", f"/v1/withdrawals/{hold['id']}")
+    assert (still["state"], still["envelope_id"]) == ("review", None)
+
+    complete = {"naturalPerson": {**dated_only["naturalPerson"], **person_address()}}
+    status, _fixed = await api.call(
+        "PUT", "/v1/customers/cust-4", {"person": complete, "addresses": []}
+    )
+    assert status == 200
+    status, decided = await api.call("POST", f"/v1/reviews/{review['id']}/decision", decision)
+    assert status == 200, decided
+    cleared = await api.wait_state(hold["id"], "cleared", "review", "rejected")
+    assert cleared["decision"]["code"] == "REPLY.ACCEPTED", cleared
+
+
+def person_address() -> dict[str, Any]:
+    return {
+        "geographicAddress": [
+            {
+                "addressType": "HOME",
+                "streetName": "High Street",
+                "buildingNumber": "1",
+                "townName": "London",
+                "country": "GB",
+            }
+        ]
+    }

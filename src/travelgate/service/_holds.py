@@ -4,7 +4,7 @@ The policy engine (`travelgate.transfers`) decides; this module records. A hold 
 exchange with a VASP stays `held` while the outbox delivers its first envelope; the reply
 moves it on (`ServiceHooks`). Nothing here clears a hold by itself: only a valid,
 policy-sufficient reply, a decision of the engine that no exchange is needed, or a
-person's recorded review decision does.
+person's recorded review decision where no exchange is possible does.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import ApiError, Code, TravelgateError
 from travelgate.service._paging import check_state, decode_cursor, page_of
 from travelgate.service._payloads import first_payload, outgoing_identity, outgoing_transaction
-from travelgate.service._records import Recorder, hold_view
+from travelgate.service._records import Recorder, counterparty_view, hold_view
 from travelgate.service._requests import (
     SELF_HOSTED,
     WithdrawalRequest,
@@ -471,12 +471,10 @@ class HoldService:
         """Why no exchange is possible for a hold in review, or None when one is."""
         if conversation is not None and conversation.state == "ACCEPTED":
             return "the counterparty already accepted; its reply was short of what policy wants"
-        kind = hold.counterparty_kind or (
-            "vasp" if hold.counterparty not in (None, SELF_HOSTED) else None
-        )
+        kind = counterparty_view(hold)["kind"]
+        if kind == "self_hosted":
+            return "no exchange possible: the destination is a self-hosted wallet"
         if kind != "vasp" or hold.counterparty is None:
-            if hold.counterparty == SELF_HOSTED or kind == "self_hosted":
-                return "no exchange possible: the destination is a self-hosted wallet"
             return "no exchange possible: no VASP is known for the destination address"
         peer = self.directory.get(hold.counterparty)
         if peer is None or peer.blocked:
