@@ -327,6 +327,13 @@ def openapi_document() -> dict[str, Any]:
             "/v1/withdrawals": {
                 "post": {
                     "summary": "Hold a withdrawal until the travel-rule exchange is done",
+                    "description": (
+                        "422 codes beyond the field checks: `invalid_originator` (field "
+                        "`originator`: the stored or inline originator fails the IVMS101 "
+                        "rules for an originator under the node's profile; nothing is stored "
+                        "or sent), `own_vasp` (beneficiary_vasp names this node), "
+                        "`unknown_customer`, `invalid_person`."
+                    ),
                     "parameters": [
                         {
                             "name": "Idempotency-Key",
@@ -428,6 +435,13 @@ def openapi_document() -> dict[str, Any]:
             "/v1/reviews/{id}/decision": {
                 "post": {
                     "summary": "Accept or reject a held withdrawal or inbound transfer",
+                    "description": (
+                        "Accepting a withdrawal to a VASP starts or resumes the exchange "
+                        "(awaiting_reply); it clears on a valid, policy-sufficient reply. "
+                        "Acceptance clears a withdrawal only where no exchange is possible "
+                        "(decision code REVIEW.ACCEPTED, the reason says why). 409 "
+                        "`own_data_missing`: our originator data is still incomplete."
+                    ),
                     "parameters": _ID,
                     "requestBody": {
                         "required": True,
