@@ -148,6 +148,7 @@ class Gateway:
             vasp=self.vasp,
             recorder=recorder,
             assets=assets,
+            ivms_profile=config.trisa.ivms_profile,
         )
         self._reviews = ReviewService(
             self._db, self._holds, recorder, four_eyes=config.api.four_eyes

@@ -48,7 +48,7 @@ async def test_sync_accept_clears_then_broadcast_completes(
         "counterparty",
         "decision",
     }
-    assert hold["counterparty"] == BOB
+    assert hold["counterparty"] == {"kind": "vasp", "name": BOB, "protocol": "trisa"}
     assert hold["envelope_id"]
     cleared = await api.wait_state(hold["id"], "cleared")
     assert cleared["decision"]["rule"] == "reply:accepted"

@@ -24,7 +24,7 @@ async def test_deposit_review_accepted_calls_the_originator_back(cluster: Cluste
     try:
         _status, hold = await alice_api.create(withdrawal(beneficiary={"name": "Robert Jones"}))
         waiting = await alice_api.wait_state(hold["id"], "awaiting_reply")
-        assert waiting["counterparty"] == BOB
+        assert waiting["counterparty"]["name"] == BOB
         status, page = await bob_api.call("GET", "/v1/reviews?state=open")
         assert status == 200
         [review] = page["items"]

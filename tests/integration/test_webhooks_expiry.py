@@ -97,6 +97,7 @@ async def test_unanswered_exchange_times_out_by_profile(
         await api.close()
     assert done["decision"]["rule"] == "timeout"
     assert done["decision"]["reason"] == "POLICY.REPLY_TIMEOUT"
+    assert done["decision"]["code"] == "TIMEOUT"
     event = await back_office.wait_for(f"withdrawal.{final}")
     assert event["data"]["state"] == final
     if final == "expired":  # the counterparty is told the window closed (198, retry=false)

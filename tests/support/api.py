@@ -31,6 +31,7 @@ def withdrawal(**changes: Any) -> dict[str, Any]:
 
 class Api:
     def __init__(self, node: Node, key: str) -> None:
+        self.node = node
         self.base = f"http://127.0.0.1:{node.api_port}"
         self.key = key
         self.session = aiohttp.ClientSession()

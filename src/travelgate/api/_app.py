@@ -30,6 +30,7 @@ from travelgate.service import (
     decode_cursor,
     encode_cursor,
     parse_limit,
+    person_violations,
     require_scope,
 )
 from travelgate.store import AddressTakenError, Database, HoldFilter
@@ -294,13 +295,17 @@ async def get_deposit(request: web.Request) -> web.Response:
 # -- customers ---------------------------------------------------------------------------
 
 
-def customer_view(customer: Any) -> dict[str, Any]:
+def customer_view(customer: Any, ivms_profile: str) -> dict[str, Any]:
+    """A customer record, with whether it can be a withdrawal's originator as it stands."""
+    violations = person_violations(customer.person, "originator", ivms_profile)
     return {
         "id": customer.id,
         "person": customer.person,
         "addresses": list(customer.addresses),
         "created_at": customer.created_at,
         "updated_at": customer.updated_at,
+        "originator_ready": not violations,
+        "violations": violations,
     }
 
 
@@ -342,7 +347,8 @@ async def put_customer(request: web.Request) -> web.Response:
     except AddressTakenError as exc:
         raise ApiError(409, "address_taken", exc.message, field="addresses") from None
     customer = await db.read(lambda tx: tx.get_customer(customer_id))
-    return web.json_response(customer_view(customer), status=201 if created else 200)
+    view = customer_view(customer, _services(request).holds.ivms_profile)
+    return web.json_response(view, status=201 if created else 200)
 
 
 async def get_customer(request: web.Request) -> web.Response:
@@ -350,7 +356,7 @@ async def get_customer(request: web.Request) -> web.Response:
     customer = await _services(request).db.read(lambda tx: tx.get_customer(customer_id))
     if customer is None:
         raise ApiError(404, "not_found", f"no customer {customer_id!r}", field="id")
-    return web.json_response(customer_view(customer))
+    return web.json_response(customer_view(customer, _services(request).holds.ivms_profile))
 
 
 async def list_customers(request: web.Request) -> web.Response:
@@ -363,7 +369,9 @@ async def list_customers(request: web.Request) -> web.Response:
     shown = rows[:limit]
     return web.json_response(
         {
-            "items": [customer_view(row.customer) for row in shown],
+            "items": [
+                customer_view(row.customer, _services(request).holds.ivms_profile) for row in shown
+            ],
             "next_cursor": encode_cursor(shown[-1].rowid) if len(rows) > limit else None,
         }
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from travelgate import __version__
+from travelgate.transfers import DECISION_CODE_MEANINGS
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -34,6 +35,53 @@ _ERRORS = {
 
 _DECIMAL = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "description": "exact decimal"}
 _PERSON = {"type": "object", "description": "an IVMS101 Person in the standard JSON shape"}
+
+_CODES = "; ".join(f"`{code}`: {meaning}" for code, meaning in DECISION_CODE_MEANINGS.items())
+_DECISION = {
+    "type": ["object", "null"],
+    "description": "what decided the current state (null before any decision)",
+    "required": ["code", "reason", "rule", "trisa_code"],
+    "properties": {
+        "code": {
+            "type": ["string", "null"],
+            "enum": [*DECISION_CODE_MEANINGS, None],
+            "description": "a stable machine code, only ever added to: " + _CODES,
+        },
+        "reason": {"type": ["string", "null"], "description": "free text for a person"},
+        "rule": {
+            "type": ["string", "null"],
+            "description": "who decided: profile:<ids>, rule:<name>, reply:<outcome>, "
+            "review:<id>, outbox, timeout, broadcast, cancel",
+        },
+        "trisa_code": {
+            "type": ["string", "null"],
+            "description": "the counterparty's TRISA error name when its answer carried one, "
+            "e.g. UNKNOWN_WALLET_ADDRESS",
+        },
+    },
+}
+_COUNTERPARTY = {
+    "type": "object",
+    "required": ["kind", "name", "protocol"],
+    "properties": {
+        "kind": {"type": "string", "enum": ["vasp", "self_hosted", "unknown"]},
+        "name": {"type": ["string", "null"], "description": "the VASP's TRISA name"},
+        "protocol": {
+            "type": ["string", "null"],
+            "enum": ["trisa", None],
+            "description": "how we exchange with it; null when no exchange is possible",
+        },
+    },
+}
+_VIOLATION = {
+    "type": "object",
+    "required": ["rule", "path", "message"],
+    "properties": {
+        "rule": {"type": "string", "example": "C1"},
+        "path": {"type": "string"},
+        "message": {"type": "string"},
+    },
+}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -70,7 +118,21 @@ SCHEMAS: dict[str, Any] = {
             "destination": {
                 "type": "object",
                 "required": ["address"],
-                "properties": {"address": {"type": "string"}, "tag": {"type": ["string", "null"]}},
+                "properties": {
+                    "address": {"type": "string"},
+                    "tag": {"type": ["string", "null"]},
+                    "kind": {
+                        "type": ["string", "null"],
+                        "enum": ["vasp", "self_hosted", None],
+                        "description": (
+                            '"vasp": beneficiary_vasp is required; "self_hosted": an unhosted '
+                            "wallet (the customer's own or a third party's), the profiles "
+                            "decide whether an ownership check is needed; omitted: the "
+                            "counterparty is resolved by address, and an address nobody can "
+                            "attribute goes to review (COUNTERPARTY.UNKNOWN)"
+                        ),
+                    },
+                },
             },
             "originator": {
                 "oneOf": [
@@ -99,7 +161,8 @@ SCHEMAS: dict[str, Any] = {
             "beneficiary_vasp": {
                 "type": ["string", "null"],
                 "description": (
-                    'the VASP\'s TRISA name, "self-hosted", or omitted to resolve by address'
+                    'the VASP\'s TRISA name, "self-hosted", or omitted to resolve by address; '
+                    "never this node's own name (422 own_vasp)"
                 ),
             },
         },
@@ -133,18 +196,50 @@ SCHEMAS: dict[str, Any] = {
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
             "envelope_id": {"type": ["string", "null"]},
-            "counterparty": {"type": ["string", "null"]},
-            "decision": {
-                "type": ["object", "null"],
-                "properties": {
-                    "rule": {"type": ["string", "null"]},
-                    "reason": {"type": ["string", "null"]},
-                },
-            },
+            "counterparty": _ref("Counterparty"),
+            "decision": _ref("Decision"),
             "asset": {"type": "string"},
             "network": {"type": "string"},
             "amount": _DECIMAL,
-            "destination": {"type": "object"},
+            "value": {
+                "type": ["object", "null"],
+                "description": "the fiat value as given in the request",
+                "properties": {"amount": _DECIMAL, "currency": {"type": "string"}},
+            },
+            "destination": {
+                "type": "object",
+                "properties": {
+                    "address": {"type": "string"},
+                    "tag": {"type": ["string", "null"]},
+                    "kind": {"type": ["string", "null"], "enum": ["vasp", "self_hosted", None]},
+                },
+            },
+            "beneficiary": {
+                "type": "object",
+                "description": "the beneficiary as given in the request ({name} or {person})",
+            },
+            "beneficiary_vasp": {"type": ["string", "null"], "description": "as given"},
+            "beneficiary_identity": {
+                "type": ["object", "null"],
+                "description": (
+                    "once the counterparty answered: the IVMS101 Beneficiary it returned "
+                    "(beneficiaryPersons, accountNumber)"
+                ),
+            },
+            "beneficiary_match": {
+                "type": ["string", "null"],
+                "enum": ["exact", "close", "mismatch", None],
+                "description": (
+                    "the returned beneficiary against the one we sent: exact (same name as "
+                    "written), close (same once case, accents and punctuation are set aside, "
+                    "or a middle name left out), mismatch"
+                ),
+            },
+            "originator": {
+                "type": "object",
+                "properties": {"customer_id": {"type": ["string", "null"]}},
+            },
+            "idempotency_key": {"type": "string"},
             "customer_id": {"type": ["string", "null"]},
             "txid": {"type": ["string", "null"]},
             "deadline": {"type": ["string", "null"], "format": "date-time"},
@@ -162,8 +257,26 @@ SCHEMAS: dict[str, Any] = {
                 "items": {"type": "string"},
                 "description": "the customer's deposit addresses; required, possibly empty",
             },
+            "originator_ready": {
+                "type": "boolean",
+                "readOnly": True,
+                "description": (
+                    "whether the record meets the IVMS101 rules for an originator under the "
+                    "node's profile; a withdrawal from a customer that is not ready is "
+                    "refused with 422 invalid_originator"
+                ),
+            },
+            "violations": {
+                "type": "array",
+                "readOnly": True,
+                "items": _ref("Violation"),
+                "description": "what keeps the record from being originator-ready",
+            },
         },
     },
+    "Decision": _DECISION,
+    "Counterparty": _COUNTERPARTY,
+    "Violation": _VIOLATION,
     "Review": {
         "type": "object",
         "properties": {
@@ -192,27 +305,6 @@ SCHEMAS: dict[str, Any] = {
             "subject_state": {
                 "type": ["string", "null"],
                 "description": "the state of the withdrawal or deposit now",
-            },
-        },
-    },
-    "Counterparty": {
-        "type": "object",
-        "required": ["kind", "name", "protocol"],
-        "properties": {
-            "kind": {"type": "string", "enum": ["vasp", "self_hosted", "unknown"]},
-            "name": {"type": ["string", "null"]},
-            "protocol": {"type": ["string", "null"], "enum": ["trisa", None]},
-        },
-    },
-    "Decision": {
-        "type": "object",
-        "properties": {
-            "code": {"type": "string", "description": "a stable machine code"},
-            "reason": {"type": ["string", "null"]},
-            "rule": {"type": ["string", "null"]},
-            "trisa_code": {
-                "type": ["string", "null"],
-                "description": "the TRISA error name, when there is one",
             },
         },
     },
@@ -374,6 +466,13 @@ def openapi_document() -> dict[str, Any]:
             "/v1/withdrawals": {
                 "post": {
                     "summary": "Hold a withdrawal until the travel-rule exchange is done",
+                    "description": (
+                        "422 codes beyond the field checks: `invalid_originator` (field "
+                        "`originator`: the stored or inline originator fails the IVMS101 "
+                        "rules for an originator under the node's profile; nothing is stored "
+                        "or sent), `own_vasp` (beneficiary_vasp names this node), "
+                        "`unknown_customer`, `invalid_person`."
+                    ),
                     "parameters": [
                         {
                             "name": "Idempotency-Key",
@@ -491,6 +590,13 @@ def openapi_document() -> dict[str, Any]:
             "/v1/reviews/{id}/decision": {
                 "post": {
                     "summary": "Accept or reject a held withdrawal or inbound transfer",
+                    "description": (
+                        "Accepting a withdrawal to a VASP starts or resumes the exchange "
+                        "(awaiting_reply); it clears on a valid, policy-sufficient reply. "
+                        "Acceptance clears a withdrawal only where no exchange is possible "
+                        "(decision code REVIEW.ACCEPTED, the reason says why). 409 "
+                        "`own_data_missing`: our originator data is still incomplete."
+                    ),
                     "parameters": _ID,
                     "requestBody": {
                         "required": True,

@@ -21,7 +21,7 @@ from travelgate.service._keys import (
     revoke_api_key,
 )
 from travelgate.service._paging import decode_cursor, encode_cursor, parse_limit
-from travelgate.service._records import Notifier, Recorder, hold_view
+from travelgate.service._records import Notifier, Recorder, decision_view, hold_view
 from travelgate.service._requests import (
     DEFAULT_ASSETS,
     SELF_HOSTED,
@@ -29,6 +29,7 @@ from travelgate.service._requests import (
     check_person,
     parse_withdrawal,
     person_problems,
+    person_violations,
 )
 from travelgate.service._reviews import ReviewService, review_view
 
@@ -50,6 +51,7 @@ __all__ = [
     "check_person",
     "check_scopes",
     "create_api_key",
+    "decision_view",
     "decode_cursor",
     "deposit_view",
     "encode_cursor",
@@ -60,6 +62,7 @@ __all__ = [
     "parse_limit",
     "parse_withdrawal",
     "person_problems",
+    "person_violations",
     "require_scope",
     "review_view",
     "revoke_api_key",

@@ -46,13 +46,6 @@ def trisa_code_name(code: int) -> str:
     return Code.Name(code) if code in Code.values() else str(code)  # type: ignore[arg-type]
 
 
-def deposit_decision(
-    *, code: str, reason: str, rule: str | None, trisa_code: str | None
-) -> dict[str, Any]:
-    """A decision of record in the shape every view uses: {code, reason, rule, trisa_code}."""
-    return {"code": code, "reason": reason, "rule": rule, "trisa_code": trisa_code}
-
-
 def deposit_counterparty(conversation: Conversation) -> dict[str, Any]:
     """The originating VASP of a deposit: always a VASP we spoke TRISA with."""
     return {"kind": "vasp", "name": conversation.peer, "protocol": "trisa"}

@@ -4,13 +4,14 @@ The policy engine (`travelgate.transfers`) decides; this module records. A hold 
 exchange with a VASP stays `held` while the outbox delivers its first envelope; the reply
 moves it on (`ServiceHooks`). Nothing here clears a hold by itself: only a valid,
 policy-sufficient reply, a decision of the engine that no exchange is needed, or a
-person's recorded review decision does.
+person's recorded review decision where no exchange is possible does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 import uuid
 from dataclasses import dataclass
@@ -22,16 +23,18 @@ from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import ApiError, Code, TravelgateError
 from travelgate.service._paging import check_state, decode_cursor, page_of
 from travelgate.service._payloads import first_payload, outgoing_identity, outgoing_transaction
-from travelgate.service._records import Recorder, hold_view
+from travelgate.service._records import Recorder, counterparty_view, hold_view
 from travelgate.service._requests import (
     SELF_HOSTED,
     WithdrawalRequest,
+    check_originator,
     check_person,
     invalid,
     parse_withdrawal,
 )
 from travelgate.store import (
     Conversation,
+    Customer,
     Database,
     Hold,
     HoldFilter,
@@ -43,6 +46,7 @@ from travelgate.transfers import (
     Action,
     CounterpartyKind,
     Decision,
+    DecisionCode,
     Direction,
     HoldState,
     IllegalTransitionError,
@@ -51,6 +55,7 @@ from travelgate.transfers import (
     TransactionRecord,
     TransferFacts,
     Valuation,
+    decision_code,
     evaluate,
     outbound_timeout,
     reply_deadline,
@@ -69,6 +74,15 @@ class Counterparty:
     kind: CounterpartyKind
     name: str | None
     peer: Peer | None
+
+    @property
+    def api_kind(self) -> str:
+        """The kind as the API spells it: vasp | self_hosted | unknown."""
+        return self.kind.value.replace("-", "_")
+
+    @property
+    def protocol(self) -> str | None:
+        return "trisa" if self.peer is not None else None
 
 
 def _parse_time(text: str) -> datetime:
@@ -89,6 +103,7 @@ class HoldService:
         vasp: VaspInfo,
         recorder: Recorder,
         assets: frozenset[str],
+        ivms_profile: str = "standard",
     ) -> None:
         self.db = db
         self.directory = directory
@@ -96,6 +111,7 @@ class HoldService:
         self.vasp = vasp
         self.recorder = recorder
         self.assets = assets
+        self.ivms_profile = ivms_profile
 
     # -- create --------------------------------------------------------------------------
 
@@ -107,17 +123,18 @@ class HoldService:
         existing = await self.db.read(lambda tx: tx.hold_by_idempotency(idempotency_key))
         if existing is not None:
             return self._replay(existing, request), 200
-        originator, account = await self._originator(request)
+        self._check_not_ourselves(request)
+        customer = None
+        if request.customer_id is not None:
+            customer_id = request.customer_id
+            customer = await self.db.read(lambda tx: tx.get_customer(customer_id))
+        identity = self._identity(request, customer)
         if request.beneficiary_person is not None:
             check_person(request.beneficiary_person, "beneficiary.person")
         counterparty = self._counterparty(request)
-        identity = outgoing_identity(
-            request, originator=originator, account=account, vasp=self.vasp
-        )
-        transaction = outgoing_transaction(request)
         now = datetime.now(UTC)
         decision = evaluate(self._facts(request, counterparty, identity, now), self.policy)
-        payload = first_payload(identity, transaction)
+        payload = first_payload(identity, outgoing_transaction(request))
         hold_id = str(uuid.uuid4())
 
         def write(tx: Tx) -> tuple[Hold, bool]:
@@ -139,7 +156,10 @@ class HoldService:
                 destination=request.address,
                 customer_id=request.customer_id,
                 counterparty=counterparty.name,
+                counterparty_kind=counterparty.api_kind,
+                counterparty_protocol=counterparty.protocol,
                 decision=decision.as_record(),
+                decision_code=decision_code(decision).value,
                 decision_rule=decision.rule,
                 decision_reason=decision.reason,
             )
@@ -182,34 +202,52 @@ class HoldService:
                     hold,
                     HoldState.REVIEW,
                     actor=POLICY,
+                    code=DecisionCode.POLICY_COUNTERPARTY_UNREACHABLE,
                     rule=rule,
                     reason="POLICY.COUNTERPARTY_UNREACHABLE",
                 )
-            envelope_id = env.new_envelope_id()
-            tx.enqueue_transfer(
-                counterparty.peer.name, envelope_id, "STARTED", payload=payload, hold_id=hold.id
-            )
-            return self.recorder.touch(tx, hold, envelope_id=envelope_id)
+            return self._start_exchange(tx, hold, counterparty.peer.name, payload)
         target = decision.target_state or HoldState.REVIEW
-        return self.recorder.move(tx, hold, target, actor=POLICY, rule=rule, reason=reason)
+        return self.recorder.move(
+            tx, hold, target, actor=POLICY, code=decision_code(decision), rule=rule, reason=reason
+        )
 
-    async def _originator(self, request: WithdrawalRequest) -> tuple[dict[str, Any], str]:
+    def _start_exchange(self, tx: Tx, hold: Hold, peer_name: str, payload: api_pb2.Payload) -> Hold:
+        """Queue the first envelope of a new exchange and remember its id."""
+        envelope_id = env.new_envelope_id()
+        tx.enqueue_transfer(peer_name, envelope_id, "STARTED", payload=payload, hold_id=hold.id)
+        return self.recorder.touch(tx, hold, envelope_id=envelope_id)
+
+    def _check_not_ourselves(self, request: WithdrawalRequest) -> None:
+        named = request.beneficiary_vasp
+        if named is not None and named.strip().lower() == self.vasp.name.strip().lower():
+            raise invalid(
+                "beneficiary_vasp",
+                f"beneficiary_vasp {named!r} is this node: a withdrawal to our own customers "
+                "needs no travel-rule exchange and cannot be held here",
+                "own_vasp",
+            )
+
+    def _identity(self, request: WithdrawalRequest, customer: Customer | None) -> Any:
+        """The IVMS101 identity this withdrawal sends, once its originator passes the rules."""
         if request.customer_id is not None:
-            customer_id = request.customer_id
-            customer = await self.db.read(lambda tx: tx.get_customer(customer_id))
             if customer is None:
                 raise invalid(
                     "originator.customer_id",
-                    f"unknown customer {customer_id!r}",
+                    f"unknown customer {request.customer_id!r}",
                     "unknown_customer",
                 )
-            return dict(customer.person), customer.id
-        assert request.originator_person is not None
-        check_person(request.originator_person, "originator.person", role="originator")
-        return dict(request.originator_person), request.originator_account or ""
+            originator, account = dict(customer.person), customer.id
+        else:
+            assert request.originator_person is not None
+            check_person(request.originator_person, "originator.person", role=None)
+            originator = dict(request.originator_person)
+            account = request.originator_account or ""
+        check_originator(originator, self.ivms_profile, customer_id=request.customer_id)
+        return outgoing_identity(request, originator=originator, account=account, vasp=self.vasp)
 
     def _counterparty(self, request: WithdrawalRequest) -> Counterparty:
-        if request.beneficiary_vasp == SELF_HOSTED:
+        if request.destination_kind == "self_hosted" or request.beneficiary_vasp == SELF_HOSTED:
             return Counterparty(CounterpartyKind.SELF_HOSTED, SELF_HOSTED, None)
         if request.beneficiary_vasp is not None:
             peer = self.directory.get(request.beneficiary_vasp)
@@ -317,6 +355,7 @@ class HoldService:
                 hold,
                 HoldState.RELEASED,
                 actor=actor,
+                code=DecisionCode.BROADCAST,
                 rule="broadcast",
                 reason="broadcast by the withdrawal service",
                 txid=txid,
@@ -353,7 +392,13 @@ class HoldService:
                 return hold
             try:
                 moved = self.recorder.move(
-                    tx, hold, HoldState.CANCELED, actor=actor, rule="cancel", reason=reason
+                    tx,
+                    hold,
+                    HoldState.CANCELED,
+                    actor=actor,
+                    code=DecisionCode.CANCELED,
+                    rule="cancel",
+                    reason=reason,
                 )
             except IllegalTransitionError:
                 raise ApiError(
@@ -374,6 +419,130 @@ class HoldService:
             conversation.peer, conversation.envelope_id, "REJECTED", error=error, hold_id=hold.id
         )
 
+    # -- review decisions ----------------------------------------------------------------
+
+    def decide_review(
+        self, tx: Tx, hold: Hold, *, accept: bool, actor: str, rule: str, reason: str
+    ) -> Hold:
+        """Act on a person's decision about a hold in review, in the caller's transaction.
+
+        Rejected: the hold ends and the counterparty is told. Accepted: a person may take
+        responsibility for what policy flagged, never for an exchange that did not happen.
+        Where an exchange is possible it starts (or resumes) and the hold waits for a valid,
+        policy-sufficient reply; only where none is possible (self-hosted or unattributed
+        address, counterparty out of our directory or unreachable after the outbox gave
+        up), or after the counterparty already accepted, does acceptance clear the hold.
+        """
+        if not accept:
+            moved = self.recorder.move(
+                tx,
+                hold,
+                HoldState.REJECTED,
+                actor=actor,
+                code=DecisionCode.REVIEW_REJECTED,
+                rule=rule,
+                reason=reason,
+            )
+            self.end_exchange(tx, moved, Code.REJECTED, "rejected after compliance review")
+            return moved
+        conversation = self.conversation_of(tx, hold)
+        why_not = self._no_exchange(tx, hold, conversation)
+        if why_not is not None:
+            return self.recorder.move(
+                tx,
+                hold,
+                HoldState.CLEARED,
+                actor=actor,
+                code=DecisionCode.REVIEW_ACCEPTED,
+                rule=rule,
+                reason=f"{reason} [cleared by a person: {why_not}]"[:1500],
+            )
+        assert hold.counterparty is not None
+        if conversation is not None and conversation.payload:
+            # The exchange is still open: send our data again and wait for a real reply.
+            tx.enqueue_transfer(
+                conversation.peer,
+                conversation.envelope_id,
+                "REVIEW",
+                payload=resumed_payload(conversation.payload),
+                hold_id=hold.id,
+            )
+            how = "exchange resumed"
+        else:
+            hold = self._start_exchange(tx, hold, hold.counterparty, self._payload_now(tx, hold))
+            how = "exchange started"
+        _facts, decision = self.facts_of(hold, None)
+        now = datetime.now(UTC)
+        return self.recorder.move(
+            tx,
+            hold,
+            HoldState.AWAITING_REPLY,
+            actor=actor,
+            code=DecisionCode.REVIEW_ACCEPTED,
+            rule=rule,
+            reason=f"{reason} [{how}: clears on a valid, policy-sufficient reply]"[:1500],
+            started_at=_text_time(now),
+            deadline=_text_time(reply_deadline(now, decision.reply_timeout)),
+        )
+
+    def _no_exchange(self, tx: Tx, hold: Hold, conversation: Conversation | None) -> str | None:
+        """Why no exchange is possible for a hold in review, or None when one is."""
+        if conversation is not None and conversation.state == "ACCEPTED":
+            return "the counterparty already accepted; its reply was short of what policy wants"
+        kind = counterparty_view(hold)["kind"]
+        if kind == "self_hosted":
+            return "no exchange possible: the destination is a self-hosted wallet"
+        if kind != "vasp" or hold.counterparty is None:
+            return "no exchange possible: no VASP is known for the destination address"
+        peer = self.directory.get(hold.counterparty)
+        if peer is None or peer.blocked:
+            return f"no exchange possible: {hold.counterparty} is not a usable directory peer"
+        transfers = [i for i in tx.outbox_items(hold_id=hold.id) if i.kind == "transfer"]
+        if transfers and transfers[0].state == "dead":
+            last = transfers[0].last_error or "delivery failed"
+            return (
+                f"no exchange possible: {hold.counterparty} unreachable, "
+                f"the outbox gave up ({last})"
+            )
+        return None
+
+    def _payload_now(self, tx: Tx, hold: Hold) -> api_pb2.Payload:
+        """A first payload for a hold whose exchange never began, from today's records."""
+        request = parse_withdrawal(hold.request, assets=frozenset({hold.asset}))
+        customer = None
+        if request.customer_id is not None:
+            customer = tx.get_customer(request.customer_id)
+            if customer is None:
+                raise ApiError(
+                    409,
+                    "unknown_customer",
+                    f"customer {request.customer_id!r} is gone: the exchange cannot start",
+                    field="originator.customer_id",
+                )
+        try:
+            identity = self._identity(request, customer)
+        except ApiError as exc:
+            raise ApiError(
+                409,
+                exc.code,
+                f"the exchange cannot start: {exc.message}",
+                field=exc.field,
+            ) from None
+        facts = self._facts(
+            request, self._counterparty(request), identity, _parse_time(hold.created_at)
+        )
+        built_in = evaluate(facts, dataclasses.replace(self.policy, rules=()))
+        if built_in.action is Action.BLOCK:
+            missing = ", ".join(built_in.missing[:10]) or built_in.reason
+            raise ApiError(
+                409,
+                "own_data_missing",
+                f"the exchange cannot start: our originator data is incomplete ({missing}); "
+                "complete the customer record, then decide again",
+                field="originator",
+            )
+        return first_payload(identity, outgoing_transaction(request))
+
     def _hold_or_404(self, tx: Tx, hold_id: str) -> Hold:
         hold = tx.hold(hold_id)
         if hold is None:
@@ -392,6 +561,7 @@ class HoldService:
             hold,
             HoldState.REVIEW,
             actor=SYSTEM,
+            code=DecisionCode.POLICY_COUNTERPARTY_UNREACHABLE,
             rule="outbox",
             reason=f"POLICY.COUNTERPARTY_UNREACHABLE: {item.last_error or 'delivery failed'}"[:500],
         )
@@ -410,6 +580,7 @@ class HoldService:
             hold,
             HoldState.AWAITING_REPLY,
             actor=SYSTEM,
+            code=DecisionCode.EXCHANGE_DELIVERED,
             rule="outbox",
             reason="envelope delivered to the counterparty",
         )
@@ -437,6 +608,7 @@ class HoldService:
                     current,
                     outcome.state,
                     actor=SYSTEM,
+                    code=DecisionCode.TIMEOUT,
                     rule="timeout",
                     reason=str(outcome.reason.value),
                     deadline=None,

@@ -16,20 +16,22 @@ from typing import Any
 from travelgate import envelope as env
 from travelgate.errors import Code
 from travelgate.service._deposits import (
-    deposit_decision,
     deposit_view,
     exact_amount,
     trisa_code_name,
 )
 from travelgate.service._holds import SYSTEM, HoldService, _parse_time, _text_time
-from travelgate.service._records import Recorder
-from travelgate.store import Conversation, Tx, now_text
+from travelgate.service._payloads import beneficiary_json, beneficiary_match, beneficiary_person
+from travelgate.service._records import Recorder, decision_view
+from travelgate.service._requests import parse_withdrawal
+from travelgate.store import Conversation, Hold, Tx, now_text
 from travelgate.transfers import (
     Action as PolicyAction,
 )
 from travelgate.transfers import (
     BeneficiaryMatch,
     CounterpartyKind,
+    DecisionCode,
     Direction,
     HoldState,
     IllegalTransitionError,
@@ -42,6 +44,7 @@ from travelgate.transfers import (
     evaluate_reply,
     extend_deadline,
     is_final,
+    reason_code,
 )
 from travelgate.trisa import (
     BENEFICIARY,
@@ -92,16 +95,22 @@ class ServiceHooks:
             identity_error=problem,
         )
         reason = verdict.reason
+        trisa_code = None
         if message.error is not None:
-            code_name = (
+            trisa_code = (
                 Code.Name(message.error.code)
                 if message.error.code in Code.values()
                 else str(message.error.code)
             )
-            reason = f"{verdict.reason}: {code_name}: {message.error.message}"[:500]
+            reason = f"{verdict.reason}: {trisa_code}: {message.error.message}"[:500]
         if verdict.target is None:
             return
+        returned: dict[str, Any] = {}
+        if identity is not None and message.error is None:
+            returned = self._returned_beneficiary(hold, identity)
         if verdict.target.value == hold.state:
+            if returned:
+                hold = self.recorder.touch(tx, hold, **returned)
             self._extend(tx, hold, message, decision.max_wait)
             return
         try:
@@ -110,13 +119,29 @@ class ServiceHooks:
                 hold,
                 verdict.target,
                 actor=actor,
+                code=_reply_code(verdict.reason),
                 rule=f"reply:{verdict.outcome.value}",
                 reason=reason,
+                trisa_code=trisa_code,
+                **returned,
             )
         except IllegalTransitionError:
             self.recorder.audit(
                 tx, actor, "hold.ignored_reply", f"hold:{hold.id}", outcome=verdict.outcome.value
             )
+
+    def _returned_beneficiary(self, hold: Hold, identity: Any) -> dict[str, Any]:
+        """The beneficiary as the counterparty returned it, and how it matches ours."""
+        if not identity.HasField("beneficiary"):
+            return {}
+        request = parse_withdrawal(hold.request, assets=frozenset({hold.asset}))
+        returned = identity.beneficiary
+        return {
+            "beneficiary_identity": beneficiary_json(returned),
+            "beneficiary_match": beneficiary_match(
+                beneficiary_person(request), list(returned.beneficiary_persons)
+            ),
+        }
 
     def _extend(self, tx: Tx, hold: Any, message: PeerMessage, max_wait: Any) -> None:
         """A PENDING reply moves the deadline to its reply_not_after, capped (7.5)."""
@@ -171,25 +196,24 @@ def _deposit_decision(message: PeerMessage) -> dict[str, Any] | None:
     verdict = message.verdict
     if verdict is not None:
         trisa_code = trisa_code_name(verdict.error.code) if verdict.error is not None else None
-        return deposit_decision(
-            code=verdict.reason or "POLICY.COMPLETE",
-            reason=verdict.message or (verdict.error.message if verdict.error else verdict.reason),
-            rule=verdict.rule or None,
-            trisa_code=trisa_code,
+        return decision_view(
+            reason_code(verdict.reason, verdict.rule),
+            verdict.message or (verdict.error.message if verdict.error else verdict.reason),
+            verdict.rule or None,
+            trisa_code,
         )
     if message.outcome is Outcome.INVALID:
-        return deposit_decision(
-            code="POLICY.IVMS_INVALID",
-            reason="the identity failed IVMS101 validation; the sender was asked to repair it",
-            rule="ivms101",
-            trisa_code=None,
+        return decision_view(
+            DecisionCode.POLICY_IVMS_INVALID,
+            "the identity failed IVMS101 validation; the sender was asked to repair it",
+            "ivms101",
         )
     if message.error is not None:
-        return deposit_decision(
-            code="PEER.ERROR",
-            reason=message.error.message,
-            rule=None,
-            trisa_code=trisa_code_name(message.error.code),
+        return decision_view(
+            DecisionCode.PEER_ERROR,
+            message.error.message,
+            None,
+            trisa_code_name(message.error.code),
         )
     return None
 
@@ -244,6 +268,14 @@ class PolicyDecider:
         if decision.action is PolicyAction.REPAIR:
             return Verdict.repair(code, message, rule=rule, reason=reason)
         return Verdict.reject(code, message, rule=rule, reason=reason)
+
+
+def _reply_code(reason: str) -> DecisionCode:
+    """The code of a reply verdict's reason (`REPLY.<outcome>` or a policy reason)."""
+    try:
+        return DecisionCode(reason)
+    except ValueError:
+        return DecisionCode.REPLY_INVALID
 
 
 def _reason_text(reason: str, missing: tuple[str, ...]) -> str:

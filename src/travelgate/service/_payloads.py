@@ -1,9 +1,10 @@
-"""What a withdrawal sends: the IVMS101 identity and the TRISA transaction record."""
+"""What a withdrawal sends, the IVMS101 identity and the TRISA transaction record, and how the
+beneficiary the counterparty returns compares with the one we sent."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from travelgate import envelope as env
@@ -12,6 +13,7 @@ from travelgate._pb.trisa.api.v1beta1 import api_pb2
 from travelgate._pb.trisa.data.generic.v1beta1 import transaction_pb2
 from travelgate.service._requests import WithdrawalRequest
 from travelgate.trisa import VaspInfo, person_from_json
+from travelgate.trisa._replies import natural_names
 
 
 def beneficiary_person(request: WithdrawalRequest) -> ivms101_pb2.Person:
@@ -62,3 +64,52 @@ def first_payload(
     identity: identity_pb2.IdentityPayload, transaction: transaction_pb2.Transaction
 ) -> api_pb2.Payload:
     return env.make_payload(identity, transaction, sent_at=env.format_timestamp())
+
+
+def beneficiary_json(beneficiary: identity_pb2.Beneficiary) -> dict[str, Any]:
+    """The IVMS101 JSON of a Beneficiary component as the counterparty returned it."""
+    from travelgate import ivms101
+
+    return {
+        "beneficiaryPersons": [
+            ivms101.person_from_protobuf(person) for person in beneficiary.beneficiary_persons
+        ],
+        "accountNumber": list(beneficiary.account_numbers),
+    }
+
+
+def _spelled(person: ivms101_pb2.Person) -> set[str]:
+    """A person's names exactly as written (only spacing normalized), in both orders."""
+    names: set[str] = set()
+    if person.HasField("natural_person"):
+        for name in person.natural_person.name.name_identifiers:
+            given, family = name.secondary_identifier, name.primary_identifier
+            names.add(" ".join(f"{given} {family}".split()))
+            names.add(" ".join(f"{family} {given}".split()))
+    elif person.HasField("legal_person"):
+        for legal in person.legal_person.name.name_identifiers:
+            names.add(" ".join(legal.legal_person_name.split()))
+    names.discard("")
+    return names
+
+
+def beneficiary_match(sent: ivms101_pb2.Person, returned: Sequence[ivms101_pb2.Person]) -> str:
+    """`exact`, `close` or `mismatch`: the returned beneficiary against the one we sent.
+
+    exact: the same name as written (given and family name in either order); close: the
+    same once case, accents and punctuation are set aside, or one name's words all within
+    the other's (a middle name left out); mismatch: anything else, or no person returned.
+    """
+    if any(_spelled(sent) & _spelled(person) for person in returned):
+        return "exact"
+    ours = natural_names(sent)
+    for person in returned:
+        theirs = natural_names(person)
+        if ours & theirs:
+            return "close"
+        for mine in ours:
+            for other in theirs:
+                a, b = set(mine.split()), set(other.split())
+                if min(len(a), len(b)) >= 2 and (a <= b or b <= a):
+                    return "close"
+    return "mismatch"

@@ -17,30 +17,71 @@ from typing import Any
 
 from travelgate import metrics
 from travelgate.store import Hold, Tx, now_text
-from travelgate.transfers import HoldState, transition
+from travelgate.transfers import DecisionCode, HoldState, transition
+
+
+def decision_view(
+    code: str | None, reason: str | None, rule: str | None, trisa_code: str | None = None
+) -> dict[str, Any] | None:
+    """A decision as the API shows it, for holds and deposits alike (None: none yet)."""
+    if not (code or rule or reason):
+        return None
+    return {"code": code, "reason": reason, "rule": rule, "trisa_code": trisa_code}
+
+
+_KIND_NAMES = {"self-hosted": "self_hosted"}
+
+
+def counterparty_view(hold: Hold) -> dict[str, Any]:
+    """`{"kind", "name", "protocol"}`: who the hold's counterparty is and how we reach it."""
+    kind = hold.counterparty_kind
+    if kind is None:  # holds written before the kind was recorded
+        if hold.counterparty is None:
+            kind = "unknown"
+        elif hold.counterparty == "self-hosted":
+            kind = "self_hosted"
+        else:
+            kind = "vasp"
+    kind = _KIND_NAMES.get(kind, kind)
+    return {
+        "kind": kind,
+        "name": hold.counterparty if kind == "vasp" else None,
+        "protocol": hold.counterparty_protocol
+        if hold.counterparty_kind is not None
+        else ("trisa" if hold.envelope_id else None),
+    }
 
 
 def hold_view(hold: Hold) -> dict[str, Any]:
-    """The JSON of a hold (issue 6 contract; fields are only ever added)."""
-    decision = None
-    if hold.decision_rule or hold.decision_reason:
-        decision = {"rule": hold.decision_rule, "reason": hold.decision_reason}
+    """The JSON of a hold (fields are only ever added, never renamed)."""
+    request = hold.request
+    value = request.get("value")
     return {
         "id": hold.id,
         "state": hold.state,
         "created_at": hold.created_at,
         "updated_at": hold.updated_at,
         "envelope_id": hold.envelope_id,
-        "counterparty": hold.counterparty,
-        "decision": decision,
+        "counterparty": counterparty_view(hold),
+        "decision": decision_view(
+            hold.decision_code, hold.decision_reason, hold.decision_rule, hold.trisa_code
+        ),
         "asset": hold.asset,
         "network": hold.network,
         "amount": hold.amount,
+        "value": dict(value) if isinstance(value, dict) else None,
         "destination": {
             "address": hold.destination,
-            "tag": hold.request.get("destination", {}).get("tag"),
+            "tag": request.get("destination", {}).get("tag"),
+            "kind": request.get("destination", {}).get("kind"),
         },
+        "beneficiary": request.get("beneficiary"),
+        "beneficiary_vasp": request.get("beneficiary_vasp"),
+        "beneficiary_identity": hold.beneficiary_identity,
+        "beneficiary_match": hold.beneficiary_match,
+        "originator": {"customer_id": hold.customer_id},
         "customer_id": hold.customer_id,
+        "idempotency_key": hold.idempotency_key,
         "txid": hold.txid,
         "deadline": hold.deadline,
         "version": hold.version,
@@ -108,8 +149,10 @@ class Recorder:
         target: HoldState,
         *,
         actor: str,
+        code: DecisionCode,
         rule: str,
         reason: str,
+        trisa_code: str | None = None,
         **changes: Any,
     ) -> Hold:
         """Move a hold to `target` (IllegalTransitionError if the machine forbids it)."""
@@ -120,14 +163,24 @@ class Recorder:
             hold.id,
             stamp=now_text(),
             state=state.value,
+            decision_code=code.value,
             decision_rule=rule,
             decision_reason=reason,
+            trisa_code=trisa_code,
             **changes,
         )
         moved = tx.hold(hold.id)
         assert moved is not None
         self.audit(
-            tx, actor, "hold.state", f"hold:{hold.id}", state=state.value, rule=rule, reason=reason
+            tx,
+            actor,
+            "hold.state",
+            f"hold:{hold.id}",
+            state=state.value,
+            code=code.value,
+            rule=rule,
+            reason=reason,
+            trisa_code=trisa_code,
         )
         if state is HoldState.REVIEW:
             tx.open_review(

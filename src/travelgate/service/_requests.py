@@ -12,11 +12,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from travelgate.errors import ApiError
 
 SELF_HOSTED = "self-hosted"
+DESTINATION_KINDS = ("vasp", "self_hosted")
 MAX_TEXT = 256
 DEFAULT_ASSETS = (
     "BTC", "ETH", "USDT", "USDC", "DAI", "LTC", "BCH", "XRP", "SOL", "ADA", "DOT", "DOGE",
@@ -26,6 +27,9 @@ _TOP = {
     "asset", "network", "amount", "value", "destination", "originator", "beneficiary",
     "beneficiary_vasp",
 }  # fmt: skip
+
+
+IvmsProfile = Literal["strict", "standard", "interop"]
 
 
 def invalid(field: str, message: str, code: str = "invalid_field") -> ApiError:
@@ -46,6 +50,8 @@ class WithdrawalRequest:
     value: Fiat | None
     address: str
     tag: str | None
+    destination_kind: str | None
+    """"vasp", "self_hosted", or None (resolve the counterparty by address)."""
     customer_id: str | None
     originator_person: Mapping[str, Any] | None
     originator_account: str | None
@@ -127,9 +133,17 @@ def parse_withdrawal(body: object, *, assets: frozenset[str]) -> WithdrawalReque
             raise invalid("value.currency", "value.currency must be an ISO 4217 code like USD")
         value = Fiat(_decimal(table.get("amount"), "value.amount", positive=False), currency)
     destination = _object(top["destination"], "destination")
-    _only(destination, {"address", "tag"}, "destination")
+    _only(destination, {"address", "tag", "kind"}, "destination")
     address = _text(destination.get("address"), "destination.address")
     tag = _text(destination.get("tag"), "destination.tag", required=False)
+    kind = destination.get("kind")
+    if kind is not None and kind not in DESTINATION_KINDS:
+        raise invalid(
+            "destination.kind",
+            'destination.kind must be "vasp" or "self_hosted" (or left out to resolve the '
+            "counterparty by address)",
+            "invalid_value",
+        )
     originator = _object(top["originator"], "originator")
     _only(originator, {"customer_id", "person", "account"}, "originator")
     customer_id = person = account = None
@@ -155,6 +169,17 @@ def parse_withdrawal(body: object, *, assets: frozenset[str]) -> WithdrawalReque
         _object(beneficiary["person"], "beneficiary.person") if "person" in beneficiary else None
     )
     vasp = _text(top.get("beneficiary_vasp"), "beneficiary_vasp", required=False)
+    if kind == "vasp" and (vasp is None or vasp == SELF_HOSTED):
+        raise invalid(
+            "beneficiary_vasp",
+            'destination.kind "vasp" needs beneficiary_vasp: the name of the beneficiary VASP',
+            "missing_field",
+        )
+    if kind == "self_hosted" and vasp not in (None, SELF_HOSTED):
+        raise invalid(
+            "beneficiary_vasp",
+            f'destination.kind "self_hosted" names no VASP, but beneficiary_vasp is {vasp!r}',
+        )
     return WithdrawalRequest(
         asset=asset.upper(),
         network=network or "",
@@ -162,6 +187,7 @@ def parse_withdrawal(body: object, *, assets: frozenset[str]) -> WithdrawalReque
         value=value,
         address=address or "",
         tag=tag,
+        destination_kind=kind,
         customer_id=customer_id,
         originator_person=person,
         originator_account=account,
@@ -173,24 +199,61 @@ def parse_withdrawal(body: object, *, assets: frozenset[str]) -> WithdrawalReque
     )
 
 
-def person_problems(
-    person: Mapping[str, Any], role: Literal["originator", "beneficiary"] = "beneficiary"
-) -> list[str]:
-    """The IVMS101 errors of a Person in the standard JSON shape ("RULE at path: message")."""
+def person_violations(
+    person: Mapping[str, Any],
+    role: Literal["originator", "beneficiary"] | None = "beneficiary",
+    profile: str = "standard",
+) -> list[dict[str, str]]:
+    """The IVMS101 errors of a Person as `{"rule", "path", "message"}` objects."""
     from travelgate import ivms101
 
-    result = ivms101.validate(dict(person), component="Person", role=role)
+    result = ivms101.validate(
+        dict(person), component="Person", role=role, profile=cast(IvmsProfile, profile)
+    )
     return [
-        f"{v.rule} at {v.path or 'person'}: {v.message}"
+        {"rule": v.rule, "path": v.path or "person", "message": v.message}
         for v in result.violations
         if v.severity == "error"
     ]
 
 
+def person_problems(
+    person: Mapping[str, Any],
+    role: Literal["originator", "beneficiary"] | None = "beneficiary",
+    profile: str = "standard",
+) -> list[str]:
+    """The IVMS101 errors of a Person in the standard JSON shape ("RULE at path: message")."""
+    return [
+        f"{v['rule']} at {v['path']}: {v['message']}"
+        for v in person_violations(person, role, profile)
+    ]
+
+
+def check_originator(person: Mapping[str, Any], profile: str, *, customer_id: str | None) -> None:
+    """422 `invalid_originator` for an originator the counterparty would have to refuse.
+
+    Stored customers are checked as strictly as inline persons: a record that passed as a
+    bare Person (PUT /v1/customers) may still miss what an originator needs (IVMS101 C1).
+    """
+    problems = person_problems(person, "originator", profile)
+    if not problems:
+        return
+    listed = "; ".join(problems[:5])
+    whose = f"customer {customer_id!r}" if customer_id else "originator.person"
+    fix = " (fix the record with PUT /v1/customers/{id})" if customer_id else ""
+    raise ApiError(
+        422,
+        "invalid_originator",
+        f"{whose} does not meet the IVMS101 rules for an originator ({profile} profile): "
+        f"{listed}{fix}",
+        field="originator",
+    )
+
+
 def check_person(
     person: Mapping[str, Any],
     field: str,
-    role: Literal["originator", "beneficiary"] = "beneficiary",
+    role: Literal["originator", "beneficiary"] | None = "beneficiary",
 ) -> None:
     problems = person_problems(person, role)
     if problems:

@@ -2,10 +2,12 @@
 
 A decision is recorded with who made it and why, and acted on in the same transaction:
 
-* a withdrawal accepted while an exchange with a reachable VASP is still open is sent again
-  (`review -> awaiting_reply`): it clears only on a valid, policy-sufficient reply. With no
-  exchange possible (self-hosted or unknown address, unreachable VASP) or after a reply the
-  profiles found insufficient, the person's acceptance clears it, recorded as such.
+* a withdrawal accepted where an exchange with a VASP is possible starts it, or sends our
+  data again if it had begun (`review -> awaiting_reply`): it clears only on a valid,
+  policy-sufficient reply. With no exchange possible (self-hosted or unattributed address,
+  VASP out of our directory or unreachable after the outbox gave up) or after the
+  counterparty accepted a reply the profiles found insufficient, the person's acceptance
+  clears it, recorded as such (`HoldService.decide_review`).
 * a withdrawal rejected ends the exchange with the counterparty (error envelope).
 * an inbound transfer accepted is answered by our own Transfer with ACCEPTED (7.3); rejected,
   by an error envelope.
@@ -20,13 +22,13 @@ from typing import Any
 
 from travelgate._pb.trisa.api.v1beta1 import errors_pb2
 from travelgate.errors import ApiError, Code
-from travelgate.service._deposits import deposit_decision, deposit_view
+from travelgate.service._deposits import deposit_view
 from travelgate.service._holds import HoldService
 from travelgate.service._paging import check_state, decode_cursor, encode_cursor
-from travelgate.service._records import Recorder
+from travelgate.service._records import Recorder, decision_view
 from travelgate.service._requests import SELF_HOSTED, invalid
 from travelgate.store import Conversation, Database, Hold, Review, Tx, now_text
-from travelgate.transfers import HoldState
+from travelgate.transfers import DecisionCode, HoldState
 from travelgate.trisa._replies import resumed_payload
 
 
@@ -207,33 +209,9 @@ class ReviewService:
         hold = tx.hold(review.subject_id)
         if hold is None or hold.state != HoldState.REVIEW.value:
             return  # the hold moved on meanwhile; the decision is still on record
-        rule = f"review:{review.id}"
-        if not accept:
-            moved = self.recorder.move(
-                tx, hold, HoldState.REJECTED, actor=actor, rule=rule, reason=reason
-            )
-            self.holds.end_exchange(tx, moved, Code.REJECTED, "rejected after compliance review")
-            return
-        conversation = self.holds.conversation_of(tx, hold)
-        if (
-            conversation is not None
-            and self.holds.directory.get(conversation.peer) is not None
-            and conversation.state != "ACCEPTED"
-            and conversation.payload
-        ):
-            # The exchange is still open: send our data again and wait for a real reply.
-            tx.enqueue_transfer(
-                conversation.peer,
-                conversation.envelope_id,
-                "REVIEW",
-                payload=resumed_payload(conversation.payload),
-                hold_id=hold.id,
-            )
-            self.recorder.move(
-                tx, hold, HoldState.AWAITING_REPLY, actor=actor, rule=rule, reason=reason
-            )
-            return
-        self.recorder.move(tx, hold, HoldState.CLEARED, actor=actor, rule=rule, reason=reason)
+        self.holds.decide_review(
+            tx, hold, accept=accept, actor=actor, rule=f"review:{review.id}", reason=reason
+        )
 
     def _deposit(self, tx: Tx, review: Review, accept: bool, reason: str) -> None:
         conversation = _deposit_of(tx, review.subject_id)
@@ -241,11 +219,11 @@ class ReviewService:
             return
         tx.update_conversation(
             conversation.id,
-            decision=deposit_decision(
-                code="REVIEW.ACCEPTED" if accept else "REVIEW.REJECTED",
-                reason=reason,
-                rule=f"review:{review.id}",
-                trisa_code=None if accept else "REJECTED",
+            decision=decision_view(
+                DecisionCode.REVIEW_ACCEPTED if accept else DecisionCode.REVIEW_REJECTED,
+                reason,
+                f"review:{review.id}",
+                None if accept else "REJECTED",
             ),
         )
         decided = tx.conversation_by_id(conversation.id)

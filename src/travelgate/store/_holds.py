@@ -55,6 +55,12 @@ class Hold:
     version: int
     created_at: str
     updated_at: str
+    counterparty_kind: str | None = None
+    counterparty_protocol: str | None = None
+    decision_code: str | None = None
+    trisa_code: str | None = None
+    beneficiary_identity: Mapping[str, Any] | None = None
+    beneficiary_match: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,10 @@ _HOLD_UPDATABLE = frozenset(
         "deadline",
         "started_at",
         "txid",
+        "decision_code",
+        "trisa_code",
+        "beneficiary_identity",
+        "beneficiary_match",
     }
 )
 
@@ -163,6 +173,9 @@ class HoldOps:
             raise ValueError(f"unknown hold columns: {sorted(unknown)}")
         if isinstance(changes.get("decision"), Mapping):
             changes["decision"] = json.dumps(changes["decision"], sort_keys=True)
+        if isinstance(changes.get("beneficiary_identity"), Mapping):
+            identity = json.dumps(changes["beneficiary_identity"], sort_keys=True).encode()
+            changes["beneficiary_identity"] = self.sealer.seal(identity)
         assignments = ", ".join(f"{name} = :{name}" for name in changes)
         self.db.execute(
             f"UPDATE holds SET {assignments}, updated_at = :stamp, version = version + 1 "  # noqa: S608
@@ -228,6 +241,11 @@ class HoldOps:
             row,
             request=json.loads(self.sealer.open(row["request"])),
             decision=json.loads(row["decision"]) if row["decision"] else None,
+            beneficiary_identity=(
+                json.loads(self.sealer.open(row["beneficiary_identity"]))
+                if row["beneficiary_identity"]
+                else None
+            ),
         )
 
     def _keyset(

@@ -176,4 +176,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX screening_entries_key ON screening_entries(address_key);
     CREATE INDEX screening_entries_list ON screening_entries(list);
     """,
+    # 5: what a hold's decision and counterparty are, as codes, and what the counterparty
+    #    returned as the beneficiary.
+    """
+    ALTER TABLE holds ADD COLUMN counterparty_kind TEXT;      -- vasp | self_hosted | unknown
+    ALTER TABLE holds ADD COLUMN counterparty_protocol TEXT;  -- trisa, or NULL (none usable)
+    ALTER TABLE holds ADD COLUMN decision_code TEXT;          -- a DecisionCode
+    ALTER TABLE holds ADD COLUMN trisa_code TEXT;             -- the peer's TRISA error name
+    ALTER TABLE holds ADD COLUMN beneficiary_identity BLOB;   -- IVMS101 JSON, sealed at rest
+    ALTER TABLE holds ADD COLUMN beneficiary_match TEXT;      -- exact | close | mismatch
+    """,
 )

@@ -18,6 +18,12 @@ Typical use by the node::
         state = transition(state, verdict.target)
 """
 
+from travelgate.transfers._codes import (
+    DECISION_CODE_MEANINGS,
+    DecisionCode,
+    decision_code,
+    reason_code,
+)
 from travelgate.transfers._config import parse_policy
 from travelgate.transfers._decision import REASON_CODES, Action, Decision, Reason
 from travelgate.transfers._durations import format_duration, parse_duration
@@ -77,6 +83,7 @@ from travelgate.transfers._rules import (
 
 __all__ = [
     "BUILTIN_PROFILES",
+    "DECISION_CODE_MEANINGS",
     "FINAL_STATES",
     "REASON_CODES",
     "RULE_IDS",
@@ -90,6 +97,7 @@ __all__ = [
     "CounterpartySettings",
     "DataRule",
     "Decision",
+    "DecisionCode",
     "Direction",
     "EuMode",
     "HoldState",
@@ -119,6 +127,7 @@ __all__ = [
     "check_rule",
     "classify_reply",
     "data_rule",
+    "decision_code",
     "evaluate",
     "evaluate_reply",
     "extend_deadline",
@@ -130,6 +139,7 @@ __all__ = [
     "outbound_timeout",
     "parse_duration",
     "parse_policy",
+    "reason_code",
     "reply_deadline",
     "transition",
     "value_in",

@@ -1,9 +1,11 @@
 """What the policy engine answers: actions, reason codes and the `Decision` record.
 
-Reason codes are those of regulation.md 8.6 plus two that the engine needs and the table
-does not name: `POLICY.COMPLETE` (every applicable profile is satisfied) and
+Reason codes are those of regulation.md 8.6 plus three that the engine needs and the table
+does not name: `POLICY.COMPLETE` (every applicable profile is satisfied),
 `POLICY.COUNTERPARTY_UNREACHABLE` (the beneficiary VASP is known but not in our directory,
-6.2 step 2). A `Decision` is a plain value: the node stores `as_record()` in the audit trail.
+6.2 step 2), and `COUNTERPARTY.UNKNOWN` (no VASP named or found for the address and the
+destination not declared self-hosted: never cleared without a person). A `Decision` is
+a plain value: the node stores `as_record()` in the audit trail.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class Reason(StrEnum):
     REPEAT_INCOMPLETE_COUNTERPARTY = "POLICY.REPEAT_INCOMPLETE_COUNTERPARTY"
     COMPLETE = "POLICY.COMPLETE"
     COUNTERPARTY_UNREACHABLE = "POLICY.COUNTERPARTY_UNREACHABLE"
+    COUNTERPARTY_UNKNOWN = "COUNTERPARTY.UNKNOWN"
 
 
 REASON_CODES: dict[Reason, int] = {

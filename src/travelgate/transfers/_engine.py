@@ -13,7 +13,8 @@ Order of evaluation (regulation.md 8.4, 6.2):
    maximum wait (then the counterparty's own settings replace them); REJECT_OR_RETURN
    inbound timeout if any says so; REVIEW outbound timeout if any says so; retention per 7.
 4. The built-in outcome (6.2). Outbound: own data missing -> BLOCK; VASP in the directory ->
-   SEND, known but not in it -> REVIEW; self-hosted or unknown -> REVIEW while evidence is
+   SEND, known but not in it -> REVIEW; unknown (no VASP named or found, destination not
+   declared) -> REVIEW (`COUNTERPARTY.UNKNOWN`); self-hosted -> REVIEW while evidence is
    required and absent, else CLEAR; nothing applicable -> CLEAR. Inbound: beneficiary
    address not ours -> REJECT (51); name mismatch -> review or REJECT (54); EU counterparty
    past the repeat-incomplete limit -> REJECT (50); data missing -> the profiles'
@@ -356,6 +357,10 @@ def evaluate(facts: TransferFacts, policy: Policy) -> Decision:
             outcome = _Outcome(Action.BLOCK, _ids(failing), Reason.OWN_DATA_MISSING)
         elif vasp and not facts.in_directory:
             outcome = _Outcome(Action.REVIEW, deciding, Reason.COUNTERPARTY_UNREACHABLE)
+        elif facts.counterparty_kind is CounterpartyKind.UNKNOWN:
+            # An address nobody could attribute may belong to a VASP we would owe the data
+            # to: a person decides, whatever the value.
+            outcome = _Outcome(Action.REVIEW, deciding, Reason.COUNTERPARTY_UNKNOWN)
         elif not vasp and evidence_missing:
             outcome = _Outcome(
                 Action.REVIEW, _ids(evidence_by), Reason.SELF_HOSTED_EVIDENCE_REQUIRED

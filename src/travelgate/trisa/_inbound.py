@@ -170,10 +170,15 @@ class InboundService:
         except BadRequestError as exc:
             structure_error = exc
         peer = self.directory.get(peer_name)
-        if peer is None or peer.blocked:  # step 7: nothing else is processed or stored
-            reply = env.error_envelope(
-                envelope.id, ForbiddenError(f"{peer_name} is not an allowed counterparty")
-            )
+        refusal = None
+        if peer_name.strip().lower() == self.name.strip().lower():
+            # Our own certificate in someone else's hands, or a loop back to ourselves:
+            # either way no exchange of ours starts here.
+            refusal = f"{peer_name} is this node's own certificate: a VASP does not send to itself"
+        elif peer is None or peer.blocked:
+            refusal = f"{peer_name} is not an allowed counterparty"
+        if refusal is not None or peer is None:  # step 7: nothing else is processed or stored
+            reply = env.error_envelope(envelope.id, ForbiddenError(refusal or ""))
             self._log(peer_name, envelope, reply, started, stored=False)
             return reply
         key = message_key(peer.name, envelope_key, envelope)

@@ -192,7 +192,24 @@ def test_outbound_vasp_not_in_directory_goes_to_review() -> None:
     assert decision.reason == Reason.COUNTERPARTY_UNREACHABLE
 
 
-@pytest.mark.parametrize("kind", ["self-hosted", "unknown"])
+@pytest.mark.parametrize("amount", ["1", "1000.01"])
+def test_outbound_unknown_counterparty_always_goes_to_review(amount: str) -> None:
+    f = facts(
+        kind="unknown",
+        counterparty=None,
+        in_directory=False,
+        valuation=value(amount, "EUR"),
+        evidence_recorded=True,
+        identity=payload(bvasp=False),
+    )
+    decision = evaluate(f, pol("EU-TFR"))
+    assert decision.action is Action.REVIEW
+    assert decision.reason == Reason.COUNTERPARTY_UNKNOWN
+    assert decision.reason == "COUNTERPARTY.UNKNOWN"
+    assert decision.target_state is HoldState.REVIEW
+
+
+@pytest.mark.parametrize("kind", ["self-hosted"])
 @pytest.mark.parametrize(
     ("amount", "evidence", "action"),
     [
