@@ -36,6 +36,8 @@ from travelgate.service import (
 from travelgate.store import AddressTakenError, Database, Sealer, Tx, load_or_create_key
 from travelgate.transfers import Policy, parse_policy
 from travelgate.trisa import (
+    Admission,
+    AdmissionSettings,
     ClientSettings,
     Credentials,
     Decider,
@@ -258,6 +260,7 @@ class Node:
             confirm_address=trisa.confirm_address,
             confirm_per_minute=trisa.confirm_address_per_minute,
             errors_as_status=self.errors_as_status,
+            admission=Admission(admission_settings(self.config), gateway.directory),
         )
         try:
             self.server = await start_server(
@@ -391,6 +394,18 @@ async def purge_loop(db: Database, retention: timedelta, interval: float = 3600.
         except StoreError:
             log.exception("retention purge failed")
         await asyncio.sleep(interval)
+
+
+def admission_settings(config: Config) -> AdmissionSettings:
+    trisa = config.trisa
+    return AdmissionSettings(
+        per_peer_streams=trisa.per_peer_streams,
+        per_peer_rps=trisa.per_peer_rps,
+        stream_idle_timeout=trisa.stream_idle_timeout,
+        stream_max_age=trisa.stream_max_age,
+        max_concurrent_rpcs=trisa.max_concurrent_rpcs,
+        reserved_rpcs=trisa.reserved_rpcs,
+    )
 
 
 def webhook_secret(config: Config) -> bytes:
