@@ -230,6 +230,7 @@ class Node:
 
     def __post_init__(self) -> None:
         self.server: RunningServer | None = None
+        self.admission: Admission | None = None
         self.outbox: OutboxWorker | None = None
         self._api: web.AppRunner | None = None
         self.api_port = 0
@@ -251,6 +252,7 @@ class Node:
         await gateway.open()
         credentials = gateway.credentials
         trisa = self.config.trisa
+        self.admission = Admission(admission_settings(self.config), gateway.directory)
         servicer = TrisaNetworkServicer(
             gateway.inbound,
             credentials,
@@ -260,7 +262,7 @@ class Node:
             confirm_address=trisa.confirm_address,
             confirm_per_minute=trisa.confirm_address_per_minute,
             errors_as_status=self.errors_as_status,
-            admission=Admission(admission_settings(self.config), gateway.directory),
+            admission=self.admission,
         )
         try:
             self.server = await start_server(
