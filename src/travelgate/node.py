@@ -180,6 +180,7 @@ class Gateway:
                 pending_not_before=config.trisa.pending_reply_before,
                 pending_not_after=config.trisa.pending_reply_after,
                 max_payload=config.trisa.max_message_bytes,
+                failed_per_peer=config.storage.failed_per_peer,
             ),
             reply_hook=self.reply_hook,
         )
@@ -304,7 +305,11 @@ class Node:
         gateway.db.on_enqueue = wake
         self.spawn(worker.run(), "outbox")
         self.spawn(gateway.holds.run_expiry(outbox.expiry_interval), "expiry")
-        self.spawn(purge_loop(gateway.db, self.config.storage.retention), "retention")
+        storage = self.config.storage
+        self.spawn(
+            purge_loop(gateway.db, storage.retention, failed_retention=storage.failed_retention),
+            "retention",
+        )
         log.info(
             "node started",
             node=self.config.node.name,
@@ -381,16 +386,33 @@ class Node:
             await self.stop()
 
 
-def _purge(tx: Tx, cutoff: str) -> dict[str, int]:
-    return tx.purge(cutoff)
+def _purge(tx: Tx, cutoff: str, failed_cutoff: str | None = None) -> dict[str, int]:
+    counts = tx.purge(cutoff)
+    if failed_cutoff is not None:
+        counts["failed_envelopes"] = tx.purge_failed(failed_cutoff)
+    return counts
 
 
-async def purge_loop(db: Database, retention: timedelta, interval: float = 3600.0) -> None:
-    """Delete closed records older than the retention period, at start and then hourly."""
+def _cutoff(age: timedelta) -> str:
+    return (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def purge_loop(
+    db: Database,
+    retention: timedelta,
+    interval: float = 3600.0,
+    *,
+    failed_retention: timedelta | None = None,
+) -> None:
+    """Delete closed records older than the retention period, and records of envelopes we
+    could not open older than theirs, at start and then hourly."""
     while True:
-        cutoff = (datetime.now(UTC) - retention).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        cutoff = _cutoff(retention)
+        failed_cutoff = None if failed_retention is None else _cutoff(failed_retention)
         try:
-            counts = await db.write(functools.partial(_purge, cutoff=cutoff))
+            counts = await db.write(
+                functools.partial(_purge, cutoff=cutoff, failed_cutoff=failed_cutoff)
+            )
             if any(counts.values()):
                 log.info("retention purge", cutoff=cutoff, **counts)
         except StoreError:

@@ -13,6 +13,7 @@ from travelgate.store._tx import (
     AddressTakenError,
     Conversation,
     Customer,
+    FailedEnvelope,
     StoredEnvelope,
     Tx,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "Conversation",
     "Customer",
     "Database",
+    "FailedEnvelope",
     "Hold",
     "OutboxItem",
     "Review",
