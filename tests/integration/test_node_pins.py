@@ -9,6 +9,7 @@ logged and counted (trisa.md 5.2).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import grpc
@@ -21,6 +22,7 @@ from support.payloads import transfer_payload
 from travelgate import envelope as env
 from travelgate import pki
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc
+from travelgate.store import Tx
 from travelgate.trisa import format_pin, spki_digest
 
 
@@ -43,7 +45,7 @@ def _impostor(test_pki: TestPki) -> pki.Identity:
 async def _rows(cluster: Cluster, name: str) -> dict[str, int]:
     tables = ("envelopes", "conversations", "failed_envelopes")
     db = cluster.nodes[name].gateway.db
-    return {table: await db.read(lambda tx, t=table: tx.count(t)) for table in tables}
+    return {table: await db.read(functools.partial(Tx.count, table=table)) for table in tables}
 
 
 async def _call(cluster: Cluster, identity: pki.Identity, rpc: str, request: Any) -> Any:
@@ -90,9 +92,7 @@ async def test_an_impostor_of_a_pinned_peer_is_refused_and_nothing_is_kept(
         assert reply.transfer_state == api_pb2.ACCEPTED
 
 
-async def test_a_pin_by_spki_hash_admits_that_key_only(
-    started: Cluster, test_pki: TestPki
-) -> None:
+async def test_a_pin_by_spki_hash_admits_that_key_only(started: Cluster, test_pki: TestPki) -> None:
     directory = started.nodes[BOB].gateway.directory
     alice = test_pki.identity(ALICE)
     peer = directory.get(ALICE)
