@@ -15,6 +15,7 @@ from typing import Any
 
 import grpc
 import pytest
+import structlog
 
 from support.nodes import ALICE, BOB, Cluster, TestPki, two_node_specs
 from support.payloads import transfer_payload
@@ -100,12 +101,17 @@ async def test_an_unknown_name_is_refused_before_it_holds_anything(
     channel = cluster.channel(BOB, test_pki.identity("mallory.example"))
     stub = api_pb2_grpc.TRISANetworkStub(channel)
     try:
-        calls = [stub.TransferStream() for _ in range(20)]
-        codes = await asyncio.wait_for(asyncio.gather(*(call.code() for call in calls)), 2)
+        with structlog.testing.capture_logs() as logs:
+            calls = [stub.TransferStream() for _ in range(20)]
+            codes = await asyncio.wait_for(asyncio.gather(*(call.code() for call in calls)), 2)
         assert set(codes) == {grpc.StatusCode.PERMISSION_DENIED}
         assert _admission(cluster).open_calls("mallory.example") == 0
     finally:
         await channel.close()
+    # Refusals are counted, and logged once a minute per name and reason: a flood of them
+    # does not flood the log.
+    refusals = [entry for entry in logs if entry["event"] == "trisa call refused"]
+    assert [(r["peer"], r["reason"]) for r in refusals] == [("mallory.example", "unknown_peer")]
     counts = await cluster.nodes[BOB].gateway.db.read(
         lambda tx: (tx.count("envelopes"), tx.count("conversations"))
     )

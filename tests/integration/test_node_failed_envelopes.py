@@ -18,7 +18,7 @@ from pathlib import Path
 from support.nodes import ALICE, BOB, Cluster, TestPki, two_node_specs
 from support.payloads import transfer_payload
 from travelgate import envelope as env
-from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc
+from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc, errors_pb2
 from travelgate.errors import Code
 
 UNLIMITED = {"per_peer_rps": 100_000}
@@ -136,3 +136,30 @@ async def test_failed_envelopes_are_capped_per_peer_keeping_the_newest(
     [accepted] = await _send_all(cluster, test_pki, [sealed])
     assert accepted.transfer_state == api_pb2.ACCEPTED
     assert await db.read(lambda tx: tx.count("envelopes")) == 2
+
+
+async def test_error_envelopes_for_a_closed_exchange_are_recorded_not_stored(
+    cluster: Cluster, test_pki: TestPki
+) -> None:
+    await _start(cluster)
+    alice = cluster.nodes[ALICE].gateway
+    envelope_id = env.new_envelope_id()
+    result = await alice.outbound.send(
+        BOB, envelope_id=envelope_id, state=api_pb2.STARTED, payload=transfer_payload()
+    )
+    assert result.reply.transfer_state == api_pb2.ACCEPTED
+    cancel = errors_pb2.Error(code=Code.CANCELED, message="cancelled", retry=False)
+    [echo] = await _send_all(cluster, test_pki, [env.error_envelope(envelope_id, cancel)])
+    assert echo.error == cancel
+    db = cluster.nodes[BOB].gateway.db
+    stored = await db.read(lambda tx: tx.count("envelopes"))
+    # The exchange is closed: a huge error message sent to it again is refused, and only
+    # recorded.
+    huge = errors_pb2.Error(code=Code.REJECTED, message="x" * 1_000_000, retry=False)
+    [reply] = await _send_all(cluster, test_pki, [env.error_envelope(envelope_id, huge)])
+    assert reply.error.code == Code.BAD_REQUEST
+    assert "closed" in reply.error.message
+    assert await db.read(lambda tx: tx.count("envelopes")) == stored
+    [record] = await db.read(lambda tx: tx.failed_envelopes(ALICE))
+    assert (record.envelope_id, record.code) == (envelope_id, Code.BAD_REQUEST)
+    assert record.size > 1_000_000

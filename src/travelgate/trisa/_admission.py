@@ -21,6 +21,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import structlog
@@ -68,11 +69,12 @@ class PeerIdentityError(Exception):
 class RefusedError(Exception):
     """A call admission turns away, with the gRPC status to answer it with."""
 
-    def __init__(self, status: grpc.StatusCode, reason: str, message: str) -> None:
+    def __init__(self, status: grpc.StatusCode, reason: str, message: str, peer: str) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
         self.message = message
+        self.peer = peer
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,19 @@ class _DigestCache:
         return found
 
 
+def _first_in_a_while(last_logged: OrderedDict[Any, float], key: object) -> bool:
+    """True when `key` was not logged in the last ALERT_LOG_INTERVAL (and note it now)."""
+    now = time.monotonic()
+    last = last_logged.get(key)
+    if last is not None and now - last < ALERT_LOG_INTERVAL:
+        return False
+    last_logged[key] = now
+    last_logged.move_to_end(key)
+    if len(last_logged) > MAX_TRACKED_NAMES:
+        last_logged.popitem(last=False)
+    return True
+
+
 @dataclass
 class _Bucket:
     tokens: float
@@ -168,6 +183,7 @@ class Admission:
         self._totals = {Pool.NETWORK: 0, Pool.RESERVE: 0}
         self._seen_keys: OrderedDict[str, bytes] = OrderedDict()
         self._alerted: OrderedDict[tuple[str, bytes], float] = OrderedDict()
+        self._logged_refusals: OrderedDict[tuple[str, str], float] = OrderedDict()
 
     # -- identity -------------------------------------------------------------------------
 
@@ -192,6 +208,7 @@ class Admission:
                     grpc.StatusCode.UNAUTHENTICATED,
                     "pin_mismatch",
                     f"the certificate presented for {peer.name} does not carry its pinned key",
+                    peer.name,
                 )
             return
         last = self._seen_keys.get(peer.name)
@@ -212,13 +229,8 @@ class Admission:
         action: str,
     ) -> None:
         metrics.peer_key_alert(name, pinned=pinned)
-        now = time.monotonic()
-        last = self._alerted.get((name, digest))
-        if last is not None and now - last < ALERT_LOG_INTERVAL:
+        if not _first_in_a_while(self._alerted, (name, digest)):
             return
-        self._alerted[(name, digest)] = now
-        if len(self._alerted) > MAX_TRACKED_NAMES:
-            self._alerted.popitem(last=False)
         log.warning(
             "security alert: a known peer presented a new key",
             alert="peer_key_changed",
@@ -228,6 +240,13 @@ class Admission:
             pinned=pinned,
             action=action,
         )
+
+    def refused(self, name: str, reason: str) -> None:
+        """Count a refusal; log it once a minute per name and reason (a flood stays quiet)."""
+        metrics.trisa_refused(reason)
+        if not _first_in_a_while(self._logged_refusals, (name, reason)):
+            return
+        log.warning("trisa call refused", peer=name or None, reason=reason)
 
     # -- rate -----------------------------------------------------------------------------
 
@@ -256,6 +275,7 @@ class Admission:
                 "rate",
                 f"{name} is over its rate of {self.settings.per_peer_rps} requests per second;"
                 " retry later",
+                name,
             )
 
     # -- concurrency ----------------------------------------------------------------------
@@ -274,12 +294,14 @@ class Admission:
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 "peer_streams",
                 f"{name} already has {held} calls open (limit {per_peer}); retry later",
+                name,
             )
         if self._totals[pool] >= total:
             raise RefusedError(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 "capacity",
                 "the server is at capacity; retry later",
+                name,
             )
         self._active[(pool, name)] = held + 1
         self._totals[pool] += 1

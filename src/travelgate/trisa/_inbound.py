@@ -246,7 +246,8 @@ class InboundService:
         if conversation is None:
             raise ConversationNotFoundError("no conversation with this id for this peer")
         if conversation.state in FINAL_STATES:
-            return _closed(envelope, conversation)
+            # Nothing to act on, so nothing worth keeping but the record of the refusal.
+            return _closed(envelope, conversation, unopened=True)
         error = envelope.error
         state = env.echo_error_state(envelope.transfer_state, error.retry)
         echoed = env.error_envelope(envelope.id, error, transfer_state=state)
@@ -580,9 +581,11 @@ def errors_name(envelope: api_pb2.SecureEnvelope) -> str | None:
         return str(envelope.error.code)
 
 
-def _closed(envelope: api_pb2.SecureEnvelope, conversation: Conversation) -> _Reply:
+def _closed(
+    envelope: api_pb2.SecureEnvelope, conversation: Conversation, *, unopened: bool = False
+) -> _Reply:
     error = BadRequestError(f"the exchange is closed ({conversation.state.lower()})")
-    return _Reply(env.error_envelope(envelope.id, error), code=error.code)
+    return _Reply(env.error_envelope(envelope.id, error), code=error.code, unopened=unopened)
 
 
 def _state_only(state: api_pb2.TransferState.ValueType) -> api_pb2.SecureEnvelope:

@@ -64,8 +64,8 @@ def peer_name(context: grpc.aio.ServicerContext[object, object]) -> str:
     return caller_of(context).name
 
 
-async def _refuse(context: AnyContext, refusal: RefusedError) -> NoReturn:
-    metrics.trisa_refused(refusal.reason)
+async def _refuse(admission: Admission, context: AnyContext, refusal: RefusedError) -> NoReturn:
+    admission.refused(refusal.peer, refusal.reason)
     await context.abort(refusal.status, refusal.message)
     raise AssertionError("abort raises")  # pragma: no cover
 
@@ -133,7 +133,7 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
         try:
             return self.admission.caller(context)
         except PeerIdentityError as exc:
-            metrics.trisa_refused("identity")
+            self.admission.refused("", "identity")
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
             raise  # abort raises; this keeps the type checker informed
 
@@ -142,7 +142,7 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
         try:
             return self.admission.known_peer(caller)
         except RefusedError as refusal:
-            await _refuse(context, refusal)
+            await _refuse(self.admission, context, refusal)
 
     async def _enter(self, context: AnyContext, name: str, pool: Pool) -> Slot:
         """Rate, then a place in the pool: either refusal ends the call at once."""
@@ -150,13 +150,13 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
             self.admission.require_token(name)
             return self.admission.enter(name, pool)
         except RefusedError as refusal:
-            await _refuse(context, refusal)
+            await _refuse(self.admission, context, refusal)
 
     async def _admit_network(self, context: AnyContext) -> tuple[Peer, Slot]:
         caller = await self._caller(context)
         peer = await self._known_peer(context, caller)
         if peer is None:
-            metrics.trisa_refused("unknown_peer")
+            self.admission.refused(caller.name, "unknown_peer")
             await context.abort(
                 grpc.StatusCode.PERMISSION_DENIED, f"{caller.name} is not an allowed counterparty"
             )
@@ -173,7 +173,7 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
         caller = await self._caller(context)
         peer = await self._known_peer(context, caller)
         if peer is None:  # step 7, answered before the caller holds anything
-            metrics.trisa_refused("unknown_peer")
+            self.admission.refused(caller.name, "unknown_peer")
             return env.error_envelope(
                 request.id, ForbiddenError(f"{caller.name} is not an allowed counterparty")
             )
@@ -300,13 +300,13 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
                 if pending is not None:
                     pending.cancel()
         if ended[0] is _StreamEnd.IDLE:
-            metrics.trisa_refused("stream_idle")
+            metrics.trisa_refused("stream_idle")  # an ordinary end: counted, not logged
             await context.abort(
                 grpc.StatusCode.DEADLINE_EXCEEDED,
                 f"stream idle for {settings.stream_idle_timeout:g} s; open a new one when needed",
             )
         if ended[0] is _StreamEnd.MAX_AGE:
-            metrics.trisa_refused("stream_max_age")
+            metrics.trisa_refused("stream_max_age")  # an ordinary end: counted, not logged
             await context.abort(
                 grpc.StatusCode.UNAVAILABLE,
                 f"stream reached its maximum age of {settings.stream_max_age:g} s; "
@@ -318,7 +318,7 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
     ) -> api_pb2.SecureEnvelope:
         """A stream cannot abort per message: id and conversation problems become envelopes."""
         if not self.admission.take_token(peer):
-            metrics.trisa_refused("rate")
+            self.admission.refused(peer, "rate")
             return env.error_envelope(
                 request.id,
                 TrisaError(
@@ -343,7 +343,7 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
         caller = await self._caller(context)
         known = await self._known_peer(context, caller)
         if known is None:
-            metrics.trisa_refused("unknown_peer")
+            self.admission.refused(caller.name, "unknown_peer")
             await context.abort(
                 grpc.StatusCode.PERMISSION_DENIED, f"{caller.name} is not an allowed counterparty"
             )
@@ -423,11 +423,11 @@ class TrisaHealthServicer(api_pb2_grpc.TRISAHealthServicer):
             self.admission.require_token(caller.name)
             slot = self.admission.enter(caller.name, Pool.RESERVE)
         except PeerIdentityError as exc:
-            metrics.trisa_refused("identity")
+            self.admission.refused("", "identity")
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
             raise
         except RefusedError as refusal:
-            await _refuse(context, refusal)
+            await _refuse(self.admission, context, refusal)
         with slot:
             return self._state()
 
