@@ -231,3 +231,37 @@ async def test_a_busy_stream_ends_at_its_maximum_age(cluster: Cluster, test_pki:
     assert answered >= 3
     assert 1.9 <= elapsed < 4
     assert _admission(cluster).open_calls(ALICE, Pool.NETWORK) == 0
+
+
+async def test_a_peer_can_have_its_own_limits(cluster: Cluster, test_pki: TestPki) -> None:
+    await _start(cluster, {"per_peer_rps": 5, "per_peer_streams": 2})
+    directory = cluster.nodes[BOB].gateway.directory
+    peer = directory.get(ALICE)
+    assert peer is not None
+    directory.put(dataclasses.replace(peer, per_peer_rps=1000, per_peer_streams=16))
+
+    async def burst(identity: pki.Identity) -> list[str]:
+        channel = cluster.channel(BOB, identity)
+        stub = api_pb2_grpc.TRISAHealthStub(channel)
+        codes = []
+        try:
+            for _ in range(30):
+                try:
+                    await stub.Status(api_pb2.HealthCheck(), timeout=2)
+                    codes.append("OK")
+                except grpc.aio.AioRpcError as exc:
+                    codes.append(exc.code().name)
+        finally:
+            await channel.close()
+        return codes
+
+    assert set(await burst(test_pki.identity(ALICE))) == {"OK"}
+    assert "RESOURCE_EXHAUSTED" in await burst(test_pki.identity(CAROL))
+    channel = cluster.channel(BOB, test_pki.identity(ALICE))
+    calls = [api_pb2_grpc.TRISANetworkStub(channel).TransferStream() for _ in range(16)]
+    try:
+        await _eventually(lambda: _admission(cluster).open_calls(ALICE) == 16)
+    finally:
+        for call in calls:
+            call.cancel()
+        await channel.close()

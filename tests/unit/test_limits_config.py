@@ -130,6 +130,16 @@ def test_peers_file_pins(tmp_path: Path, bob: pki.Identity) -> None:
     assert _loaded(tmp_path, "").pins == frozenset()
 
 
+def test_peers_file_limits(tmp_path: Path) -> None:
+    peer = _loaded(tmp_path, "per_peer_streams = 32\nper_peer_rps = 500")
+    assert (peer.per_peer_streams, peer.per_peer_rps) == (32, 500)
+    default = _loaded(tmp_path, "")
+    assert (default.per_peer_streams, default.per_peer_rps) == (None, None)
+    for bad in ("per_peer_rps = 0", "per_peer_streams = true", 'per_peer_rps = "5"'):
+        with pytest.raises(ConfigError, match=r"\(bob.example\): per_peer_\w+ must be a positive"):
+            _loaded(tmp_path, bad)
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [

@@ -250,9 +250,19 @@ class Admission:
 
     # -- rate -----------------------------------------------------------------------------
 
+    def rate_of(self, name: str) -> int:
+        peer = self.directory.get(name)
+        override = peer.per_peer_rps if peer is not None else None
+        return override or self.settings.per_peer_rps
+
+    def streams_of(self, name: str) -> int:
+        peer = self.directory.get(name)
+        override = peer.per_peer_streams if peer is not None else None
+        return override or self.settings.per_peer_streams
+
     def take_token(self, name: str) -> bool:
         """One request's worth of the peer's bucket (burst of one second's allowance)."""
-        rate = float(self.settings.per_peer_rps)
+        rate = float(self.rate_of(name))
         now = time.monotonic()
         bucket = self._buckets.get(name)
         if bucket is None:
@@ -273,8 +283,7 @@ class Admission:
             raise RefusedError(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 "rate",
-                f"{name} is over its rate of {self.settings.per_peer_rps} requests per second;"
-                " retry later",
+                f"{name} is over its rate of {self.rate_of(name)} requests per second; retry later",
                 name,
             )
 
@@ -282,7 +291,7 @@ class Admission:
 
     def enter(self, name: str, pool: Pool) -> Slot:
         """A place for one call of `name` in `pool`, or RefusedError (RESOURCE_EXHAUSTED)."""
-        per_peer = self.settings.per_peer_streams
+        per_peer = self.streams_of(name)
         total = (
             self.settings.max_concurrent_rpcs
             if pool is Pool.NETWORK

@@ -12,6 +12,8 @@ pin = "spki:<base64 SHA-256>"     # optional, instead of or beside cert: the SHA
 addresses = ["bc1q..."]           # optional: deposit addresses it is known to control
 blocked = false                   # optional: refuse everything from and to it
 ivms_profile = "interop"          # optional: IVMS101 profile for what it sends us
+per_peer_streams = 32             # optional: this peer's own [trisa] per_peer_streams
+per_peer_rps = 500                #   and per_peer_rps (a high-volume counterparty)
 ```
 
 A peer with `cert` or `pin` must present exactly that public key in its TLS certificate;
@@ -35,7 +37,17 @@ from travelgate import envelope as env
 from travelgate.config import parse_listen
 from travelgate.errors import ConfigError
 
-_KEYS = {"name", "endpoint", "cert", "pin", "addresses", "blocked", "ivms_profile"}
+_KEYS = {
+    "name",
+    "endpoint",
+    "cert",
+    "pin",
+    "addresses",
+    "blocked",
+    "ivms_profile",
+    "per_peer_streams",
+    "per_peer_rps",
+}
 PIN_PREFIX = "spki:"
 _PROFILES = {"strict", "standard", "interop"}
 
@@ -51,6 +63,9 @@ class Peer:
     # SHA-256 digests of the SPKI DER of the TLS keys this peer may present (empty: any
     # key its name is certified for by the trusted CA).
     pins: frozenset[bytes] = frozenset()
+    # This peer's own admission limits, instead of the [trisa] defaults.
+    per_peer_streams: int | None = None
+    per_peer_rps: int | None = None
 
 
 def spki_digest(key: PublicKeyTypes) -> bytes:
@@ -174,7 +189,19 @@ def _peer(entry: object, index: int, path: Path) -> Peer:
     profile = entry.get("ivms_profile")
     if profile is not None and profile not in _PROFILES:
         raise ConfigError(f"{label} ({name}): ivms_profile must be one of {sorted(_PROFILES)}")
-    return Peer(name, endpoint, pinned, tuple(addresses), blocked, profile, pins)
+    limits = {key: _limit(entry.get(key), f"{label} ({name}): {key}") for key in _LIMITS}
+    return Peer(name, endpoint, pinned, tuple(addresses), blocked, profile, pins, **limits)
+
+
+_LIMITS = ("per_peer_streams", "per_peer_rps")
+
+
+def _limit(value: object, label: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{label} must be a positive integer")
+    return value
 
 
 def _pins(value: object, label: str) -> frozenset[bytes]:

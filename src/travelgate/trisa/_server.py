@@ -322,7 +322,7 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
             return env.error_envelope(
                 request.id,
                 TrisaError(
-                    f"over the rate of {self.admission.settings.per_peer_rps} requests per "
+                    f"over the rate of {self.admission.rate_of(peer)} requests per "
                     "second; this message was not processed, send it again later",
                     code=Code.UNAVAILABLE,
                     retry=True,
