@@ -55,6 +55,10 @@ class SealingSection:
 class StorageSection:
     key_file: Path
     retention: timedelta
+    # Envelopes we could not open are kept as metadata only, capped per peer, and purged
+    # after their own (short) retention.
+    failed_per_peer: int = 10_000
+    failed_retention: timedelta = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,12 @@ class TrisaSection:
     confirm_address_per_minute: int
     pending_reply_after: timedelta
     pending_reply_before: timedelta
+    # Per-peer admission: no single peer can hold the server's capacity.
+    per_peer_streams: int = 8
+    per_peer_rps: int = 50
+    stream_idle_timeout: float = 60.0
+    stream_max_age: float = 3600.0
+    reserved_rpcs: int = 32
 
 
 @dataclass(frozen=True)
@@ -350,7 +360,12 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
     },
     "tls": {"cert": (_path, ...), "key": (_path, ...), "trust": (_path, ...)},
     "sealing": {"cert": (_optional_path, None), "key": (_optional_path, None)},
-    "storage": {"key_file": (_path, "storage.key"), "retention": (_duration, "5y")},
+    "storage": {
+        "key_file": (_path, "storage.key"),
+        "retention": (_duration, "5y"),
+        "failed_per_peer": (_positive, 10_000),
+        "failed_retention": (_duration, "30d"),
+    },
     "directory": {"file": (_optional_path, None)},
     "trisa": {
         "max_message_bytes": (_positive, 4 * 1024 * 1024),
@@ -364,6 +379,11 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "confirm_address_per_minute": (_positive, 30),
         "pending_reply_after": (_duration, "24h"),
         "pending_reply_before": (_duration, "5m"),
+        "per_peer_streams": (_positive, 8),
+        "per_peer_rps": (_positive, 50),
+        "stream_idle_timeout": (_seconds, 60),
+        "stream_max_age": (_seconds, "1h"),
+        "reserved_rpcs": (_positive, 32),
     },
     "api": {
         "body_limit": (_positive, 1024 * 1024),

@@ -75,3 +75,28 @@ def set_gauges(snapshot: Gauges, now: datetime | None = None) -> None:
         gauge.clear()
         for target, count in counts.items():
             gauge.labels(target).set(count)
+
+
+PEER_KEY_ALERTS = Counter(
+    "travelgate_peer_key_alerts_total",
+    "Security alerts: a known peer name presented a TLS key other than the one we know",
+    ["peer", "pinned"],
+)
+TRISA_REFUSED = Counter(
+    "travelgate_trisa_refused_total",
+    "TRISA calls refused or ended by admission control, by reason",
+    ["reason"],
+)
+FAILED_ENVELOPES = Counter(
+    "travelgate_failed_envelopes_total",
+    "Inbound envelopes that could not be opened (kept as metadata only)",
+    ["code"],
+)
+
+
+def peer_key_alert(peer: str, *, pinned: bool) -> None:
+    PEER_KEY_ALERTS.labels(peer, "true" if pinned else "false").inc()
+
+
+def trisa_refused(reason: str) -> None:
+    TRISA_REFUSED.labels(reason).inc()

@@ -19,7 +19,7 @@ from typing import Any
 
 import structlog
 
-from travelgate.api import Admission, ApiListener, ApiServices, build_app
+from travelgate.api import ApiAdmission, ApiListener, ApiServices, build_app
 from travelgate.config import Config, parse_listen
 from travelgate.errors import ConfigError, StoreError
 from travelgate.outbox import OutboxSettings, OutboxWorker
@@ -35,6 +35,8 @@ from travelgate.service import (
 from travelgate.store import AddressTakenError, Database, Sealer, Tx, load_or_create_key
 from travelgate.transfers import Policy, parse_policy
 from travelgate.trisa import (
+    Admission,
+    AdmissionSettings,
     ClientSettings,
     Credentials,
     Decider,
@@ -181,6 +183,7 @@ class Gateway:
                 pending_not_before=config.trisa.pending_reply_before,
                 pending_not_after=config.trisa.pending_reply_after,
                 max_payload=config.trisa.max_message_bytes,
+                failed_per_peer=config.storage.failed_per_peer,
             ),
             reply_hook=self.reply_hook,
         )
@@ -247,6 +250,7 @@ class Node:
 
     def __post_init__(self) -> None:
         self.server: RunningServer | None = None
+        self.admission: Admission | None = None
         self.outbox: OutboxWorker | None = None
         self._api: ApiListener | None = None
         self.api_port = 0
@@ -268,6 +272,7 @@ class Node:
         await gateway.open()
         credentials = gateway.credentials
         trisa = self.config.trisa
+        self.admission = Admission(admission_settings(self.config), gateway.directory)
         servicer = TrisaNetworkServicer(
             gateway.inbound,
             credentials,
@@ -277,6 +282,7 @@ class Node:
             confirm_address=trisa.confirm_address,
             confirm_per_minute=trisa.confirm_address_per_minute,
             errors_as_status=self.errors_as_status,
+            admission=self.admission,
         )
         try:
             self.server = await start_server(
@@ -318,7 +324,11 @@ class Node:
         gateway.db.on_enqueue = wake
         self.spawn(worker.run(), "outbox")
         self.spawn(gateway.holds.run_expiry(outbox.expiry_interval), "expiry")
-        self.spawn(purge_loop(gateway.db, self.config.storage.retention), "retention")
+        storage = self.config.storage
+        self.spawn(
+            purge_loop(gateway.db, storage.retention, failed_retention=storage.failed_retention),
+            "retention",
+        )
         log.info(
             "node started",
             node=self.config.node.name,
@@ -332,7 +342,7 @@ class Node:
         services = ApiServices(
             gateway.db, gateway.holds, gateway.reviews, self.config.api.long_poll_max
         )
-        admission = Admission(
+        admission = ApiAdmission(
             max_inflight=self.config.api.max_inflight,
             max_long_polls=self.config.api.max_long_polls,
         )
@@ -393,21 +403,50 @@ class Node:
             await self.stop()
 
 
-def _purge(tx: Tx, cutoff: str) -> dict[str, int]:
-    return tx.purge(cutoff)
+def _purge(tx: Tx, cutoff: str, failed_cutoff: str | None = None) -> dict[str, int]:
+    counts = tx.purge(cutoff)
+    if failed_cutoff is not None:
+        counts["failed_envelopes"] = tx.purge_failed(failed_cutoff)
+    return counts
 
 
-async def purge_loop(db: Database, retention: timedelta, interval: float = 3600.0) -> None:
-    """Delete closed records older than the retention period, at start and then hourly."""
+def _cutoff(age: timedelta) -> str:
+    return (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def purge_loop(
+    db: Database,
+    retention: timedelta,
+    interval: float = 3600.0,
+    *,
+    failed_retention: timedelta | None = None,
+) -> None:
+    """Delete closed records older than the retention period, and records of envelopes we
+    could not open older than theirs, at start and then hourly."""
     while True:
-        cutoff = (datetime.now(UTC) - retention).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        cutoff = _cutoff(retention)
+        failed_cutoff = None if failed_retention is None else _cutoff(failed_retention)
         try:
-            counts = await db.write(functools.partial(_purge, cutoff=cutoff))
+            counts = await db.write(
+                functools.partial(_purge, cutoff=cutoff, failed_cutoff=failed_cutoff)
+            )
             if any(counts.values()):
                 log.info("retention purge", cutoff=cutoff, **counts)
         except StoreError:
             log.exception("retention purge failed")
         await asyncio.sleep(interval)
+
+
+def admission_settings(config: Config) -> AdmissionSettings:
+    trisa = config.trisa
+    return AdmissionSettings(
+        per_peer_streams=trisa.per_peer_streams,
+        per_peer_rps=trisa.per_peer_rps,
+        stream_idle_timeout=trisa.stream_idle_timeout,
+        stream_max_age=trisa.stream_max_age,
+        max_concurrent_rpcs=trisa.max_concurrent_rpcs,
+        reserved_rpcs=trisa.reserved_rpcs,
+    )
 
 
 def webhook_secret(config: Config) -> bytes:

@@ -3,6 +3,6 @@
 from travelgate.api._app import ApiServices, build_app
 from travelgate.api._openapi import openapi_document
 from travelgate.api._server import ApiListener
-from travelgate.api._shed import Admission
+from travelgate.api._shed import ApiAdmission
 
-__all__ = ["Admission", "ApiListener", "ApiServices", "build_app", "openapi_document"]
+__all__ = ["ApiAdmission", "ApiListener", "ApiServices", "build_app", "openapi_document"]

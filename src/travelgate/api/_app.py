@@ -19,7 +19,7 @@ from aiohttp import web
 
 from travelgate.api._errors import BODY_LIMIT, Handler, errors
 from travelgate.api._openapi import openapi_document
-from travelgate.api._shed import Admission
+from travelgate.api._shed import ApiAdmission
 from travelgate.errors import ApiError
 from travelgate.service import (
     DepositService,
@@ -460,9 +460,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def build_app(
-    services: ApiServices, *, body_limit: int, admission: Admission | None = None
+    services: ApiServices, *, body_limit: int, admission: ApiAdmission | None = None
 ) -> web.Application:
-    admission = admission or Admission(max_inflight=128, max_long_polls=1024)
+    admission = admission or ApiAdmission(max_inflight=128, max_long_polls=1024)
     app = web.Application(
         middlewares=[admission.middleware, errors, authenticate, strict_query],
         client_max_size=body_limit,

@@ -1,4 +1,4 @@
-"""Admission control for the internal API: excess work is refused at once, never queued.
+"""ApiAdmission control for the internal API: excess work is refused at once, never queued.
 
 A node past its capacity (more calls than the database can write) would otherwise queue
 them all, and every caller, admitted or not, would wait longer and longer. Here a request
@@ -26,7 +26,7 @@ class _Places:
     taken: int = 0
 
 
-class Admission:
+class ApiAdmission:
     """Counts requests in flight; one instance per application."""
 
     def __init__(self, *, max_inflight: int, max_long_polls: int) -> None:

@@ -15,6 +15,7 @@ from travelgate.store._tx import (
     Conversation,
     Customer,
     CustomerRow,
+    FailedEnvelope,
     StoredEnvelope,
     Tx,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "Customer",
     "CustomerRow",
     "Database",
+    "FailedEnvelope",
     "Gauges",
     "Hold",
     "HoldFilter",

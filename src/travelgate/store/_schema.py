@@ -186,4 +186,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE holds ADD COLUMN beneficiary_identity BLOB;   -- IVMS101 JSON, sealed at rest
     ALTER TABLE holds ADD COLUMN beneficiary_match TEXT;      -- exact | close | mismatch
     """,
+    # 6: envelopes we could not open, kept as metadata only (never their bytes).
+    """
+    CREATE TABLE failed_envelopes (
+        id INTEGER PRIMARY KEY,
+        peer TEXT NOT NULL,                 -- counterparty certificate CN
+        envelope_id TEXT NOT NULL,          -- as it travelled (possibly not a valid UUID)
+        code INTEGER NOT NULL,              -- the TRISA error code we answered with
+        size INTEGER NOT NULL,              -- bytes of the serialized envelope
+        sha256 TEXT NOT NULL,               -- hex SHA-256 of the serialized envelope
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX failed_envelopes_peer ON failed_envelopes(peer, id);
+    CREATE INDEX failed_envelopes_created ON failed_envelopes(created_at);
+    """,
 )

@@ -67,6 +67,19 @@ class StoredEnvelope:
     created_at: str
 
 
+@dataclass(frozen=True)
+class FailedEnvelope:
+    """An inbound envelope we could not open: what it was, never its bytes."""
+
+    id: int
+    peer: str
+    envelope_id: str
+    code: int
+    size: int
+    sha256: str
+    created_at: str
+
+
 class AddressTakenError(StoreError):
     """A deposit address already belongs to another customer."""
 
@@ -298,6 +311,38 @@ class Tx(HoldOps, ScreeningOps):
             "SELECT * FROM envelopes WHERE conversation_id = ? ORDER BY id", (conversation_id,)
         ).fetchall()
         return [from_row(StoredEnvelope, r, raw=bytes(r["raw"])) for r in rows]
+
+    # -- envelopes we could not open ------------------------------------------------------
+
+    def insert_failed_envelope(
+        self, *, peer: str, envelope_id: str, code: int, size: int, sha256: str, keep: int
+    ) -> int:
+        """Record a failed envelope; only the newest `keep` of the peer are kept."""
+        cursor = self.db.execute(
+            "INSERT INTO failed_envelopes (peer, envelope_id, code, size, sha256, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (peer, envelope_id, code, size, sha256, now_text()),
+        )
+        self.db.execute(
+            "DELETE FROM failed_envelopes WHERE peer = ? AND id <= ("
+            "SELECT id FROM failed_envelopes WHERE peer = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (peer, peer, keep),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def failed_envelopes(self, peer: str, limit: int = 100) -> list[FailedEnvelope]:
+        """The peer's most recent failed envelopes, newest first."""
+        rows = self.db.execute(
+            "SELECT * FROM failed_envelopes WHERE peer = ? ORDER BY id DESC LIMIT ?",
+            (peer, limit),
+        ).fetchall()
+        return [from_row(FailedEnvelope, row) for row in rows]
+
+    def purge_failed(self, cutoff: str) -> int:
+        """Delete failed-envelope records older than `cutoff` (their own retention)."""
+        return self.db.execute(
+            "DELETE FROM failed_envelopes WHERE created_at < ?", (cutoff,)
+        ).rowcount
 
     def count(self, table: str) -> int:
         if not table.isidentifier():

@@ -4,6 +4,13 @@ Spec: shared/spec/trisa.md (sections 5-7 and 13). The servicers are thin: they i
 peer and hand the envelope to `InboundService`; `OutboundService` sends our own transfers.
 """
 
+from travelgate.trisa._admission import (
+    Admission,
+    AdmissionSettings,
+    PeerIdentityError,
+    Pool,
+    RefusedError,
+)
 from travelgate.trisa._client import (
     ClientSettings,
     PeerKeys,
@@ -12,7 +19,7 @@ from travelgate.trisa._client import (
     legacy_error,
 )
 from travelgate.trisa._credentials import Credentials, common_name, load_credentials
-from travelgate.trisa._directory import Directory, Peer
+from travelgate.trisa._directory import Directory, Peer, format_pin, parse_pin, spki_digest
 from travelgate.trisa._exchange import (
     BENEFICIARY,
     FINAL_STATES,
@@ -57,6 +64,8 @@ __all__ = [
     "FINAL_STATES",
     "ORIGINATOR",
     "Action",
+    "Admission",
+    "AdmissionSettings",
     "ClientSettings",
     "ConversationNotFoundError",
     "Credentials",
@@ -70,10 +79,13 @@ __all__ = [
     "NoHooks",
     "OutboundService",
     "Peer",
+    "PeerIdentityError",
     "PeerKeys",
     "PeerMessage",
     "PeerUnavailableError",
+    "Pool",
     "Prepared",
+    "RefusedError",
     "ReplyHook",
     "RunningServer",
     "SendResult",
@@ -84,13 +96,16 @@ __all__ = [
     "VaspInfo",
     "Verdict",
     "common_name",
+    "format_pin",
     "ivms_check",
     "legacy_error",
     "load_credentials",
     "match_customer",
     "message_key",
+    "parse_pin",
     "peer_name",
     "person_from_json",
+    "spki_digest",
     "start_server",
     "state_name",
     "stop_server",

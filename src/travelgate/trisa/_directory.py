@@ -6,26 +6,49 @@ name = "bob.example"              # the peer's certificate common name
 endpoint = "127.0.0.1:8101"       # where its TRISA server listens
 cert = "bob/cert.pem"             # optional: pins its certificate; we seal to this key
                                   #   until a KeyExchange gives a fresher one
+pin = "spki:<base64 SHA-256>"     # optional, instead of or beside cert: the SHA-256 of the
+                                  #   DER SubjectPublicKeyInfo of its TLS key; a list of
+                                  #   them allows a rotation
 addresses = ["bc1q..."]           # optional: deposit addresses it is known to control
 blocked = false                   # optional: refuse everything from and to it
 ivms_profile = "interop"          # optional: IVMS101 profile for what it sends us
+per_peer_streams = 32             # optional: this peer's own [trisa] per_peer_streams
+per_peer_rps = 500                #   and per_peer_rps (a high-volume counterparty)
 ```
+
+A peer with `cert` or `pin` must present exactly that public key in its TLS certificate;
+any other certificate with its name, even from the trusted CA, is refused.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from travelgate import envelope as env
 from travelgate.config import parse_listen
 from travelgate.errors import ConfigError
 
-_KEYS = {"name", "endpoint", "cert", "addresses", "blocked", "ivms_profile"}
+_KEYS = {
+    "name",
+    "endpoint",
+    "cert",
+    "pin",
+    "addresses",
+    "blocked",
+    "ivms_profile",
+    "per_peer_streams",
+    "per_peer_rps",
+}
+PIN_PREFIX = "spki:"
 _PROFILES = {"strict", "standard", "interop"}
 
 
@@ -37,6 +60,35 @@ class Peer:
     addresses: tuple[str, ...] = ()
     blocked: bool = False
     ivms_profile: str | None = None
+    # SHA-256 digests of the SPKI DER of the TLS keys this peer may present (empty: any
+    # key its name is certified for by the trusted CA).
+    pins: frozenset[bytes] = frozenset()
+    # This peer's own admission limits, instead of the [trisa] defaults.
+    per_peer_streams: int | None = None
+    per_peer_rps: int | None = None
+
+
+def spki_digest(key: PublicKeyTypes) -> bytes:
+    """SHA-256 of a public key's DER SubjectPublicKeyInfo: what a pin names."""
+    return hashlib.sha256(env.spki_der(key)).digest()
+
+
+def format_pin(digest: bytes) -> str:
+    return PIN_PREFIX + base64.b64encode(digest).decode("ascii")
+
+
+def parse_pin(text: str) -> bytes:
+    """`spki:<base64 SHA-256>` (padding optional) -> the 32-byte digest; ValueError else."""
+    if not text.startswith(PIN_PREFIX):
+        raise ValueError(f"a pin is written {PIN_PREFIX}<base64 SHA-256 of the SPKI>")
+    encoded = text[len(PIN_PREFIX) :].strip()
+    try:
+        digest = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("the pin is not valid base64") from None
+    if len(digest) != hashlib.sha256().digest_size:
+        raise ValueError(f"the pin is {len(digest)} bytes; a SHA-256 digest is 32")
+    return digest
 
 
 class Directory:
@@ -122,6 +174,12 @@ def _peer(entry: object, index: int, path: Path) -> Peer:
             raise ConfigError(f"{label} ({name}): cert not found: {cert_path}") from None
         except env.KeyLoadError as exc:
             raise ConfigError(f"{label} ({name}): cert {cert_path}: {exc.message}") from None
+    pins = _pins(entry.get("pin"), f"{label} ({name})")
+    if pinned is not None:
+        certified = spki_digest(pinned)
+        if pins and certified not in pins:
+            raise ConfigError(f"{label} ({name}): cert and pin name different keys")
+        pins = pins | {certified}
     addresses = entry.get("addresses", [])
     if not isinstance(addresses, list) or not all(isinstance(a, str) and a for a in addresses):
         raise ConfigError(f"{label} ({name}): addresses must be a list of strings")
@@ -131,4 +189,28 @@ def _peer(entry: object, index: int, path: Path) -> Peer:
     profile = entry.get("ivms_profile")
     if profile is not None and profile not in _PROFILES:
         raise ConfigError(f"{label} ({name}): ivms_profile must be one of {sorted(_PROFILES)}")
-    return Peer(name, endpoint, pinned, tuple(addresses), blocked, profile)
+    limits = {key: _limit(entry.get(key), f"{label} ({name}): {key}") for key in _LIMITS}
+    return Peer(name, endpoint, pinned, tuple(addresses), blocked, profile, pins, **limits)
+
+
+_LIMITS = ("per_peer_streams", "per_peer_rps")
+
+
+def _limit(value: object, label: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{label} must be a positive integer")
+    return value
+
+
+def _pins(value: object, label: str) -> frozenset[bytes]:
+    if value is None:
+        return frozenset()
+    texts = [value] if isinstance(value, str) else value
+    if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+        raise ConfigError(f'{label}: pin must be "{PIN_PREFIX}<base64>" or a list of them')
+    try:
+        return frozenset(parse_pin(text) for text in texts)
+    except ValueError as exc:
+        raise ConfigError(f"{label}: pin: {exc}") from None

@@ -87,6 +87,7 @@ class InboundSettings:
     pending_not_before: timedelta = timedelta(minutes=5)
     pending_not_after: timedelta = timedelta(hours=24)
     max_payload: int = 4 * 1024 * 1024
+    failed_per_peer: int = 10_000
 
 
 @dataclass
@@ -103,6 +104,9 @@ class _Reply:
     reply_not_after: str | None = None
     message: PeerMessage | None = None
     code: int | None = None
+    # The envelope could not be opened: only its metadata is stored, never its bytes
+    # (a peer must not fill our disk with what nobody can read).
+    unopened: bool = False
 
 
 def message_key(peer: str, envelope_id: str, envelope: api_pb2.SecureEnvelope) -> str:
@@ -215,7 +219,11 @@ class InboundService:
             return duplicate
         conversation = await self.db.read(lambda tx: tx.conversation(peer.name, envelope_key))
         if structure_error is not None:
-            outcome = _Reply(env.error_envelope(envelope.id, structure_error))
+            outcome = _Reply(
+                env.error_envelope(envelope.id, structure_error),
+                code=structure_error.code,
+                unopened=True,
+            )
         elif kind in (
             env.EnvelopeKind.ERROR,
             env.EnvelopeKind.SEALED_ERROR,
@@ -231,6 +239,8 @@ class InboundService:
                 tx, peer.name, envelope, envelope_key, key, conversation, outcome
             )
         )
+        if outcome.unopened:
+            metrics.FAILED_ENVELOPES.labels(errors_name(outcome.envelope) or "").inc()
         return outcome.envelope
 
     # -- error envelopes (6.2) -----------------------------------------------------------
@@ -241,7 +251,8 @@ class InboundService:
         if conversation is None:
             raise ConversationNotFoundError("no conversation with this id for this peer")
         if conversation.state in FINAL_STATES:
-            return _closed(envelope, conversation)
+            # Nothing to act on, so nothing worth keeping but the record of the refusal.
+            return _closed(envelope, conversation, unopened=True)
         error = envelope.error
         state = env.echo_error_state(envelope.transfer_state, error.retry)
         echoed = env.error_envelope(envelope.id, error, transfer_state=state)
@@ -267,6 +278,9 @@ class InboundService:
             private_key = self.keyring.find(envelope.public_key_signature)  # 12
             sender_key = await self._sender_key(peer)  # 13
             payload = await self._in_thread(_unseal_and_decrypt, envelope, private_key)  # 14-18
+        except TrisaError as error:
+            return _Reply(env.error_envelope(envelope.id, error), code=error.code, unopened=True)
+        try:
             parts = env.check_payload(payload)  # 19-20
         except TrisaError as error:
             return _Reply(env.error_envelope(envelope.id, error), code=error.code)
@@ -478,6 +492,17 @@ class InboundService:
         conversation: Conversation | None,
         reply: _Reply,
     ) -> None:
+        if reply.unopened:
+            raw = envelope.SerializeToString()
+            tx.insert_failed_envelope(
+                peer=peer,
+                envelope_id=envelope.id,
+                code=reply.code if reply.code is not None else Code.BAD_REQUEST,
+                size=len(raw),
+                sha256=hashlib.sha256(raw).hexdigest(),
+                keep=self.settings.failed_per_peer,
+            )
+            return
         current = tx.conversation(peer, envelope_key) if conversation is None else conversation
         if current is None and reply.create_role is not None:
             conversation_id = tx.create_conversation(
@@ -561,9 +586,11 @@ def errors_name(envelope: api_pb2.SecureEnvelope) -> str | None:
         return str(envelope.error.code)
 
 
-def _closed(envelope: api_pb2.SecureEnvelope, conversation: Conversation) -> _Reply:
+def _closed(
+    envelope: api_pb2.SecureEnvelope, conversation: Conversation, *, unopened: bool = False
+) -> _Reply:
     error = BadRequestError(f"the exchange is closed ({conversation.state.lower()})")
-    return _Reply(env.error_envelope(envelope.id, error), code=error.code)
+    return _Reply(env.error_envelope(envelope.id, error), code=error.code, unopened=unopened)
 
 
 def _state_only(state: api_pb2.TransferState.ValueType) -> api_pb2.SecureEnvelope:
