@@ -45,6 +45,7 @@ func send(args []string) int {
 	id := flags.String("id", "", "envelope id (default: a new UUID)")
 	tamper := flags.String("tamper", "", "damage the sealed envelope: hmac|ciphertext|key|algorithm|unsealed")
 	timeout := flags.Float64("timeout", 30, "seconds for the whole exchange")
+	stream := flags.Int("stream", 0, "send N envelopes (fresh ids) on one TransferStream instead; prints a JSON array")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
@@ -71,7 +72,12 @@ func send(args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(*timeout*float64(time.Second)))
 	defer cancel()
-	opened, err := n.exchange(ctx, *to, *serverName, *id, state, payload, *tamper)
+	var opened any
+	if *stream > 0 {
+		opened, err = n.exchangeStream(ctx, *to, *serverName, *stream, state, payload)
+	} else {
+		opened, err = n.exchange(ctx, *to, *serverName, *id, state, payload, *tamper)
+	}
 	if err != nil {
 		return fail(1, "send: %v", err)
 	}
@@ -101,36 +107,92 @@ func readPayload(path string) (*api.Payload, error) {
 	return payload, nil
 }
 
-// exchange does KeyExchange then Transfer with the peer, and opens the reply.
-func (n *node) exchange(ctx context.Context, endpoint, serverName, id string, state api.TransferState, payload *api.Payload, tamper string) (map[string]any, error) {
+// connect dials the peer over the library's mTLS and exchanges keys with it.
+func (n *node) connect(ctx context.Context, endpoint, serverName string) (*grpc.ClientConn, api.TRISANetworkClient, keys.Key, error) {
 	// The library takes the TLS server name from the host of an endpoint URL.
 	creds, err := mtls.ClientCreds("trisa://"+serverName, n.identity, n.pool)
 	if err != nil {
-		return nil, fmt.Errorf("mTLS: %w", err)
+		return nil, nil, nil, fmt.Errorf("mTLS: %w", err)
 	}
 	conn, err := grpc.NewClient(endpoint, creds)
 	if err != nil {
-		return nil, fmt.Errorf("connect %s: %w", endpoint, err)
+		return nil, nil, nil, fmt.Errorf("connect %s: %w", endpoint, err)
 	}
-	defer conn.Close()
 	client := api.NewTRISANetworkClient(conn)
-
 	ours, err := n.sealing.Proto()
 	if err != nil {
-		return nil, err
+		conn.Close()
+		return nil, nil, nil, err
 	}
 	theirs, err := client.KeyExchange(ctx, ours)
 	if err != nil {
-		return nil, fmt.Errorf("KeyExchange: %w", err)
+		conn.Close()
+		return nil, nil, nil, fmt.Errorf("KeyExchange: %w", err)
 	}
 	peerKey, err := keys.FromSigningKey(theirs)
 	if err != nil {
-		return nil, fmt.Errorf("KeyExchange: the peer's key does not parse: %w", err)
+		conn.Close()
+		return nil, nil, nil, fmt.Errorf("KeyExchange: the peer's key does not parse: %w", err)
 	}
+	if pks, err := peerKey.PublicKeySignature(); err == nil {
+		fmt.Fprintf(os.Stderr, "key exchange with %s: peer key %s\n", serverName, pks)
+	}
+	return conn, client, peerKey, nil
+}
+
+func sealTo(peerKey keys.Key, id string, state api.TransferState, payload *api.Payload) (*api.SecureEnvelope, error) {
 	sealed, rejection, err := envelope.SealPayload(payload,
 		envelope.WithEnvelopeID(id), envelope.WithTransferState(state), envelope.WithSealingKey(peerKey))
 	if rejection != nil || err != nil {
 		return nil, fmt.Errorf("could not seal the payload: %v", errors.Join(err, rejectionErr(rejection)))
+	}
+	return sealed, nil
+}
+
+// exchangeStream sends count envelopes on one TransferStream and opens every reply.
+func (n *node) exchangeStream(ctx context.Context, endpoint, serverName string, count int, state api.TransferState, payload *api.Payload) ([]map[string]any, error) {
+	conn, client, peerKey, err := n.connect(ctx, endpoint, serverName)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stream, err := client.TransferStream(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("TransferStream: %w", err)
+	}
+	for i := 0; i < count; i++ {
+		sealed, err := sealTo(peerKey, uuid.NewString(), state, payload)
+		if err != nil {
+			return nil, err
+		}
+		if err := stream.Send(sealed); err != nil {
+			return nil, fmt.Errorf("TransferStream send: %w", err)
+		}
+	}
+	if err := stream.CloseSend(); err != nil {
+		return nil, fmt.Errorf("TransferStream close: %w", err)
+	}
+	replies := make([]map[string]any, 0, count)
+	for len(replies) < count {
+		reply, err := stream.Recv()
+		if err != nil {
+			return replies, fmt.Errorf("TransferStream after %d replies: %w", len(replies), err)
+		}
+		replies = append(replies, openReply(reply, n.unsealingKey()))
+	}
+	return replies, nil
+}
+
+// exchange does KeyExchange then Transfer with the peer, and opens the reply.
+func (n *node) exchange(ctx context.Context, endpoint, serverName, id string, state api.TransferState, payload *api.Payload, tamper string) (map[string]any, error) {
+	conn, client, peerKey, err := n.connect(ctx, endpoint, serverName)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	sealed, err := sealTo(peerKey, id, state, payload)
+	if err != nil {
+		return nil, err
 	}
 	if tamper != "" {
 		tampers[tamper](sealed)

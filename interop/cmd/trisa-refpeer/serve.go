@@ -55,6 +55,7 @@ type server struct {
 	conversations map[string]string   // envelope id -> peer CN of its first envelope
 	out           *json.Encoder
 	callbacks     sync.WaitGroup
+	stopping      chan struct{} // closed on SIGTERM: callbacks not yet due are dropped
 }
 
 func serve(args []string) int {
@@ -89,7 +90,7 @@ func serve(args []string) int {
 		node: n, name: *name, policy: *policy, peers: map[string]string{},
 		delay: time.Duration(*after * float64(time.Second)), addresses: map[string]bool{},
 		exchanged: map[string]keys.Key{}, conversations: map[string]string{},
-		out: json.NewEncoder(os.Stdout),
+		out: json.NewEncoder(os.Stdout), stopping: make(chan struct{}),
 	}
 	for _, entry := range peers {
 		peerName, endpoint, ok := strings.Cut(entry, "=")
@@ -118,6 +119,7 @@ func serve(args []string) int {
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	go func() {
 		<-stop
+		close(s.stopping)
 		srv.GracefulStop()
 	}()
 	s.record(map[string]any{"event": "listening", "listen": listener.Addr().String(), "name": s.name, "policy": s.policy})
@@ -295,8 +297,11 @@ func (s *server) pend(caller string, key keys.Key, in *api.SecureEnvelope, paylo
 	s.callbacks.Add(1)
 	go func() {
 		defer s.callbacks.Done()
-		time.Sleep(s.delay)
-		s.callBack(caller, in.Id, accepted)
+		select {
+		case <-time.After(s.delay):
+			s.callBack(caller, in.Id, accepted)
+		case <-s.stopping:
+		}
 	}()
 	return out, nil
 }
