@@ -47,13 +47,13 @@ GO_PEERS = {
 FINAL_HOLD_STATES = frozenset({"cleared", "released", "rejected", "review", "expired", "canceled"})
 
 
-class CaseFailed(Exception):
+class ExpectationError(Exception):
     """A case's expectation did not hold; the message says what came instead."""
 
 
 def check(condition: bool, message: str) -> None:
     if not condition:
-        raise CaseFailed(message)
+        raise ExpectationError(message)
 
 
 def free_port() -> int:
@@ -88,6 +88,11 @@ class Process:
             if isinstance(value, dict):
                 found.append(value)
         return found
+
+    def listening(self) -> bool:
+        if self.process.poll() is not None:
+            raise SystemExit(f"{self.name} exited:\n" + self.log.read_text())
+        return any(line.get("event") == "listening" for line in self.lines())
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -125,7 +130,7 @@ def wait_for(probe: Callable[[], bool], timeout: float, what: str) -> None:
         if probe():
             return
         time.sleep(0.1)
-    raise CaseFailed(f"timed out after {timeout:g}s waiting for {what}")
+    raise ExpectationError(f"timed out after {timeout:g}s waiting for {what}")
 
 
 # -- the world: PKI, configs, nodes ----------------------------------------------------------
@@ -222,11 +227,7 @@ def start_nodes(world: World) -> None:
         )  # fmt: skip
     wait_for(lambda: api_ready(world), 60, "travelgate's internal API")
     for node, process in world.peers.items():
-        wait_for(
-            lambda process=process: any(e.get("event") == "listening" for e in process.lines()),
-            30,
-            f"trisa-refpeer {node}",
-        )
+        wait_for(process.listening, 30, f"trisa-refpeer {node}")
 
 
 def api_ready(world: World) -> bool:
@@ -234,7 +235,7 @@ def api_ready(world: World) -> bool:
     if world.alice.process.poll() is not None:
         raise SystemExit("travelgate serve exited:\n" + world.alice.log.read_text())
     try:
-        with urllib.request.urlopen(f"http://{world.alice_api}/healthz", timeout=2):  # noqa: S310
+        with urllib.request.urlopen(f"http://{world.alice_api}/healthz", timeout=2):
             return True
     except OSError:
         return False
@@ -244,7 +245,7 @@ def api_ready(world: World) -> bool:
 
 
 def api(world: World, method: str, path: str, body: Any = None) -> dict[str, Any]:
-    request = urllib.request.Request(  # noqa: S310 - our own loopback API
+    request = urllib.request.Request(
         f"http://{world.alice_api}{path}",
         method=method,
         data=None if body is None else json.dumps(body).encode(),
@@ -259,7 +260,7 @@ def api(world: World, method: str, path: str, body: Any = None) -> dict[str, Any
             answer: dict[str, Any] = json.loads(response.read())
             return answer
     except urllib.error.HTTPError as exc:
-        raise CaseFailed(f"{method} {path}: HTTP {exc.code} {exc.read().decode()}") from None
+        raise ExpectationError(f"{method} {path}: HTTP {exc.code} {exc.read().decode()}") from None
 
 
 def hold_to(world: World, peer: str) -> dict[str, Any]:
@@ -324,9 +325,7 @@ def payload_file(world: World, address: str, name: str) -> str:
     return str(path)
 
 
-def go_send(
-    world: World, peer: str, payload: str, *extra: str
-) -> tuple[Any, str]:
+def go_send(world: World, peer: str, payload: str, *extra: str) -> tuple[Any, str]:
     """`trisa-refpeer send` from `peer` to alice; the opened reply and the stderr."""
     cert, key, trust = world.files(peer)
     code, out, err = cli(
@@ -381,17 +380,17 @@ def _completed(world: World) -> str:
     released = api(world, "POST", f"/v1/withdrawals/{view['id']}/broadcast", {"txid": "0xabc1"})
     check(released["state"] == "released", f"broadcast left the hold {released['state']}")
     peer = "ref-accept.example"
-    wait_for(
-        lambda: any(
-            e["transferState"] == "COMPLETED" for e in peer_envelopes(world, peer, view["envelope_id"])
-        ),
-        30,
-        "the COMPLETED envelope at the Go peer",
-    )
-    completed = [
-        e for e in peer_envelopes(world, peer, view["envelope_id"]) if e["transferState"] == "COMPLETED"
-    ][0]
-    check(completed["reply"] == "COMPLETED", f"Go peer answered {completed['reply']}")
+
+    def completed() -> list[dict[str, Any]]:
+        return [
+            e
+            for e in peer_envelopes(world, peer, view["envelope_id"])
+            if e["transferState"] == "COMPLETED"
+        ]
+
+    wait_for(lambda: bool(completed()), 30, "the COMPLETED envelope at the Go peer")
+    echo = completed()[0]
+    check(echo["reply"] == "COMPLETED", f"Go peer answered {echo['reply']}")
     return "COMPLETED delivered, Go peer echoed COMPLETED"
 
 
@@ -443,6 +442,10 @@ def _cancel(world: World) -> str:
     hold = hold_to(world, "ref-hold.example")
     states = settle(world, hold, until=FINAL_HOLD_STATES | {"awaiting_reply"})
     check(states[-1] == "awaiting_reply", f"hold went {' -> '.join(states)}")
+    waiting = api(world, "GET", f"/v1/withdrawals/{hold['id']}")
+    started = peer_envelopes(world, "ref-hold.example", waiting["envelope_id"])
+    check(bool(started) and "pending" in started[0], "the Go peer did not answer PENDING")
+    window = started[0]["pending"]
     canceled = api(world, "POST", f"/v1/withdrawals/{hold['id']}/cancel")
     check(canceled["state"] == "canceled", f"cancel left the hold {canceled['state']}")
     view = api(world, "GET", f"/v1/withdrawals/{hold['id']}")
@@ -453,7 +456,11 @@ def _cancel(world: World) -> str:
         "the cancellation envelope at the Go peer",
     )
     sent = next(e for e in peer_envelopes(world, peer, view["envelope_id"]) if e["error"])
-    return f"Go peer got {sent['transferState']} {sent['error']['code']}, answered {sent['reply']}"
+    return (
+        f"PENDING until {window['replyNotAfter']}, hold deadline {waiting['deadline']}; "
+        f"cancel: Go peer got {sent['transferState']} {sent['error']['code']} "
+        f"retry={str(sent['error']['retry']).lower()}, answered {sent['reply']}"
+    )
 
 
 @case("outbound.transfer_send_cli")
@@ -590,8 +597,8 @@ def _open_both_ways(world: World) -> str:
     opened = unopened = 0
     for peer in GO_PEERS:
         for line in peer_envelopes(world, peer):
-            if line["peer"] != ALICE or line["identity"] is None and line["error"]:
-                continue  # error-only envelopes and the conformance suite's tampering
+            if line["peer"] != ALICE or line["error"]:
+                continue  # error-only envelopes carry no payload to open
             if line["identity"] is None:
                 unopened += 1
             else:
@@ -648,7 +655,7 @@ def main() -> int:
                 detail = function(world)
                 verdict = "PASS"
                 passed += 1
-            except CaseFailed as exc:
+            except ExpectationError as exc:
                 detail, verdict = str(exc), "FAIL"
                 failed += 1
             except (OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:

@@ -226,11 +226,10 @@ func (s *server) answer(caller string, certKey keys.Key, in *api.SecureEnvelope,
 		return s.echoError(caller, in, rejection)
 	}
 	if err := envelope.Validate(in); err != nil {
-		return reject(in, api.Errorf(api.BadRequest, "%s", err.Error())), nil
+		return reject(in, badRequest(err)), nil
 	}
 	payload, rejection, err := envelope.OpenPayload(in, envelope.WithUnsealingKey(s.node.unsealingKey()))
 	if rejection != nil {
-		line["error"] = errorJSON(rejection)
 		return reject(in, rejection), nil
 	}
 	if err != nil {
@@ -242,7 +241,7 @@ func (s *server) answer(caller string, certKey keys.Key, in *api.SecureEnvelope,
 	key := s.sealingKeyFor(caller, certKey)
 	switch in.TransferState {
 	case api.TransferStateUnspecified, api.TransferStarted, api.TransferReview, api.TransferRepair:
-		return s.decide(caller, key, in, payload)
+		return s.decide(caller, key, in, payload, line)
 	case api.TransferPending:
 		return seal(in.Id, api.TransferReview, echo(payload), key)
 	default:
@@ -251,7 +250,7 @@ func (s *server) answer(caller string, certKey keys.Key, in *api.SecureEnvelope,
 }
 
 // decide applies --policy to a new (or repaired) transfer.
-func (s *server) decide(caller string, key keys.Key, in *api.SecureEnvelope, payload *api.Payload) (*api.SecureEnvelope, error) {
+func (s *server) decide(caller string, key keys.Key, in *api.SecureEnvelope, payload *api.Payload, line map[string]any) (*api.SecureEnvelope, error) {
 	transaction := &generic.Transaction{}
 	if err := payload.Transaction.UnmarshalTo(transaction); err != nil {
 		return reject(in, api.Errorf(api.UnparseableTransaction, "transaction is not a trisa.data.generic.v1beta1.Transaction").WithRetry()), nil
@@ -267,15 +266,15 @@ func (s *server) decide(caller string, key keys.Key, in *api.SecureEnvelope, pay
 			return reject(in, api.Errorf(api.IncompleteIdentity, "the originator's date and place of birth are required").WithRetry()), nil
 		}
 	case "pending":
-		return s.pend(caller, key, in, payload, transaction)
+		return s.pend(caller, key, in, payload, transaction, line)
 	}
 	return seal(in.Id, api.TransferAccepted, echo(payload), key)
 }
 
 // pend answers PENDING now and schedules the ACCEPTED callback to the originator.
-func (s *server) pend(caller string, key keys.Key, in *api.SecureEnvelope, payload *api.Payload, transaction *generic.Transaction) (*api.SecureEnvelope, error) {
+func (s *server) pend(caller string, key keys.Key, in *api.SecureEnvelope, payload *api.Payload, transaction *generic.Transaction, line map[string]any) (*api.SecureEnvelope, error) {
 	now := time.Now().UTC()
-	pending, err := anypb.New(&generic.Pending{
+	window := &generic.Pending{
 		EnvelopeId:     in.Id,
 		ReceivedBy:     s.name,
 		ReceivedAt:     now.Format(time.RFC3339),
@@ -283,7 +282,9 @@ func (s *server) pend(caller string, key keys.Key, in *api.SecureEnvelope, paylo
 		ReplyNotBefore: now.Add(s.delay).Format(time.RFC3339),
 		ReplyNotAfter:  now.Add(24 * time.Hour).Format(time.RFC3339),
 		Transaction:    transaction,
-	})
+	}
+	line["pending"] = map[string]string{"replyNotBefore": window.ReplyNotBefore, "replyNotAfter": window.ReplyNotAfter}
+	pending, err := anypb.New(window)
 	if err != nil {
 		return nil, status.Error(codes.Internal, "could not pack the pending message")
 	}
@@ -353,7 +354,7 @@ func (s *server) sealingKeyFor(caller string, certKey keys.Key) keys.Key {
 // conversation, else the same error back, PENDING for a repair, REJECTED otherwise.
 func (s *server) echoError(caller string, in *api.SecureEnvelope, rejection *api.Error) (*api.SecureEnvelope, error) {
 	if err := envelope.Validate(in); err != nil {
-		return reject(in, api.Errorf(api.BadRequest, "%s", err.Error())), nil
+		return reject(in, badRequest(err)), nil
 	}
 	if !s.known(in.Id) {
 		return nil, status.Errorf(codes.NotFound, "no transfer with envelope id %s", in.Id)
@@ -365,6 +366,12 @@ func (s *server) echoError(caller string, in *api.SecureEnvelope, rejection *api
 		out.TransferState = api.TransferRejected
 	}
 	return out, nil
+}
+
+// badRequest is the refusal of a malformed envelope. Envoy words it from the library's
+// validation error without format arguments, so retry stays false.
+func badRequest(err error) *api.Error {
+	return &api.Error{Code: api.BadRequest, Message: err.Error()}
 }
 
 // reject builds the library's error-only envelope for the incoming envelope's id.
