@@ -648,7 +648,12 @@ def main() -> int:
     world = build_world()
     passed = failed = 0
     try:
-        start_nodes(world)
+        try:
+            start_nodes(world)
+        except (ExpectationError, SystemExit) as exc:
+            print(f"FAIL  {'setup':<34} {exc}", flush=True)
+            print(f"logs of the run: {RUN_DIR}\n0 passed, 1 failed", flush=True)
+            return 1
         for name, function in CASES:
             began = time.monotonic()
             try:
