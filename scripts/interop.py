@@ -626,6 +626,23 @@ def _conformance(world: World) -> str:
     return summary
 
 
+@case("conformance.review_after_repair")
+def _conformance_review(world: World) -> str:
+    """The one case the accepting peer skips: REVIEW after a repair request."""
+    peer = "ref-repair.example"
+    surname, given = world.customer_names[peer]
+    code, out, err = cli(
+        TRAVELGATE, "conformance", "--target", world.endpoints[peer], "--config", world.config,
+        "--target-name", peer, "--beneficiary-address", world.addresses[peer],
+        "--beneficiary-name", f"{surname}, {given}", "--case", "exchange.review",
+        timeout=120,
+    )  # fmt: skip
+    lines = out.strip().splitlines()
+    check(code == 0, f"exit {code}: {(lines or [err.strip()])[-1]}")
+    check(any(line.startswith("PASS  exchange.review") for line in lines), f"{lines[1:2]}")
+    return "exchange.review PASS against the repairing Go peer"
+
+
 def write_report(text: str) -> None:
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(

@@ -426,6 +426,14 @@ async def test_cli_level_recommended_and_a_bad_level(
     assert "Traceback" not in bad.stderr
 
 
+async def test_cli_list_shows_levels_and_the_reference_behaviour() -> None:
+    done = await _cli("--list", "--case", "duplicate", "--case", "tamper.hmac")
+    assert done.returncode == 0, done.stderr
+    assert "duplicate.exact  [recommended]" in done.stdout
+    assert "the reference library: answers a resent envelope" in done.stdout
+    assert "tamper.hmac      [required]" in done.stdout
+
+
 async def test_cli_unreachable_target_exits_1_without_a_traceback(cli_config: Path) -> None:
     done = await _cli("--target", f"127.0.0.1:{_free_port()}", "--config", str(cli_config))
     assert done.returncode == 1
