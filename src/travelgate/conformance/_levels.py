@@ -22,7 +22,8 @@ RECOMMENDED: dict[str, str] = {
         "keeps no conversation state, so a message for a closed exchange is handled like any other"
     ),
     "tamper.pks": (
-        "does not read public_key_signature; it unseals with its key and the envelope opens"
+        "does not read public_key_signature; it unseals with its key and the envelope opens "
+        "(Envoy checks it)"
     ),
     "tamper.key_length": (
         "accepts any AES key length Go's AES accepts: a 16-byte key opens as AES-128"
