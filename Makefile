@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SOURCES := src tests bench scripts
 
-.PHONY: install lint typecheck proto proto-check test run demo certs bench clean
+.PHONY: install lint typecheck proto proto-check test run demo certs bench clean interop-build interop
 
 install: $(STAMP)
 
@@ -46,5 +46,17 @@ demo: install
 bench: install
 	$(BIN)/python -m bench.run
 
+# Interop with the TRISA reference implementation: a Go peer built from
+# github.com/trisacrypto/trisa (interop/), run against travelgate in both directions.
+GO ?= go
+
+interop-build:
+	@command -v $(GO) >/dev/null 2>&1 || { echo "make interop needs the Go toolchain (1.22 or newer) on PATH to build the reference peer: https://go.dev/dl/" >&2; exit 2; }
+	cd interop && $(GO) build -o bin/trisa-refpeer ./cmd/trisa-refpeer
+
+interop: install interop-build
+	$(BIN)/python scripts/interop.py
+
 clean:
+	rm -rf interop/bin interop/run
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build src/*.egg-info

@@ -332,7 +332,9 @@ async def test_cli_json_against_our_node(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)  # stdout holds the document and nothing else
-    assert set(document) == {"target", "peer", "summary", "cases"}
+    assert set(document) == {"target", "peer", "level", "ok", "summary", "levels", "cases"}
+    assert document["level"] == "required"
+    assert document["ok"] is True
     assert document["peer"] == BOB  # found in the directory by its endpoint
     assert document["summary"] == {
         "passed": len(conf.CASES) - 1,
@@ -340,7 +342,18 @@ async def test_cli_json_against_our_node(
         "skipped": 1,
     }
     first = document["cases"][0]
-    assert set(first) == {"name", "status", "expected", "actual", "detail", "duration_ms"}
+    assert set(first) == {
+        "name",
+        "level",
+        "status",
+        "expected",
+        "actual",
+        "detail",
+        "duration_ms",
+    }
+    # travelgate follows trisa.md's stricter rules too: nothing fails at either level.
+    assert document["levels"]["recommended"]["failed"] == 0
+    assert document["levels"]["recommended"]["passed"] == len(conf.RECOMMENDED)
     statuses = {case["name"]: case["status"] for case in document["cases"]}
     assert statuses["transfer.opens"] == "PASS"  # the directory's address was used
     # One progress line per case on stderr.
@@ -389,6 +402,36 @@ async def test_cli_text_against_the_grpc_errors_robot(
     assert any(line.startswith("PASS  transfer.same_id") for line in lines)
     assert any(line.strip().startswith("expected:") for line in lines)
     assert "1 failed" in lines[-1]
+
+
+async def test_cli_level_recommended_and_a_bad_level(
+    cluster: Cluster, test_pki: TestPki, tmp_path: Path
+) -> None:
+    node = await _start_target(cluster, None)
+    config = _config_for(test_pki, tmp_path, node)
+    done = await _cli(
+        "--target", f"127.0.0.1:{node.trisa_port}", "--config", str(config),
+        "--case", "duplicate", "--case", "transfer.same_id", "--level", "recommended",
+        "--beneficiary-name", "Jones, Bob",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert any(
+        line.startswith("PASS  duplicate.exact") and " recommended " in line for line in lines
+    )
+    assert "conformant at level recommended" in lines[-1]
+    bad = await _cli("--target", "127.0.0.1:1", "--config", str(config), "--level", "optional")
+    assert bad.returncode == 2
+    assert "--level" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+async def test_cli_list_shows_levels_and_the_reference_behaviour() -> None:
+    done = await _cli("--list", "--case", "duplicate", "--case", "tamper.hmac")
+    assert done.returncode == 0, done.stderr
+    assert "duplicate.exact  [recommended]" in done.stdout
+    assert "the reference library: answers a resent envelope" in done.stdout
+    assert "tamper.hmac      [required]" in done.stdout
 
 
 async def test_cli_unreachable_target_exits_1_without_a_traceback(cli_config: Path) -> None:

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from travelgate import conformance as conf
-from travelgate.conformance import CaseResult, Report, Status
+from travelgate.conformance import CaseResult, Level, Report, Status
 
 PASSED = CaseResult(
     "health.status", Status.PASS, "ServiceState HEALTHY (trisa.md 5.6)", "ServiceState HEALTHY",
@@ -25,10 +25,14 @@ FAILED = CaseResult(
 SKIPPED = CaseResult(
     "transfer.opens", Status.SKIP, "unseal ... (trisa.md 4.12)", "", "the peer rejected it", 0.1
 )
+RECOMMENDED_FAILED = CaseResult(
+    "duplicate.exact", Status.FAIL, "the stored reply (trisa.md 7.7 R3)", "a different reply",
+    "", 2.0, Level.RECOMMENDED,
+)  # fmt: skip
 
 
-def _report(*results: CaseResult) -> Report:
-    return Report("127.0.0.1:8101", "bob.example", results)
+def _report(*results: CaseResult, level: Level = Level.REQUIRED) -> Report:
+    return Report("127.0.0.1:8101", "bob.example", results, level)
 
 
 def test_counts_and_verdict() -> None:
@@ -48,10 +52,17 @@ def test_json_document_shape() -> None:
     assert document == {
         "target": "127.0.0.1:8101",
         "peer": "bob.example",
+        "level": "required",
+        "ok": False,
         "summary": {"passed": 1, "failed": 1, "skipped": 1},
+        "levels": {
+            "required": {"passed": 1, "failed": 1, "skipped": 1},
+            "recommended": {"passed": 0, "failed": 0, "skipped": 0},
+        },
         "cases": [
             {
                 "name": r.name,
+                "level": "required",
                 "status": r.status.value,
                 "expected": r.expected,
                 "actual": r.actual,
@@ -80,8 +91,10 @@ def test_junit_testsuite() -> None:
     assert suite.attrib["skipped"] == "1"
     assert suite.attrib["errors"] == "0"
     assert float(suite.attrib["time"]) == pytest.approx(0.016, abs=0.001)
-    properties = {p.attrib["name"]: p.attrib["value"] for p in suite.iter("property")}
-    assert properties == {"target": "127.0.0.1:8101", "peer": "bob.example"}
+    suite_properties = suite.find("properties")
+    assert suite_properties is not None
+    properties = {p.attrib["name"]: p.attrib["value"] for p in suite_properties}
+    assert properties == {"target": "127.0.0.1:8101", "peer": "bob.example", "level": "required"}
     cases = {case.attrib["name"]: case for case in suite.iter("testcase")}
     assert list(cases) == ["health.status", "tamper.hmac", "transfer.opens"]
     assert cases["tamper.hmac"].attrib["classname"] == "conformance.tamper"
@@ -112,8 +125,54 @@ def test_text_report() -> None:
     assert lines[5].strip() == f"detail:   {FAILED.detail}"
     assert lines[6].startswith("SKIP  transfer.opens ")
     assert lines[6].endswith("the peer rejected it")
-    assert lines[-1] == "3 cases: 1 passed, 1 failed, 1 skipped: NOT conformant"
-    assert conf.summary_line(_report(PASSED)).endswith(": conformant")
+    assert lines[1].split()[2] == "required"
+    assert lines[-1] == (
+        "3 cases: 1 passed, 1 failed, 1 skipped: NOT conformant at level required "
+        "(required: 1 passed, 1 failed, 1 skipped)"
+    )
+    assert ": conformant at level required" in conf.summary_line(_report(PASSED))
+
+
+def test_levels_decide_the_verdict() -> None:
+    """A recommended failure fails only a run gated at the recommended level."""
+    required_run = _report(PASSED, RECOMMENDED_FAILED)
+    assert required_run.ok
+    assert not _report(PASSED, RECOMMENDED_FAILED, level=Level.RECOMMENDED).ok
+    assert not _report(FAILED, level=Level.RECOMMENDED).ok
+    assert required_run.level_summary(Level.RECOMMENDED) == {
+        "passed": 0,
+        "failed": 1,
+        "skipped": 0,
+    }
+    assert conf.summary_line(required_run) == (
+        "2 cases: 1 passed, 1 failed, 0 skipped: conformant at level required "
+        "(required: 1 passed, 0 failed, 0 skipped; recommended: 0 passed, 1 failed, 0 skipped)"
+    )
+    document = json.loads(conf.render_json(required_run))
+    assert document["ok"] is True
+    assert [case["level"] for case in document["cases"]] == ["required", "recommended"]
+    suite = ET.fromstring(conf.render_junit(required_run))  # noqa: S314 - our own report
+    case = next(c for c in suite.iter("testcase") if c.attrib["name"] == "duplicate.exact")
+    assert {p.attrib["name"]: p.attrib["value"] for p in case.iter("property")} == {
+        "level": "recommended"
+    }
+    failure = case.find("failure")
+    assert failure is not None
+    assert failure.attrib["type"] == "conformance.recommended"
+    assert "recommended" in conf.progress_line(RECOMMENDED_FAILED)
+
+
+def test_every_case_has_a_level_and_recommended_ones_say_why() -> None:
+    levels = {case.name: case.level for case in conf.CASES}
+    assert set(conf.RECOMMENDED) <= set(levels)
+    for case in conf.CASES:
+        assert (case.level is Level.RECOMMENDED) == bool(case.reference), case.name
+    # The stricter rules of trisa.md that the reference library does not follow.
+    for name in ("duplicate.exact", "envelope.missing_id", "exchange.closed"):
+        assert levels[name] is Level.RECOMMENDED
+    # ...and where the reference refuses with another code, the refusal itself is required.
+    assert levels["payload.missing_identity.refused"] is Level.REQUIRED
+    assert levels["tamper.hmac"] is Level.REQUIRED
 
 
 def test_progress_lines() -> None:

@@ -1,7 +1,8 @@
 """`travelgate conformance`: check a TRISA peer against shared/spec/trisa.md.
 
-Exit codes: 0 when every case that ran passed (skips do not count), 1 when one failed,
-2 for a usage error (bad target, unreadable config, a --case that matches nothing).
+Exit codes: 0 when every case of the --level that ran passed (skips do not count), 1 when
+one failed, 2 for a usage error (bad target, unreadable config, a --case that matches
+nothing).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def register(groups: argparse._SubParsersAction[Any]) -> None:
-    from travelgate.conformance import DEFAULT_TIMEOUT, FORMATS
+    from travelgate.conformance import DEFAULT_TIMEOUT, FORMATS, LEVELS
 
     parser = groups.add_parser(
         "conformance",
@@ -33,7 +34,9 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
             "reply, tampered envelopes, unknown algorithms, payload rules, duplicates, "
             "TransferStream and mTLS refusals. Each case prints PASS, FAIL (expected and "
             "actual) or SKIP (why). A peer that refuses the valid transfer is conformant; "
-            "the cases that need an acceptance are then skipped. Exit 0 when no case "
+            "the cases that need an acceptance are then skipped. Each case has a level: "
+            "required (what the protocol requires, as the TRISA reference library behaves) "
+            "or recommended (a stricter rule of trisa.md). Exit 0 when no case of --level "
             "failed, 1 when one did, 2 for a usage error. With --format json or junit the "
             "progress lines go to stderr and stdout holds only the document."
         ),
@@ -44,6 +47,15 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
     add_config_argument(parser)
     parser.add_argument(
         "--format", choices=FORMATS, default="text", help="report format (default text)"
+    )
+    parser.add_argument(
+        "--level",
+        choices=LEVELS,
+        default=LEVELS[0],
+        help=(
+            "which failures fail the run: required (default; the protocol as the reference "
+            "library behaves) or recommended (also trisa.md's stricter rules)"
+        ),
     )
     parser.add_argument(
         "--target-name",
@@ -142,7 +154,11 @@ def _conformance(args: argparse.Namespace) -> int:
     def progress(result: CaseResult) -> None:
         print(conf.progress_line(result, verbose=text), file=progress_stream, flush=True)
 
-    report = asyncio.run(conf.run_suite(settings, credentials, cases=cases, progress=progress))
+    report = asyncio.run(
+        conf.run_suite(
+            settings, credentials, cases=cases, progress=progress, level=conf.Level(args.level)
+        )
+    )
     print(conf.summary_line(report), file=progress_stream, flush=True)
     document = conf.render(report, args.format)
     if not text:
@@ -216,5 +232,7 @@ def _peer(directory: Directory, name: str | None, target: str) -> Peer | None:
 def _list(cases: tuple[Case, ...]) -> None:
     width = max((len(case.name) for case in cases), default=0)
     for case in cases:
-        print(f"{case.name:<{width}}  {case.checks}")
+        print(f"{case.name:<{width}}  [{case.level.value}] {case.checks}")
         print(f"{'':<{width}}  expects {case.expectation}")
+        if case.reference:
+            print(f"{'':<{width}}  the reference library: {case.reference}")

@@ -11,7 +11,17 @@ sealed acceptance are then skipped, not failed.
 """
 
 from travelgate.conformance._catalogue import CASES, select
-from travelgate.conformance._model import Case, CaseResult, Finding, Report, Skip, Status
+from travelgate.conformance._levels import RECOMMENDED
+from travelgate.conformance._model import (
+    LEVELS,
+    Case,
+    CaseResult,
+    Finding,
+    Level,
+    Report,
+    Skip,
+    Status,
+)
 from travelgate.conformance._payloads import (
     DEFAULT_BENEFICIARY_ADDRESS,
     DEFAULT_BENEFICIARY_NAME,
@@ -36,9 +46,12 @@ __all__ = [
     "DEFAULT_BENEFICIARY_NAME",
     "DEFAULT_TIMEOUT",
     "FORMATS",
+    "LEVELS",
+    "RECOMMENDED",
     "Case",
     "CaseResult",
     "Finding",
+    "Level",
     "Parties",
     "Report",
     "Settings",

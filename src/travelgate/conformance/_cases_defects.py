@@ -183,14 +183,29 @@ async def _invalid_identity(probe: Probe) -> api_pb2.SecureEnvelope:
     return (await probe.craft(payload)).envelope
 
 
+def _payload_rule(
+    name: str, checks: str, change: Callable[[api_pb2.Payload], None]
+) -> tuple[Case, Case]:
+    """A missing payload field: trisa.md's MISSING_FIELDS with retry (recommended), and the
+    refusal the protocol requires, which the reference answers with VALIDATION_ERROR."""
+    build = _payload(change)
+    return (
+        _error_case(name, checks, "6.3, 6.1 step 19", build, (Code.MISSING_FIELDS,), retry=True),
+        _error_case(
+            f"{name}.refused",
+            f"{checks} is refused",
+            "6.3, 6.1 step 19",
+            build,
+            (Code.MISSING_FIELDS, Code.VALIDATION_ERROR),
+            retry=None,
+        ),
+    )
+
+
 def _with_id(envelope_id: str) -> Build:
     return _mutated(_field("id", envelope_id))
 
 
-_BAD_ID_HINT = (
-    "Envoy answers an invalid id with a BAD_REQUEST envelope echoing it; trisa.md asks for "
-    "gRPC INVALID_ARGUMENT, since there is no valid id to answer with"
-)
 _IVMS_CODES = (
     Code.UNPARSEABLE_IDENTITY,
     Code.MISSING_FIELDS,
@@ -299,7 +314,6 @@ ENVELOPE = (
         "6.1 step 2, 6.4, 11.1",
         _with_id("not-a-uuid"),
         grpc.StatusCode.INVALID_ARGUMENT,
-        _BAD_ID_HINT,
     ),
     _status_case(
         "envelope.missing_id",
@@ -307,7 +321,6 @@ ENVELOPE = (
         "6.1 step 2, 6.4",
         _with_id(""),
         grpc.StatusCode.INVALID_ARGUMENT,
-        _BAD_ID_HINT,
     ),
     _error_case(
         "envelope.timestamp_zone",
@@ -360,30 +373,11 @@ PAYLOAD = (
         (Code.ENVELOPE_DECODE_FAIL,),
         retry=False,
     ),
-    _error_case(
-        "payload.missing_identity",
-        "a payload without identity",
-        "6.3, 6.1 step 19",
-        _payload(_without("identity")),
-        (Code.MISSING_FIELDS,),
-        retry=True,
+    *_payload_rule("payload.missing_identity", "a payload without identity", _without("identity")),
+    *_payload_rule(
+        "payload.missing_transaction", "a payload without transaction", _without("transaction")
     ),
-    _error_case(
-        "payload.missing_transaction",
-        "a payload without transaction",
-        "6.3, 6.1 step 19",
-        _payload(_without("transaction")),
-        (Code.MISSING_FIELDS,),
-        retry=True,
-    ),
-    _error_case(
-        "payload.missing_sent_at",
-        "a payload without sent_at",
-        "6.3, 6.1 step 19",
-        _payload(_without("sent_at")),
-        (Code.MISSING_FIELDS,),
-        retry=True,
-    ),
+    *_payload_rule("payload.missing_sent_at", "a payload without sent_at", _without("sent_at")),
     _error_case(
         "payload.identity_type",
         "an identity Any that holds a Transaction instead of an ivms101.IdentityPayload",
@@ -407,6 +401,14 @@ PAYLOAD = (
         _payload(_sent_at_without_zone),
         (Code.VALIDATION_ERROR,),
         retry=True,
+    ),
+    _error_case(
+        "payload.sent_at_format.refused",
+        "a sent_at that is not an RFC 3339 timestamp with a zone is refused",
+        "6.3, 4.9",
+        _payload(_sent_at_without_zone),
+        (Code.VALIDATION_ERROR,),
+        retry=None,
     ),
     _error_case(
         "payload.undecodable_identity",

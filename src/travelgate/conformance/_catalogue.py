@@ -13,18 +13,21 @@ from fnmatch import fnmatchcase
 from travelgate.conformance._cases_defects import ALGORITHMS, ENVELOPE, PAYLOAD, TAMPER
 from travelgate.conformance._cases_peer import HEALTH_AND_KEYS, SERVICE, TLS
 from travelgate.conformance._cases_transfer import AGGREGATE, TRANSFER
+from travelgate.conformance._levels import with_levels
 from travelgate.conformance._model import Case
 
-CASES: tuple[Case, ...] = (
-    *HEALTH_AND_KEYS,
-    *TRANSFER,
-    *TAMPER,
-    *ALGORITHMS,
-    *ENVELOPE,
-    *PAYLOAD,
-    *SERVICE,
-    *TLS,
-    *AGGREGATE,
+CASES: tuple[Case, ...] = with_levels(
+    (
+        *HEALTH_AND_KEYS,
+        *TRANSFER,
+        *TAMPER,
+        *ALGORITHMS,
+        *ENVELOPE,
+        *PAYLOAD,
+        *SERVICE,
+        *TLS,
+        *AGGREGATE,
+    )
 )
 
 

@@ -17,6 +17,25 @@ class Status(StrEnum):
     SKIP = "SKIP"
 
 
+class Level(StrEnum):
+    """How binding a case is: what the TRISA network requires, or trisa.md's stricter rule.
+
+    `required` is what the protocol demands as the reference library (and so every
+    TRISA node built on it) behaves; `recommended` is a rule of trisa.md that the
+    reference does not follow, which a careful node should.
+    """
+
+    REQUIRED = "required"
+    RECOMMENDED = "recommended"
+
+    def gates(self, other: Level) -> bool:
+        """True when a failure of a case at level `other` fails a run gated at this level."""
+        return other is Level.REQUIRED or self is Level.RECOMMENDED
+
+
+LEVELS = tuple(level.value for level in Level)
+
+
 class Skip(Exception):  # noqa: N818 - it is a verdict, not an error
     """Raised by a case (or the probe) when the case cannot be judged against this peer."""
 
@@ -54,6 +73,9 @@ class Case:
     expected: str
     spec: str
     run: CaseFunction
+    level: Level = Level.REQUIRED
+    # For a recommended case: what the reference library does instead (the evidence).
+    reference: str = ""
 
     @property
     def group(self) -> str:
@@ -73,10 +95,12 @@ class CaseResult:
     actual: str
     detail: str
     duration_ms: float
+    level: Level = Level.REQUIRED
 
     def to_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
+            "level": self.level.value,
             "status": self.status.value,
             "expected": self.expected,
             "actual": self.actual,
@@ -92,9 +116,31 @@ class Report:
     target: str
     peer: str
     results: tuple[CaseResult, ...]
+    # The level whose failures make the run fail (`--level`).
+    level: Level = Level.REQUIRED
 
-    def count(self, status: Status) -> int:
-        return sum(1 for result in self.results if result.status is status)
+    def count(self, status: Status, level: Level | None = None) -> int:
+        return sum(
+            1
+            for result in self.results
+            if result.status is status and (level is None or result.level is level)
+        )
+
+    def level_summary(self, level: Level) -> dict[str, int]:
+        return {
+            "passed": self.count(Status.PASS, level),
+            "failed": self.count(Status.FAIL, level),
+            "skipped": self.count(Status.SKIP, level),
+        }
+
+    @property
+    def gating_failures(self) -> int:
+        """Failures of the cases the run's level holds the peer to."""
+        return sum(
+            1
+            for result in self.results
+            if result.status is Status.FAIL and self.level.gates(result.level)
+        )
 
     @property
     def passed(self) -> int:
@@ -110,8 +156,8 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """True when every case that ran passed (skipped cases do not count against it)."""
-        return self.failed == 0
+        """True when every case of the run's level that ran passed (skips do not count)."""
+        return self.gating_failures == 0
 
     @property
     def duration_ms(self) -> float:
@@ -130,6 +176,9 @@ class Report:
         return {
             "target": self.target,
             "peer": self.peer,
+            "level": self.level.value,
+            "ok": self.ok,
             "summary": {"passed": self.passed, "failed": self.failed, "skipped": self.skipped},
+            "levels": {level.value: self.level_summary(level) for level in Level},
             "cases": [result.to_dict() for result in self.results],
         }

@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from travelgate.conformance._model import CaseResult, Report, Status
+from travelgate.conformance._model import CaseResult, Level, Report, Status
 
 FORMATS = ("text", "json", "junit")
 _NAME_WIDTH = 34
+_LEVEL_WIDTH = max(len(level.value) for level in Level)
 _INDENT = " " * 6
 
 
 def progress_line(result: CaseResult, *, verbose: bool = True) -> str:
     """How one finished case is announced; with `verbose`, a failure spells out why."""
-    head = f"{result.status.value:<4}  {result.name:<{_NAME_WIDTH}} {result.duration_ms:>8.1f} ms"
+    head = (
+        f"{result.status.value:<4}  {result.name:<{_NAME_WIDTH}} "
+        f"{result.level.value:<{_LEVEL_WIDTH}} {result.duration_ms:>8.1f} ms"
+    )
     if result.status is Status.SKIP:
         return f"{head}  {result.detail}"
     if result.status is Status.PASS:
@@ -32,10 +36,20 @@ def header(target: str, peer: str) -> str:
 
 
 def summary_line(report: Report) -> str:
+    """Totals, the verdict at the run's level, and the totals of each level."""
     verdict = "conformant" if report.ok else "NOT conformant"
+    per_level = []
+    for level in Level:
+        counts = report.level_summary(level)
+        if any(counts.values()):
+            per_level.append(
+                f"{level.value}: {counts['passed']} passed, {counts['failed']} failed, "
+                f"{counts['skipped']} skipped"
+            )
+    levels = f" ({'; '.join(per_level)})" if per_level else ""
     return (
         f"{len(report.results)} cases: {report.passed} passed, {report.failed} failed, "
-        f"{report.skipped} skipped: {verdict}"
+        f"{report.skipped} skipped: {verdict} at level {report.level.value}{levels}"
     )
 
 
@@ -64,7 +78,11 @@ def render_junit(report: Report) -> str:
         },
     )
     properties = ET.SubElement(suite, "properties")
-    for name, value in (("target", report.target), ("peer", report.peer)):
+    for name, value in (
+        ("target", report.target),
+        ("peer", report.peer),
+        ("level", report.level.value),
+    ):
         ET.SubElement(properties, "property", {"name": name, "value": value})
     for result in report.results:
         case = ET.SubElement(
@@ -76,9 +94,12 @@ def render_junit(report: Report) -> str:
                 "time": f"{result.duration_ms / 1000:.3f}",
             },
         )
+        case_properties = ET.SubElement(case, "properties")
+        ET.SubElement(case_properties, "property", {"name": "level", "value": result.level.value})
         if result.status is Status.FAIL:
-            message = f"expected {result.expected}; got {result.actual}"
-            failure = ET.SubElement(case, "failure", {"type": "conformance", "message": message})
+            message = f"{result.level.value}: expected {result.expected}; got {result.actual}"
+            kind = f"conformance.{result.level.value}"
+            failure = ET.SubElement(case, "failure", {"type": kind, "message": message})
             failure.text = "\n".join(
                 line
                 for line in (

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from travelgate.conformance._catalogue import CASES
-from travelgate.conformance._model import Case, CaseResult, Finding, Report, Skip, Status
+from travelgate.conformance._model import Case, CaseResult, Finding, Level, Report, Skip, Status
 from travelgate.conformance._probe import Probe, Settings
 from travelgate.trisa import Credentials
 
@@ -39,8 +39,12 @@ async def run_case(probe: Probe, case: Case) -> CaseResult:
             "the peer's answers could not be read as TRISA messages",
         )
     elapsed = round((time.perf_counter() - started) * 1000, 1)
+    detail = finding.detail
+    if finding.status is Status.FAIL and case.reference:
+        detail = f"{detail}; " if detail else ""
+        detail += f"the reference library: {case.reference}"
     return CaseResult(
-        case.name, finding.status, case.expectation, finding.actual, finding.detail, elapsed
+        case.name, finding.status, case.expectation, finding.actual, detail, elapsed, case.level
     )
 
 
@@ -50,6 +54,7 @@ async def run_suite(
     *,
     cases: Iterable[Case] = CASES,
     progress: Progress | None = None,
+    level: Level = Level.REQUIRED,
 ) -> Report:
     """Run `cases` in order against the peer of `settings`, as the node of `credentials`."""
     probe = Probe(settings, credentials)
@@ -62,4 +67,4 @@ async def run_suite(
                 progress(result)
     finally:
         await probe.close()
-    return Report(settings.target, settings.peer_name, tuple(results))
+    return Report(settings.target, settings.peer_name, tuple(results), level)

@@ -1,0 +1,697 @@
+"""`make interop`: travelgate against trisa-refpeer, the TRISA reference library's own peer.
+
+Starts `travelgate serve` (alice.example) and five `trisa-refpeer serve` processes (one per
+decision policy) on loopback ports with a dev PKI from `travelgate certs init`, then drives
+both directions through travelgate's real CLI and internal API: withdrawals cleared,
+rejected, repaired, pending then called back, cancelled, COMPLETED after broadcast;
+transfers from the Go peer to our customer, to an unknown address, tampered, on a
+TransferStream; KeyExchange both ways; and the conformance suite against the Go peer,
+whose report is written to docs/conformance-reference.md.
+
+One line per case, then `N passed, M failed`; exit 0 only when none failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PEER_BIN = ROOT / "interop" / "bin" / "trisa-refpeer"
+RUN_DIR = ROOT / "interop" / "run"
+REPORT = ROOT / "docs" / "conformance-reference.md"
+TRAVELGATE = str(Path(sys.executable).parent / "travelgate")
+
+ALICE = "alice.example"
+# One Go peer per decision; "hold" calls back only after the run, so a hold to it waits.
+GO_PEERS = {
+    "ref-accept.example": ("accept", 1.0),
+    "ref-reject.example": ("reject", 1.0),
+    "ref-repair.example": ("repair", 1.0),
+    "ref-pending.example": ("pending", 1.0),
+    "ref-hold.example": ("pending", 3600.0),
+}
+FINAL_HOLD_STATES = frozenset({"cleared", "released", "rejected", "review", "expired", "canceled"})
+
+
+class ExpectationError(Exception):
+    """A case's expectation did not hold; the message says what came instead."""
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ExpectationError(message)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def label(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+# -- the processes ---------------------------------------------------------------------------
+
+
+@dataclass
+class Process:
+    """A subprocess whose output goes to a file under the run folder."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def lines(self) -> list[dict[str, Any]]:
+        found = []
+        for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                found.append(value)
+        return found
+
+    def listening(self) -> bool:
+        if self.process.poll() is not None:
+            raise SystemExit(f"{self.name} exited:\n" + self.log.read_text())
+        return any(line.get("event") == "listening" for line in self.lines())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start(name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
+    log = RUN_DIR / f"{name}.log"
+    handle: IO[bytes] = log.open("wb")
+    process = subprocess.Popen(
+        argv,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+    )
+    handle.close()
+    return Process(name, process, log)
+
+
+def cli(*args: str, stdin: bytes | None = None, timeout: float = 60) -> tuple[int, str, str]:
+    done = subprocess.run(
+        args, input=stdin, capture_output=True, timeout=timeout, check=False, cwd=RUN_DIR
+    )
+    return done.returncode, done.stdout.decode(), done.stderr.decode()
+
+
+def wait_for(probe: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if probe():
+            return
+        time.sleep(0.1)
+    raise ExpectationError(f"timed out after {timeout:g}s waiting for {what}")
+
+
+# -- the world: PKI, configs, nodes ----------------------------------------------------------
+
+
+@dataclass
+class World:
+    alice_trisa: str = ""
+    alice_api: str = ""
+    api_key: str = ""
+    endpoints: dict[str, str] = field(default_factory=dict)
+    addresses: dict[str, str] = field(default_factory=dict)
+    customer_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    alice: Process | None = None
+    peers: dict[str, Process] = field(default_factory=dict)
+
+    @property
+    def config(self) -> str:
+        return str(RUN_DIR / "alice.toml")
+
+    def files(self, name: str) -> tuple[str, str, str]:
+        folder = RUN_DIR / label(name)
+        return str(folder / "cert.pem"), str(folder / "key.pem"), str(RUN_DIR / "ca.pem")
+
+    def stop(self) -> None:
+        for process in [*self.peers.values(), *([self.alice] if self.alice else [])]:
+            process.stop()
+
+
+def build_world() -> World:
+    if RUN_DIR.exists():
+        shutil.rmtree(RUN_DIR)
+    RUN_DIR.mkdir(parents=True)
+    nodes = [ALICE, *GO_PEERS]
+    argv = [TRAVELGATE, "certs", "init", str(RUN_DIR), "--key-size", "2048"]
+    for node in nodes:
+        argv += ["--node", node]
+    code, out, err = cli(*argv)
+    if code != 0:
+        raise SystemExit(f"travelgate certs init failed ({code}):\n{out}{err}")
+    world = World()
+    for node in nodes:
+        config = tomllib.loads((RUN_DIR / f"{label(node)}.toml").read_text(encoding="utf-8"))
+        customer = config["customers"][0]
+        world.addresses[node] = customer["addresses"][0]
+        name = customer["person"]["naturalPerson"]["name"]["nameIdentifier"][0]
+        world.customer_names[node] = (name["primaryIdentifier"], name["secondaryIdentifier"])
+        world.endpoints[node] = f"127.0.0.1:{free_port()}"
+    world.alice_trisa = world.endpoints[ALICE]
+    world.alice_api = f"127.0.0.1:{free_port()}"
+    write_directory(world)
+    code, out, err = cli(TRAVELGATE, "apikey", "create", "--config", world.config)
+    if code != 0:
+        raise SystemExit(f"travelgate apikey create failed ({code}):\n{out}{err}")
+    world.api_key = out.strip()
+    return world
+
+
+def write_directory(world: World) -> None:
+    """peers.toml with the loopback ports of this run (the Go peers' customers included)."""
+    lines = []
+    for node, endpoint in world.endpoints.items():
+        lines += [
+            "[[peer]]",
+            f'name = "{node}"',
+            f'endpoint = "{endpoint}"',
+            f'cert = "{label(node)}/cert.pem"',
+            f'addresses = ["{world.addresses[node]}"]',
+            "",
+        ]
+    (RUN_DIR / "peers.toml").write_text("\n".join(lines), encoding="utf-8")
+
+
+def start_nodes(world: World) -> None:
+    world.alice = start(
+        "alice",
+        [TRAVELGATE, "serve", "--config", world.config],
+        env={
+            "TRAVELGATE_NODE_TRISA_LISTEN": world.alice_trisa,
+            "TRAVELGATE_NODE_API_LISTEN": world.alice_api,
+        },
+    )
+    for node, (policy, delay) in GO_PEERS.items():
+        cert, key, trust = world.files(node)
+        world.peers[node] = start(
+            label(node),
+            [
+                str(PEER_BIN), "serve", "--listen", world.endpoints[node],
+                "--cert", cert, "--key", key, "--trust", trust, "--name", node,
+                "--policy", policy, "--peer", f"{ALICE}={world.alice_trisa}",
+                "--callback-after", f"{delay:g}",
+                "--beneficiary-address", world.addresses[node],
+            ],
+        )  # fmt: skip
+    wait_for(lambda: api_ready(world), 60, "travelgate's internal API")
+    for node, process in world.peers.items():
+        wait_for(process.listening, 30, f"trisa-refpeer {node}")
+
+
+def api_ready(world: World) -> bool:
+    assert world.alice is not None
+    if world.alice.process.poll() is not None:
+        raise SystemExit("travelgate serve exited:\n" + world.alice.log.read_text())
+    try:
+        with urllib.request.urlopen(f"http://{world.alice_api}/healthz", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+# -- talking to travelgate's API and the Go peer ---------------------------------------------
+
+
+def api(world: World, method: str, path: str, body: Any = None) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"http://{world.alice_api}{path}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={
+            "Authorization": f"Bearer {world.api_key}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": os.urandom(8).hex(),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=70) as response:  # noqa: S310
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
+    except urllib.error.HTTPError as exc:
+        raise ExpectationError(f"{method} {path}: HTTP {exc.code} {exc.read().decode()}") from None
+
+
+def hold_to(world: World, peer: str) -> dict[str, Any]:
+    surname, given = world.customer_names[peer]
+    return api(
+        world,
+        "POST",
+        "/v1/withdrawals",
+        {
+            "asset": "BTC",
+            "network": "bitcoin",
+            "amount": "0.5",
+            "value": {"amount": "31000.00", "currency": "USD"},
+            "destination": {"address": world.addresses[peer], "tag": None},
+            "originator": {"customer_id": "cust-1"},
+            "beneficiary": {"name": f"{given} {surname}"},
+            "beneficiary_vasp": peer,
+        },
+    )
+
+
+def settle(world: World, hold: dict[str, Any], *, until: frozenset[str]) -> list[str]:
+    """Long-poll the hold until its state is one of `until`; returns the states seen."""
+    states = [hold["state"]]
+    deadline = time.monotonic() + 60
+    while states[-1] not in until and time.monotonic() < deadline:
+        view = api(world, "GET", f"/v1/withdrawals/{hold['id']}?wait=10")
+        if view["state"] != states[-1]:
+            states.append(view["state"])
+    return states
+
+
+def hold_code(view: dict[str, Any]) -> str:
+    """The TRISA code behind a hold's decision, in either shape of the decision object."""
+    decision = view.get("decision") or {}
+    return str(decision.get("trisa_code") or decision.get("code") or decision.get("reason") or "")
+
+
+def peer_envelopes(world: World, peer: str, envelope_id: str | None = None) -> list[dict[str, Any]]:
+    return [
+        line
+        for line in world.peers[peer].lines()
+        if line.get("event") == "envelope" and (envelope_id is None or line["id"] == envelope_id)
+    ]
+
+
+def payload_file(world: World, address: str, name: str) -> str:
+    from google.protobuf import json_format
+
+    from travelgate.conformance import Parties
+    from travelgate.conformance._payloads import valid_payload
+
+    surname, given = world.customer_names[ALICE]
+    parties = Parties(
+        beneficiary_address=address,
+        beneficiary_name=(surname, given),
+        vasp_legal_name="Ref Accept VASP Ltd",
+        vasp_country="GB",
+    )
+    path = RUN_DIR / f"{name}.json"
+    path.write_text(json_format.MessageToJson(valid_payload(parties)), encoding="utf-8")
+    return str(path)
+
+
+def go_send(world: World, peer: str, payload: str, *extra: str) -> tuple[Any, str]:
+    """`trisa-refpeer send` from `peer` to alice; the opened reply and the stderr."""
+    cert, key, trust = world.files(peer)
+    code, out, err = cli(
+        str(PEER_BIN), "send", "--to", world.alice_trisa, "--server-name", ALICE,
+        "--cert", cert, "--key", key, "--trust", trust, "--payload", payload, *extra,
+    )  # fmt: skip
+    check(code == 0, f"trisa-refpeer send exited {code}: {err.strip()}")
+    return json.loads(out), err
+
+
+def error_code(reply: dict[str, Any]) -> str:
+    error = reply.get("error") or {}
+    return str(error.get("code", ""))
+
+
+# -- the cases -------------------------------------------------------------------------------
+
+Case = Callable[[World], str]
+CASES: list[tuple[str, Case]] = []
+
+
+def case(name: str) -> Callable[[Case], Case]:
+    def register(function: Case) -> Case:
+        CASES.append((name, function))
+        return function
+
+    return register
+
+
+_SHARED: dict[str, Any] = {}
+
+
+@case("outbound.sync_accept")
+def _sync_accept(world: World) -> str:
+    hold = hold_to(world, "ref-accept.example")
+    states = settle(world, hold, until=FINAL_HOLD_STATES)
+    check(states[-1] == "cleared", f"hold went {' -> '.join(states)}, expected cleared")
+    view = api(world, "GET", f"/v1/withdrawals/{hold['id']}")
+    seen = peer_envelopes(world, "ref-accept.example", view["envelope_id"])
+    check(len(seen) == 1, f"the Go peer logged {len(seen)} envelopes for the exchange")
+    check(seen[0]["transferState"] == "STARTED", f"Go peer saw {seen[0]['transferState']}")
+    check(seen[0]["identity"] is not None, "the Go peer could not open travelgate's envelope")
+    _SHARED["cleared"] = view
+    return " -> ".join(states)
+
+
+@case("outbound.completed_after_broadcast")
+def _completed(world: World) -> str:
+    view = _SHARED.get("cleared")
+    check(view is not None, "needs outbound.sync_accept")
+    assert view is not None
+    released = api(world, "POST", f"/v1/withdrawals/{view['id']}/broadcast", {"txid": "0xabc1"})
+    check(released["state"] == "released", f"broadcast left the hold {released['state']}")
+    peer = "ref-accept.example"
+
+    def completed() -> list[dict[str, Any]]:
+        return [
+            e
+            for e in peer_envelopes(world, peer, view["envelope_id"])
+            if e["transferState"] == "COMPLETED"
+        ]
+
+    wait_for(lambda: bool(completed()), 30, "the COMPLETED envelope at the Go peer")
+    echo = completed()[0]
+    check(echo["reply"] == "COMPLETED", f"Go peer answered {echo['reply']}")
+    return "COMPLETED delivered, Go peer echoed COMPLETED"
+
+
+@case("outbound.reject")
+def _reject(world: World) -> str:
+    hold = hold_to(world, "ref-reject.example")
+    states = settle(world, hold, until=FINAL_HOLD_STATES)
+    check(states[-1] == "rejected", f"hold went {' -> '.join(states)}, expected rejected")
+    view = api(world, "GET", f"/v1/withdrawals/{hold['id']}")
+    return f"{' -> '.join(states)} ({hold_code(view)})"
+
+
+@case("outbound.repair")
+def _repair(world: World) -> str:
+    hold = hold_to(world, "ref-repair.example")
+    states = settle(world, hold, until=FINAL_HOLD_STATES)
+    check(states[-1] == "review", f"hold went {' -> '.join(states)}, expected review")
+    return " -> ".join(states)
+
+
+@case("outbound.pending_then_callback")
+def _pending(world: World) -> str:
+    hold = hold_to(world, "ref-pending.example")
+    states = settle(world, hold, until=FINAL_HOLD_STATES)
+    check(states[-1] == "cleared", f"hold went {' -> '.join(states)}, expected cleared")
+    view = api(world, "GET", f"/v1/withdrawals/{hold['id']}")
+    peer = world.peers["ref-pending.example"]
+    wait_for(
+        lambda: any(
+            e.get("event") == "callback" and e["id"] == view["envelope_id"] for e in peer.lines()
+        ),
+        10,
+        "the Go peer's callback record",
+    )
+    callback = next(
+        e for e in peer.lines() if e.get("event") == "callback" and e["id"] == view["envelope_id"]
+    )
+    check("error" not in callback, f"callback failed: {callback.get('error')}")
+    reply = callback["reply"]
+    check(
+        reply.get("transferState") == "ACCEPTED" and "payload" in reply,
+        f"travelgate answered the callback with {reply}",
+    )
+    return f"{' -> '.join(states)}; callback echoed ACCEPTED"
+
+
+@case("outbound.cancel")
+def _cancel(world: World) -> str:
+    hold = hold_to(world, "ref-hold.example")
+    states = settle(world, hold, until=FINAL_HOLD_STATES | {"awaiting_reply"})
+    check(states[-1] == "awaiting_reply", f"hold went {' -> '.join(states)}")
+    waiting = api(world, "GET", f"/v1/withdrawals/{hold['id']}")
+    started = peer_envelopes(world, "ref-hold.example", waiting["envelope_id"])
+    check(bool(started) and "pending" in started[0], "the Go peer did not answer PENDING")
+    window = started[0]["pending"]
+    canceled = api(world, "POST", f"/v1/withdrawals/{hold['id']}/cancel")
+    check(canceled["state"] == "canceled", f"cancel left the hold {canceled['state']}")
+    view = api(world, "GET", f"/v1/withdrawals/{hold['id']}")
+    peer = "ref-hold.example"
+    wait_for(
+        lambda: any(e["error"] for e in peer_envelopes(world, peer, view["envelope_id"])),
+        30,
+        "the cancellation envelope at the Go peer",
+    )
+    sent = next(e for e in peer_envelopes(world, peer, view["envelope_id"]) if e["error"])
+    return (
+        f"PENDING until {window['replyNotAfter']}, hold deadline {waiting['deadline']}; "
+        f"cancel: Go peer got {sent['transferState']} {sent['error']['code']} "
+        f"retry={str(sent['error']['retry']).lower()}, answered {sent['reply']}"
+    )
+
+
+@case("outbound.transfer_send_cli")
+def _transfer_send(world: World) -> str:
+    peer = "ref-accept.example"
+    surname, given = world.customer_names[peer]
+    from google.protobuf import json_format
+
+    from travelgate.conformance import Parties
+    from travelgate.conformance._payloads import valid_payload
+
+    parties = Parties(
+        beneficiary_address=world.addresses[peer],
+        beneficiary_name=(surname, given),
+        vasp_legal_name="Alice VASP Ltd",
+    )
+    path = RUN_DIR / "transfer-send.json"
+    path.write_text(json_format.MessageToJson(valid_payload(parties)), encoding="utf-8")
+    code, out, err = cli(
+        TRAVELGATE, "transfer", "send", "--config", world.config, "--to", peer,
+        "--payload", str(path),
+    )  # fmt: skip
+    check(code == 0, f"travelgate transfer send exited {code}: {err.strip()[-300:]}")
+    reply = json.loads(out)
+    check(reply.get("transferState") == "ACCEPTED", f"reply {reply.get('transferState')}")
+    check("payload" in reply, f"reply not opened: {reply.get('error')}")
+    return "ACCEPTED, the Go peer's sealed reply opened in travelgate"
+
+
+@case("keys.exchange_outbound")
+def _keys_out(world: World) -> str:
+    peer = "ref-accept.example"
+    code, out, err = cli(TRAVELGATE, "keys", "exchange", "--config", world.config, "--to", peer)
+    check(code == 0, f"travelgate keys exchange exited {code}: {err.strip()[-300:]}")
+    got = json.loads(out)["public_key_signature"]
+    code, expected, err = cli(TRAVELGATE, "keys", "pks", world.files(peer)[0])
+    check(code == 0, f"travelgate keys pks exited {code}: {err.strip()}")
+    check(got == expected.strip(), f"got {got}, the Go peer's certificate has {expected.strip()}")
+    return f"Go peer's key {got[:24]}..."
+
+
+@case("keys.exchange_inbound")
+def _keys_in(world: World) -> str:
+    payload = _SHARED.setdefault(
+        "payload", payload_file(world, world.addresses[ALICE], "inbound-accepted")
+    )
+    _reply, err = go_send(world, "ref-accept.example", payload)
+    code, expected, _err = cli(TRAVELGATE, "keys", "pks", world.files(ALICE)[0])
+    check(code == 0, "travelgate keys pks failed")
+    check(expected.strip() in err, f"Go peer learnt {err.strip()}, expected {expected.strip()}")
+    return f"travelgate's key {expected.strip()[:24]}..."
+
+
+@case("inbound.accepted")
+def _inbound_accepted(world: World) -> str:
+    payload = _SHARED.setdefault(
+        "payload", payload_file(world, world.addresses[ALICE], "inbound-accepted")
+    )
+    reply, _err = go_send(world, "ref-accept.example", payload)
+    check(reply["transferState"] == "ACCEPTED", f"travelgate answered {reply}")
+    check("payload" in reply, f"the Go peer could not open the reply: {reply.get('error')}")
+    identity = json.dumps(reply["payload"].get("identity", {}))
+    surname, _given = world.customer_names[ALICE]
+    check(surname in identity, "the reply does not carry our customer's identity")
+    _SHARED["inbound_id"] = reply["id"]
+    return "ACCEPTED with our beneficiary's identity, opened by the Go peer"
+
+
+@case("inbound.completed")
+def _inbound_completed(world: World) -> str:
+    envelope_id = _SHARED.get("inbound_id")
+    check(envelope_id is not None, "needs inbound.accepted")
+    reply, _err = go_send(
+        world, "ref-accept.example", _SHARED["payload"], "--id", str(envelope_id),
+        "--state", "COMPLETED",
+    )  # fmt: skip
+    check(reply["transferState"] == "COMPLETED", f"travelgate answered {reply}")
+    return "COMPLETED echoed"
+
+
+@case("inbound.unknown_address")
+def _inbound_unknown(world: World) -> str:
+    from travelgate.conformance._payloads import unknown_address
+
+    payload = payload_file(world, unknown_address(), "inbound-unknown")
+    reply, _err = go_send(world, "ref-accept.example", payload)
+    check(reply["transferState"] == "REJECTED", f"travelgate answered {reply}")
+    check(error_code(reply) == "UNKNOWN_WALLET_ADDRESS", f"code {error_code(reply)}")
+    return "REJECTED UNKNOWN_WALLET_ADDRESS"
+
+
+_TAMPERS = {
+    "hmac": "INVALID_SIGNATURE",
+    "ciphertext": "INVALID_SIGNATURE",
+    "key": "INVALID_KEY",
+    "algorithm": "UNHANDLED_ALGORITHM",
+    "unsealed": "BAD_REQUEST",
+}
+
+
+def _tamper_case(tamper: str, expected: str) -> Case:
+    def run(world: World) -> str:
+        payload = _SHARED.setdefault(
+            "payload", payload_file(world, world.addresses[ALICE], "inbound-accepted")
+        )
+        reply, _err = go_send(world, "ref-accept.example", payload, "--tamper", tamper)
+        retry = (reply.get("error") or {}).get("retry", False)
+        check(error_code(reply) == expected, f"travelgate answered {reply}")
+        return f"{reply['transferState']} {expected} retry={str(retry).lower()}"
+
+    return run
+
+
+for _tamper, _expected in _TAMPERS.items():
+    case(f"inbound.tamper.{_tamper}")(_tamper_case(_tamper, _expected))
+
+
+@case("inbound.transfer_stream_20")
+def _stream(world: World) -> str:
+    payload = _SHARED.setdefault(
+        "payload", payload_file(world, world.addresses[ALICE], "inbound-accepted")
+    )
+    replies, _err = go_send(world, "ref-accept.example", payload, "--stream", "20")
+    check(len(replies) == 20, f"{len(replies)} replies")
+    states = {reply["transferState"] for reply in replies}
+    check(states == {"ACCEPTED"}, f"states {sorted(states)}")
+    check(all("payload" in reply for reply in replies), "a reply did not open")
+    check(len({reply["id"] for reply in replies}) == 20, "replies do not carry 20 distinct ids")
+    return "20 ACCEPTED replies, in order, all opened by the Go peer"
+
+
+@case("envelopes.open_both_ways")
+def _open_both_ways(world: World) -> str:
+    opened = unopened = 0
+    for peer in GO_PEERS:
+        for line in peer_envelopes(world, peer):
+            if line["peer"] != ALICE or line["error"]:
+                continue  # error-only envelopes carry no payload to open
+            if line["identity"] is None:
+                unopened += 1
+            else:
+                opened += 1
+    check(opened > 0 and unopened == 0, f"{unopened} of travelgate's envelopes did not open")
+    return f"{opened} envelopes sealed by travelgate opened in the Go peer"
+
+
+@case("conformance.required")
+def _conformance(world: World) -> str:
+    peer = "ref-accept.example"
+    output = RUN_DIR / "conformance.txt"
+    surname, given = world.customer_names[peer]
+    code, out, err = cli(
+        TRAVELGATE, "conformance", "--target", world.endpoints[peer], "--config", world.config,
+        "--target-name", peer, "--beneficiary-address", world.addresses[peer],
+        "--beneficiary-name", f"{surname}, {given}", "--level", "required",
+        "--output", str(output),
+        timeout=300,
+    )  # fmt: skip
+    if output.exists():
+        write_report(output.read_text(encoding="utf-8"))
+    summary = out.strip().splitlines()[-1] if out.strip() else err.strip()[-300:]
+    check(code == 0, f"exit {code}: {summary}")
+    return summary
+
+
+@case("conformance.review_after_repair")
+def _conformance_review(world: World) -> str:
+    """The one case the accepting peer skips: REVIEW after a repair request."""
+    peer = "ref-repair.example"
+    surname, given = world.customer_names[peer]
+    code, out, err = cli(
+        TRAVELGATE, "conformance", "--target", world.endpoints[peer], "--config", world.config,
+        "--target-name", peer, "--beneficiary-address", world.addresses[peer],
+        "--beneficiary-name", f"{surname}, {given}", "--case", "exchange.review",
+        timeout=120,
+    )  # fmt: skip
+    lines = out.strip().splitlines()
+    check(code == 0, f"exit {code}: {(lines or [err.strip()])[-1]}")
+    check(any(line.startswith("PASS  exchange.review") for line in lines), f"{lines[1:2]}")
+    return "exchange.review PASS against the repairing Go peer"
+
+
+def write_report(text: str) -> None:
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(
+        "# Conformance of the TRISA reference peer\n\n"
+        "`travelgate conformance --level required` against `trisa-refpeer serve --policy "
+        "accept` (github.com/trisacrypto/trisa v1.7.0), written by `make interop`. "
+        "See docs/interop.md for what the differences mean.\n\n"
+        "```text\n" + text + "```\n",
+        encoding="utf-8",
+    )
+
+
+# -- main ------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    if not PEER_BIN.exists():
+        print(f"{PEER_BIN} is missing: run `make interop-build` first", file=sys.stderr)
+        return 2
+    world = build_world()
+    passed = failed = 0
+    try:
+        try:
+            start_nodes(world)
+        except (ExpectationError, SystemExit) as exc:
+            print(f"FAIL  {'setup':<34} {exc}", flush=True)
+            print(f"logs of the run: {RUN_DIR}\n0 passed, 1 failed", flush=True)
+            return 1
+        for name, function in CASES:
+            began = time.monotonic()
+            try:
+                detail = function(world)
+                verdict = "PASS"
+                passed += 1
+            except ExpectationError as exc:
+                detail, verdict = str(exc), "FAIL"
+                failed += 1
+            except (OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:
+                detail, verdict = f"{type(exc).__name__}: {exc}", "FAIL"
+                failed += 1
+            took = time.monotonic() - began
+            print(f"{verdict}  {name:<34} {took:6.1f}s  {detail}", flush=True)
+    finally:
+        world.stop()
+    if failed:
+        print(f"logs of the run: {RUN_DIR}", flush=True)
+    print(f"{passed} passed, {failed} failed", flush=True)
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
