@@ -15,6 +15,13 @@ from travelgate.envelope import OAEP
 
 T = TypeVar("T")
 
+# The benchmarks drive one peer (alice) at full speed; a counterparty that busy gets higher
+# per-peer limits, as an operator would give it in peers.toml.
+ONE_BUSY_PEER = {
+    "TRAVELGATE_TRISA_PER_PEER_STREAMS": "256",
+    "TRAVELGATE_TRISA_PER_PEER_RPS": "100000",
+}
+
 
 @dataclass(frozen=True)
 class Row:

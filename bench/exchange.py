@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._common import Row, bracketed, print_rows, rsa_decrypts_per_second
+from bench._common import ONE_BUSY_PEER, Row, bracketed, print_rows, rsa_decrypts_per_second
 from travelgate import envelope as env
 from travelgate._pb.ivms101 import enum_pb2, identity_pb2
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
@@ -70,7 +70,12 @@ async def _measure(root: Path, concurrency: int, seconds: float) -> tuple[float,
     with tempfile.TemporaryDirectory(prefix="travelgate-bench-") as state:
         alice = load_node(root, "alice", ephemeral=True, state=Path(state))
         bob = load_node(
-            root, "bob", robot=RobotPolicy.SYNC_ACCEPT, ephemeral=True, state=Path(state)
+            root,
+            "bob",
+            robot=RobotPolicy.SYNC_ACCEPT,
+            ephemeral=True,
+            state=Path(state),
+            settings=ONE_BUSY_PEER,
         )
         async with running(bob, alice):
             return await _drive(alice, concurrency, seconds)

@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from bench._common import Row, bracketed, print_rows, rsa_decrypts_per_second
+from bench._common import ONE_BUSY_PEER, Row, bracketed, print_rows, rsa_decrypts_per_second
 from travelgate.demo import ensure_pki, load_node, running
 from travelgate.demo._script import withdrawal_body
 from travelgate.robots import RobotPolicy
@@ -48,7 +48,14 @@ async def _api(
 
 async def end_to_end(root: Path, state: Path, holds: int, concurrency: int) -> float:
     alice = load_node(root, "alice", ephemeral=True, state=state)
-    bob = load_node(root, "bob", robot=RobotPolicy.SYNC_ACCEPT, ephemeral=True, state=state)
+    bob = load_node(
+        root,
+        "bob",
+        robot=RobotPolicy.SYNC_ACCEPT,
+        ephemeral=True,
+        state=state,
+        settings=ONE_BUSY_PEER,
+    )
     async with running(bob, alice):
         _id, key = await create_api_key(alice.gateway.db, "bench")
         base = f"http://127.0.0.1:{alice.api_port}"

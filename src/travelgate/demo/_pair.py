@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 from travelgate.config import load_config
@@ -51,9 +51,12 @@ def load_node(
     state: Path | None = None,
     level: str = "warning",
     delay: float = 1.0,
+    settings: Mapping[str, str] | None = None,
 ) -> Node:
+    """A demo node from `root`; `settings` are further TRAVELGATE_* overrides."""
     database = state / f"{label}.db" if state is not None else None
-    config = load_config(root / f"{label}.toml", env=_env(ephemeral, database, level))
+    env = {**_env(ephemeral, database, level), **(settings or {})}
+    config = load_config(root / f"{label}.toml", env=env)
     return build_node(config, robot=robot, delay=delay)
 
 
