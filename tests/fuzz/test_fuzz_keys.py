@@ -175,3 +175,11 @@ def test_spki_der_loads_back_to_the_same_key() -> None:
         hashlib.sha256(der).digest()
         == env.parse_public_key_signature(env.public_key_signature(_RSA))[1]
     )
+
+
+def test_certificate_with_a_damaged_key_is_a_key_load_error() -> None:
+    # The certificate parsed and its key failed later with ValueError, inside KeyExchange.
+    der = (Path(__file__).parent / "corpus" / "keys" / "certificate-damaged-key.der").read_bytes()
+    for loader in (env.load_public_key, env.parse_exchanged_key, env.load_certificates):
+        with pytest.raises(env.KeyLoadError):
+            loader(der)

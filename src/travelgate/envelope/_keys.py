@@ -104,9 +104,15 @@ def _public_from_der(der: bytes) -> PublicKeyTypes:
 
 def _certificate_from_der(der: bytes) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(der)
+        certificate = x509.load_der_x509_certificate(der)
     except ValueError as exc:
         raise KeyLoadError(f"not a readable certificate: {exc}") from None
+    # The key inside is parsed lazily; a damaged one would fail later, far from the input.
+    try:
+        certificate.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise KeyLoadError(f"certificate holds no readable public key: {exc}") from None
+    return certificate
 
 
 def load_private_key(data: bytes) -> PrivateKeyTypes:
