@@ -167,3 +167,14 @@ def test_json_loader_reads_back_what_json_writes(value: Any) -> None:
     with time_bound():
         assert load_json(json.dumps(value)) == value
         assert load_json(json.dumps(value, ensure_ascii=False).encode()) == value
+
+
+def test_case_folded_asset_names_are_unknown() -> None:
+    # "u\u017fdt".upper() == "USDT": the long s folded into an asset we list.
+    body = json.loads(WITHDRAWALS[0])
+    body["asset"] = "u\u017fdt"
+    with pytest.raises(ApiError) as caught:
+        parse_withdrawal(body, assets=ASSETS)
+    assert (caught.value.code, caught.value.field) == ("unknown_asset", "asset")
+    body["asset"] = "usdt"
+    assert parse_withdrawal(body, assets=ASSETS).asset == "USDT"

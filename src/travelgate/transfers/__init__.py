@@ -18,6 +18,13 @@ Typical use by the node::
         state = transition(state, verdict.target)
 """
 
+from travelgate.transfers._amounts import (
+    InvalidAmountError,
+    currency_decimals,
+    parse_amount,
+    parse_fiat_amount,
+    peer_amount,
+)
 from travelgate.transfers._config import parse_policy
 from travelgate.transfers._decision import REASON_CODES, Action, Decision, Reason
 from travelgate.transfers._durations import format_duration, parse_duration
@@ -96,6 +103,7 @@ __all__ = [
     "IllegalTransitionError",
     "InboundMissing",
     "InboundTimeoutAction",
+    "InvalidAmountError",
     "InvalidFactsError",
     "Item",
     "IvmsFailure",
@@ -118,6 +126,7 @@ __all__ = [
     "builtin_profile",
     "check_rule",
     "classify_reply",
+    "currency_decimals",
     "data_rule",
     "evaluate",
     "evaluate_reply",
@@ -128,8 +137,11 @@ __all__ = [
     "is_final",
     "is_legal",
     "outbound_timeout",
+    "parse_amount",
     "parse_duration",
+    "parse_fiat_amount",
     "parse_policy",
+    "peer_amount",
     "reply_deadline",
     "transition",
     "value_in",
