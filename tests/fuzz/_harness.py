@@ -3,19 +3,27 @@
 A target is a function of one input that may raise only the documented error types. Each
 input runs under a hard wall-clock bound (SIGALRM) besides hypothesis's own deadline, so a
 parser that loops forever fails with the input that made it loop instead of stalling the
-suite. Seed files under `tests/fuzz/corpus/<target>/` are replayed by the bounded run and
-mutated by the long one.
+suite. Seed files under `tests/fuzz/corpus/<target>/` are replayed as they are and mutated.
+
+Two hypothesis profiles, chosen by TRAVELGATE_FUZZ_PROFILE and applied to the fuzz targets
+only (through `FUZZ`), so other property tests keep their own settings:
+
+* "ci" (the default, part of `make test`): 100 inputs per target, and a read-only replay of
+  what the long runs found;
+* "fuzz" (`make fuzz`): 4,000 inputs per target; failures are kept in tests/fuzz/.examples.
+
+TRAVELGATE_FUZZ_EXAMPLES overrides the number of inputs of either.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -40,7 +48,7 @@ _COMMON: dict[str, Any] = {
 }
 settings.register_profile(
     "ci",
-    max_examples=int(os.environ.get("TRAVELGATE_FUZZ_EXAMPLES", "40")),
+    max_examples=int(os.environ.get("TRAVELGATE_FUZZ_EXAMPLES", "100")),
     database=ReadOnlyDatabase(DirectoryBasedExampleDatabase(EXAMPLES)),
     **_COMMON,
 )
@@ -52,8 +60,6 @@ settings.register_profile(
 )
 PROFILE = os.environ.get(PROFILE_ENV, "ci")
 FUZZ = settings(settings.get_profile(PROFILE))
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class InputTimeoutError(AssertionError):
