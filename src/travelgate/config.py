@@ -30,6 +30,7 @@ DEFAULT_RETENTION = timedelta(days=5 * 365)
 # timers and timedeltas overflow long before a float does.
 MAX_INTEGER = 2**31 - 1
 MAX_SECONDS = 100 * 365 * 86400
+_ASCII_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ def _integer(value: object, _base: Path) -> int:
     if number is None:
         raise ValueError(f"expected an integer, got {_kind(value)}")
     if abs(number) > MAX_INTEGER:
-        raise ValueError(f"must be at most {MAX_INTEGER}")
+        raise ValueError(f"must be from -{MAX_INTEGER} to {MAX_INTEGER}")
     return number
 
 
@@ -301,8 +302,6 @@ def parse_listen(text: str) -> tuple[str, int]:
         raise ValueError(f"port must be a number from 0 to 65535, got {port_text!r}")
     return host, int(port_text)
 
-
-_ASCII_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 
 Parser = Callable[[object, Path], Any]
 # section -> key -> (parser, default); a default of ... marks a required key.
