@@ -17,6 +17,7 @@ TRAVELGATE_FUZZ_EXAMPLES overrides the number of inputs of either.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -166,3 +167,39 @@ def json_values(max_leaves: int = 30) -> st.SearchStrategy[Any]:
         lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner),
         max_leaves=max_leaves,
     )
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.extend(_paths(value, (*path, key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.extend(_paths(value, (*path, index)))
+    return found
+
+
+@st.composite
+def json_mutated(draw: st.DrawFn, corpus: list[Any], keys: list[str], *, max_steps: int = 4) -> Any:
+    """A parsed JSON seed with a few edits at random places: a value replaced, a key
+    dropped or renamed to another known key, a list item repeated."""
+    document = json.loads(json.dumps(draw(st.sampled_from(corpus))))
+    for _ in range(draw(st.integers(1, max_steps))):
+        path = draw(st.sampled_from(_paths(document)))
+        if not path:
+            continue
+        parent = document
+        for part in path[:-1]:
+            parent = parent[part]
+        last = path[-1]
+        action = draw(st.integers(0, 3))
+        if action == 0:
+            parent[last] = draw(json_values(max_leaves=6))
+        elif action == 1:
+            del parent[last]
+        elif action == 2 and isinstance(parent, dict):
+            parent[draw(st.sampled_from(keys))] = parent.pop(last)
+        elif action == 3 and isinstance(parent, list):
+            parent.insert(last, json.loads(json.dumps(parent[last])))
+    return document

@@ -28,7 +28,7 @@ from travelgate.envelope._payload import IDENTITY_TYPE_URL, TYPE_PREFIX
 from travelgate.envelope._seal import encrypt_payload
 from travelgate.errors import BadRequestError, NoPayloadError, TrisaError
 
-from ._harness import FUZZ, mutated, only, seed_ids, seeds, time_bound
+from ._harness import FUZZ, json_mutated, mutated, only, seed_ids, seeds, time_bound
 
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 _VECTOR_KEY = env.load_private_key((ENVELOPE_VECTORS / "sealing_key.pem").read_bytes())
@@ -103,6 +103,21 @@ def test_envelope_bytes_open_or_give_a_trisa_error(data: bytes) -> None:
 @example(b'{"id": ' + b"1" * 5000 + b"}")
 def test_envelope_json_opens_or_gives_a_format_or_trisa_error(text: bytes) -> None:
     _envelope_json(text)
+
+
+_ENVELOPE_KEYS = sorted(
+    {f.name for f in api_pb2.SecureEnvelope.DESCRIPTOR.fields}
+    | {f.json_name for f in api_pb2.SecureEnvelope.DESCRIPTOR.fields}
+    | {f.name for f in errors_pb2.Error.DESCRIPTOR.fields}
+)
+
+
+@FUZZ
+@given(
+    json_mutated([*map(json.loads, _VECTOR_JSON), *map(env.message_to_dict, _OURS)], _ENVELOPE_KEYS)
+)
+def test_envelope_json_edited_in_place(document: object) -> None:
+    _envelope_json(json.dumps(document).encode("utf-8", "surrogatepass"))
 
 
 ENVELOPE_SEEDS = seeds("envelope")

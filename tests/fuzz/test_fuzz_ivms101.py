@@ -19,8 +19,18 @@ from hypothesis import strategies as st
 from support.paths import IVMS_VECTORS
 from travelgate import ivms101
 from travelgate._pb.ivms101 import enum_pb2, identity_pb2
+from travelgate.ivms101._schema import SPECS
 
-from ._harness import FUZZ, json_values, mutated, only, seed_ids, seeds, time_bound
+from ._harness import (
+    FUZZ,
+    json_mutated,
+    json_values,
+    mutated,
+    only,
+    seed_ids,
+    seeds,
+    time_bound,
+)
 
 _DATA = Path(__file__).parent.parent / "unit" / "ivms101" / "data"
 _IDENTITY_FILES = [
@@ -117,6 +127,34 @@ def test_ivms_protobuf_bytes(data: bytes) -> None:
 def test_ivms_any_json_value(document: dict[str, Any]) -> None:
     _read(document)
     _read(json.dumps(document))
+
+
+def _parsed(corpus: list[bytes]) -> list[Any]:
+    documents = []
+    for data in corpus:
+        try:
+            documents.append(json.loads(data))
+        except (ValueError, RecursionError):
+            continue
+    return documents
+
+
+# Every key of every spelling the decoder knows, for renames.
+KNOWN_KEYS = sorted(
+    {
+        key
+        for spec in SPECS.values()
+        for field in spec.fields
+        for key in (*field.k2020, *field.k2023, *(field.pj or ()), *(field.k3 or ()))
+    }
+)
+
+
+@FUZZ
+@given(json_mutated(_parsed(JSON_CORPUS), KNOWN_KEYS))
+def test_ivms_json_documents_edited_in_place(document: Any) -> None:
+    _read(document)
+    _read(json.dumps(document, ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 @pytest.mark.parametrize("path", seeds("ivms101"), ids=seed_ids(seeds("ivms101")))
