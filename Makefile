@@ -57,6 +57,12 @@ interop-build:
 interop: install interop-build
 	$(BIN)/python scripts/interop.py
 
+# The fuzz targets of tests/fuzz run briefly in `make test` (hypothesis profile "ci");
+# here with the "fuzz" profile: thousands of inputs each, failures kept in tests/fuzz/.examples.
+.PHONY: fuzz
+fuzz: install
+	TRAVELGATE_FUZZ_PROFILE=fuzz $(BIN)/pytest tests/fuzz -q
+
 clean:
 	rm -rf interop/bin interop/run
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build src/*.egg-info

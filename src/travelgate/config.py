@@ -12,7 +12,9 @@ names the key and says what is wrong; nothing is half-loaded.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +26,11 @@ from travelgate.errors import ConfigError
 
 ENV_PREFIX = "TRAVELGATE_"
 DEFAULT_RETENTION = timedelta(days=5 * 365)
+# Bounds that keep every value usable downstream: gRPC options are C ints, and event loop
+# timers and timedeltas overflow long before a float does.
+MAX_INTEGER = 2**31 - 1
+MAX_SECONDS = 100 * 365 * 86400
+_ASCII_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -183,7 +190,10 @@ def _nonempty(value: object, base: Path) -> str:
 
 def _path(value: object, base: Path) -> Path:
     text = _nonempty(value, base)
-    path = Path(text).expanduser()
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError:  # "~name" of a user this system does not know
+        raise ValueError(f"cannot expand {text.split('/')[0]!r}: no such user") from None
     return path if path.is_absolute() else (base / path).resolve()
 
 
@@ -194,14 +204,16 @@ def _optional_path(value: object, base: Path) -> Path | None:
 def _integer(value: object, _base: Path) -> int:
     if isinstance(value, bool):
         raise ValueError("expected an integer, got a boolean")
+    number = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"expected an integer, got {_kind(value)}")
+        number = value
+    elif isinstance(value, str) and _ASCII_INTEGER.fullmatch(value.strip()):
+        number = int(value.strip())
+    if number is None:
+        raise ValueError(f"expected an integer, got {_kind(value)}")
+    if abs(number) > MAX_INTEGER:
+        raise ValueError(f"must be from -{MAX_INTEGER} to {MAX_INTEGER}")
+    return number
 
 
 def _positive(value: object, base: Path) -> int:
@@ -216,8 +228,10 @@ def _seconds(value: object, base: Path) -> float:
         number = float(value)
     else:
         number = parse_duration(_nonempty(value, base)).total_seconds()
-    if number <= 0:
+    if not number > 0:  # also refuses nan
         raise ValueError("must be a positive duration")
+    if number > MAX_SECONDS:
+        raise ValueError("must be at most 100 years")
     return number
 
 
@@ -327,9 +341,14 @@ def parse_duration(text: str) -> timedelta:
     else:
         number, unit = text, 1
     try:
-        return timedelta(seconds=float(number) * unit)
+        seconds = float(number) * unit
     except ValueError:
-        raise ValueError(f"expected a duration such as 30s, 15m, 24h or 5y, got {text!r}") from None
+        seconds = math.nan
+    if not math.isfinite(seconds) or abs(seconds) > MAX_SECONDS:
+        raise ValueError(
+            f"expected a duration of at most 100 years such as 30s, 15m, 24h or 5y, got {text!r}"
+        )
+    return timedelta(seconds=seconds)
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -340,7 +359,7 @@ def parse_listen(text: str) -> tuple[str, int]:
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
         ipaddress.IPv6Address(host)
-    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 <= int(port_text) <= 65535:
         raise ValueError(f"port must be a number from 0 to 65535, got {port_text!r}")
     return host, int(port_text)
 
@@ -484,8 +503,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config path is a directory: {path}") from None
     except PermissionError:
         raise ConfigError(f"config file is not readable: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path.name}: not valid TOML: not UTF-8 (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+    except ValueError:  # tomllib's int() of a literal beyond the interpreter's digit limit
+        raise ConfigError(f"{path.name}: an integer has too many digits") from None
 
 
 def _check_sections(raw: Mapping[str, Any], where: str) -> None:

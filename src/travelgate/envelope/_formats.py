@@ -71,9 +71,15 @@ def parse_timestamp(value: str, *, field: str = "timestamp") -> datetime:
     zone = match.group(8).upper()
     text = f"{value[:10]}T{value[11:19]}{fraction}{'+00:00' if zone == 'Z' else zone}"
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
+        # 0001-01-01T00:00:00+01:00 and 9999-12-31T23:59:59-01:00 have no UTC instant, so
+        # comparing or storing them would fail far from here.
+        moment.astimezone(UTC)
     except ValueError:
         raise BadRequestError(f"{field} is not a valid date and time") from None
+    except OverflowError:
+        raise BadRequestError(f"{field} is outside the years 1 to 9999 in UTC") from None
+    return moment
 
 
 def is_timestamp(value: str) -> bool:

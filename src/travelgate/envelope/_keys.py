@@ -47,7 +47,9 @@ _PRIVATE_TYPES = (
     x448.X448PrivateKey,
 )
 
-_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----", re.DOTALL)
+# One linear scan for boundary lines; a lazy BEGIN...END pattern rescans the rest of the input
+# from every unmatched BEGIN, which made a few thousand of them cost minutes.
+_PEM_BOUNDARY = re.compile(rb"-----(BEGIN|END) ([A-Z0-9 ]{1,64})-----")
 
 
 class KeyLoadError(TravelgateError):
@@ -63,15 +65,26 @@ class PemBlock:
 def pem_blocks(data: bytes) -> list[PemBlock]:
     """Split PEM text into (label, DER body) blocks; headers such as Proc-Type are refused."""
     blocks = []
-    for match in _PEM_BLOCK.finditer(data):
-        body = match.group(2)
+    label: bytes | None = None
+    start = 0
+    for match in _PEM_BOUNDARY.finditer(data):
+        if match.group(1) == b"BEGIN":
+            # A BEGIN before the END of the open block starts over, as it would in a
+            # file where the open block was cut off.
+            label, start = match.group(2), match.end()
+            continue
+        if match.group(2) != label:
+            continue
+        name = match.group(2).decode("ascii")
+        body = data[start : match.start()]
+        label = None
         if b":" in body:
-            raise KeyLoadError(f"PEM block {match.group(1).decode()} is encrypted or has headers")
+            raise KeyLoadError(f"PEM block {name} is encrypted or has headers")
         try:
             der = base64.b64decode(b"".join(body.split()), validate=True)
         except binascii.Error:
-            raise KeyLoadError(f"PEM block {match.group(1).decode()} is not valid base64") from None
-        blocks.append(PemBlock(match.group(1).decode("ascii"), der))
+            raise KeyLoadError(f"PEM block {name} is not valid base64") from None
+        blocks.append(PemBlock(name, der))
     return blocks
 
 
@@ -91,9 +104,15 @@ def _public_from_der(der: bytes) -> PublicKeyTypes:
 
 def _certificate_from_der(der: bytes) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(der)
+        certificate = x509.load_der_x509_certificate(der)
     except ValueError as exc:
         raise KeyLoadError(f"not a readable certificate: {exc}") from None
+    # The key inside is parsed lazily; a damaged one would fail later, far from the input.
+    try:
+        certificate.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise KeyLoadError(f"certificate holds no readable public key: {exc}") from None
+    return certificate
 
 
 def load_private_key(data: bytes) -> PrivateKeyTypes:
@@ -194,7 +213,7 @@ def public_key_signature(key: PublicKeyTypes | PrivateKeyTypes, algorithm: str =
 def parse_public_key_signature(pks: str) -> tuple[str, bytes]:
     """Split a PKS into (algorithm, digest) the way the reference does, or raise INVALID_KEY."""
     parts = pks.split(":")
-    if len(parts) != 2:
+    if len(parts) != 2 or not pks.isascii():
         raise InvalidKeyError("public key signature is not ALG:base64", retry=True)
     algorithm = parts[0].strip().upper()
     if algorithm not in PKS_ALGORITHMS:

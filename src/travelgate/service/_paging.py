@@ -7,12 +7,17 @@ start of a table of a million rows as at its end.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from travelgate.errors import ApiError
 
 MAX_PAGE = 500
+_MAX_ROWID = 2**63 - 1
+_MAX_CURSOR = 26  # unpadded base64 of the 19 digits of the largest rowid
+_CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]+")
+_ROWID = re.compile(rb"0|[1-9][0-9]*")
 
 
 class _Paged(Protocol):
@@ -28,14 +33,20 @@ def encode_cursor(rowid: int) -> str:
 
 
 def decode_cursor(cursor: str | None) -> int | None:
+    """The rowid of a cursor `encode_cursor` made; any other text is 400 `bad_cursor`.
+
+    Only the exact text we hand out is accepted: a rowid SQLite can bind (a signed 64-bit
+    integer, so a huge one cannot fail the query), written in canonical ASCII decimal.
+    """
     if not cursor:
         return None
-    try:
-        value = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(
-            400, "bad_cursor", "cursor is not one this API returned", field="cursor"
-        ) from None
+    value = None
+    if len(cursor) <= _MAX_CURSOR and len(cursor) % 4 != 1 and _CURSOR_TEXT.fullmatch(cursor):
+        digits = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        if _ROWID.fullmatch(digits) and int(digits) <= _MAX_ROWID:
+            value = int(digits)
+    if value is None or encode_cursor(value) != cursor:
+        raise ApiError(400, "bad_cursor", "cursor is not one this API returned", field="cursor")
     return value
 
 

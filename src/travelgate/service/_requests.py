@@ -119,7 +119,7 @@ def parse_withdrawal(body: object, *, assets: frozenset[str]) -> WithdrawalReque
             raise invalid(required, f"{required} is required", "missing_field")
     asset = _text(top["asset"], "asset")
     assert asset is not None
-    if asset.upper() not in assets:
+    if not asset.isascii() or asset.upper() not in assets:  # "u\u017fdt".upper() is USDT
         raise invalid("asset", f"unknown asset {asset!r}", "unknown_asset")
     network = _text(top["network"], "network")
     amount = _decimal(top["amount"], "amount", positive=True)

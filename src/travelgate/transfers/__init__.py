@@ -18,6 +18,13 @@ Typical use by the node::
         state = transition(state, verdict.target)
 """
 
+from travelgate.transfers._amounts import (
+    InvalidAmountError,
+    currency_decimals,
+    parse_amount,
+    parse_fiat_amount,
+    peer_amount,
+)
 from travelgate.transfers._codes import (
     DECISION_CODE_MEANINGS,
     DecisionCode,
@@ -104,6 +111,7 @@ __all__ = [
     "IllegalTransitionError",
     "InboundMissing",
     "InboundTimeoutAction",
+    "InvalidAmountError",
     "InvalidFactsError",
     "Item",
     "IvmsFailure",
@@ -126,6 +134,7 @@ __all__ = [
     "builtin_profile",
     "check_rule",
     "classify_reply",
+    "currency_decimals",
     "data_rule",
     "decision_code",
     "evaluate",
@@ -137,8 +146,11 @@ __all__ = [
     "is_final",
     "is_legal",
     "outbound_timeout",
+    "parse_amount",
     "parse_duration",
+    "parse_fiat_amount",
     "parse_policy",
+    "peer_amount",
     "reason_code",
     "reply_deadline",
     "transition",

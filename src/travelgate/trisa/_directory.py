@@ -130,7 +130,7 @@ class Directory:
             raise ConfigError(f"[directory] file not found: {path}") from None
         except OSError as exc:
             raise ConfigError(f"[directory] file {path} is not readable: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
+        except ValueError as exc:  # TOMLDecodeError, bad UTF-8, an integer of 4,300+ digits
             raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
         unknown = set(raw) - {"peer"}
         if unknown:
@@ -172,6 +172,10 @@ def _peer(entry: object, index: int, path: Path) -> Peer:
             pinned = env.require_sealing_key(env.load_public_key(cert_path.read_bytes()))
         except FileNotFoundError:
             raise ConfigError(f"{label} ({name}): cert not found: {cert_path}") from None
+        except (OSError, ValueError) as exc:  # a folder, no permission, a NUL in the path
+            raise ConfigError(
+                f"{label} ({name}): cert {cert_path} is not readable: {exc}"
+            ) from None
         except env.KeyLoadError as exc:
             raise ConfigError(f"{label} ({name}): cert {cert_path}: {exc.message}") from None
     pins = _pins(entry.get("pin"), f"{label} ({name})")

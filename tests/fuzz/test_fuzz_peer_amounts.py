@@ -1,0 +1,44 @@
+"""Fuzz how the node reads the amount of a peer's Transaction (the double `amount`, or the
+exact text in `extra_json`'s `amount_exact`): an amount in the grammar, or VALIDATION_ERROR.
+
+Expected to fail until the inbound policy path reads `extra_json` with `load_json` and the
+amount with `transfers.peer_amount`: today a deeply nested `extra_json` escapes as a
+RecursionError and `"1_0"` is read as ten.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from travelgate._pb.trisa.data.generic.v1beta1 import transaction_pb2
+from travelgate.errors import ValidationError
+from travelgate.service._hooks import _exact_amount
+from travelgate.transfers import parse_amount
+
+from ._harness import FUZZ, json_values, only
+
+EXTRA_JSON = st.one_of(
+    st.just(""),
+    st.text(max_size=30),
+    json_values(8).map(lambda v: json.dumps(v)),
+    st.builds(lambda a: json.dumps({"amount_exact": a}), json_values(2)),
+)
+
+
+@pytest.mark.xfail(strict=True, reason="the inbound amount path does not use peer_amount yet")
+@FUZZ
+@given(EXTRA_JSON, st.floats(min_value=0, exclude_min=True))
+@example("[" * 100_000, 0.5)
+@example('{"amount_exact": "1_0"}', 0.5)
+def test_peer_amounts_are_in_the_grammar_or_validation_errors(extra: str, amount: float) -> None:
+    transaction = transaction_pb2.Transaction(extra_json=extra, amount=amount)
+    with only(ValidationError):
+        value: Any = _exact_amount(transaction)
+        assert isinstance(value, Decimal)
+        assert parse_amount(format(value, "f")) == value
