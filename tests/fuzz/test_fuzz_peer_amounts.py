@@ -1,9 +1,8 @@
 """Fuzz how the node reads the amount of a peer's Transaction (the double `amount`, or the
 exact text in `extra_json`'s `amount_exact`): an amount in the grammar, or VALIDATION_ERROR.
 
-Expected to fail until the inbound policy path reads `extra_json` with `load_json` and the
-amount with `transfers.peer_amount`: today a deeply nested `extra_json` escapes as a
-RecursionError and `"1_0"` is read as ten.
+Found by this target: a deeply nested `extra_json` escaped as a RecursionError and `"1_0"`
+was read as ten.
 """
 
 from __future__ import annotations
@@ -12,14 +11,12 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from travelgate._pb.trisa.data.generic.v1beta1 import transaction_pb2
 from travelgate.errors import ValidationError
-from travelgate.service._hooks import _exact_amount
-from travelgate.transfers import parse_amount
+from travelgate.transfers import parse_amount, transaction_amount
 
 from ._harness import FUZZ, json_values, only
 
@@ -31,7 +28,6 @@ EXTRA_JSON = st.one_of(
 )
 
 
-@pytest.mark.xfail(strict=True, reason="the inbound amount path does not use peer_amount yet")
 @FUZZ
 @given(EXTRA_JSON, st.floats(min_value=0, exclude_min=True))
 @example("[" * 100_000, 0.5)
@@ -39,6 +35,6 @@ EXTRA_JSON = st.one_of(
 def test_peer_amounts_are_in_the_grammar_or_validation_errors(extra: str, amount: float) -> None:
     transaction = transaction_pb2.Transaction(extra_json=extra, amount=amount)
     with only(ValidationError):
-        value: Any = _exact_amount(transaction)
+        value: Any = transaction_amount(transaction.amount, transaction.extra_json)
         assert isinstance(value, Decimal)
         assert parse_amount(format(value, "f")) == value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -35,11 +36,47 @@ BAD_WITHDRAWALS: list[tuple[str, dict[str, Any], str, str | None]] = [
     ("missing asset", {"asset": None}, "missing_field", "asset"),
     ("unknown asset", {"asset": "NOPE"}, "unknown_asset", "asset"),
     ("asset not a string", {"asset": 5}, "invalid_field", "asset"),
-    ("amount as a number", {"amount": 0.5}, "invalid_field", "amount"),
-    ("negative amount", {"amount": "-1"}, "invalid_field", "amount"),
-    ("zero amount", {"amount": "0"}, "invalid_field", "amount"),
-    ("amount not a number", {"amount": "lots"}, "invalid_field", "amount"),
-    ("infinite amount", {"amount": "Infinity"}, "invalid_field", "amount"),
+    ("amount as a number", {"amount": 0.5}, "invalid_amount", "amount"),
+    ("negative amount", {"amount": "-1"}, "invalid_amount", "amount"),
+    ("zero amount", {"amount": "0"}, "invalid_amount", "amount"),
+    ("amount not a number", {"amount": "lots"}, "invalid_amount", "amount"),
+    ("infinite amount", {"amount": "Infinity"}, "invalid_amount", "amount"),
+    # Decimal() reads each of these; the amount grammar is ASCII digits and one point.
+    ("arabic-indic digits", {"amount": "\u0661\u0662\u0663"}, "invalid_amount", "amount"),
+    ("fullwidth digit", {"amount": "\uff11"}, "invalid_amount", "amount"),
+    ("digit separator", {"amount": "1_0"}, "invalid_amount", "amount"),
+    ("spaces around", {"amount": " 1 "}, "invalid_amount", "amount"),
+    ("huge exponent", {"amount": "1E+999999999"}, "invalid_amount", "amount"),
+    ("tiny exponent", {"amount": "0.1e-999999"}, "invalid_amount", "amount"),
+    ("200,000 digits", {"amount": "9" * 200_000}, "invalid_amount", "amount"),
+    ("41 integer digits", {"amount": "1" * 41}, "invalid_amount", "amount"),
+    ("19 decimals", {"amount": "0." + "1" * 19}, "invalid_amount", "amount"),
+    ("leading zero", {"amount": "01"}, "invalid_amount", "amount"),
+    (
+        "cents of a dollar",
+        {"value": {"amount": "1.001", "currency": "USD"}},
+        "invalid_amount",
+        "value.amount",
+    ),
+    (
+        "yen have no decimals",
+        {"value": {"amount": "100.5", "currency": "JPY"}},
+        "invalid_amount",
+        "value.amount",
+    ),
+    (
+        "zero value",
+        {"value": {"amount": "0", "currency": "USD"}},
+        "invalid_amount",
+        "value.amount",
+    ),
+    (
+        "fullwidth currency",
+        {"value": {"amount": "1", "currency": "\uff35SD"}},
+        "invalid_field",
+        "value.currency",
+    ),
+    ("case-folded asset", {"asset": "u\u017fdt"}, "unknown_asset", "asset"),
     (
         "value currency",
         {"value": {"amount": "1", "currency": "dollars"}},
@@ -49,7 +86,7 @@ BAD_WITHDRAWALS: list[tuple[str, dict[str, Any], str, str | None]] = [
     (
         "negative value",
         {"value": {"amount": "-5", "currency": "USD"}},
-        "invalid_field",
+        "invalid_amount",
         "value.amount",
     ),
     (
@@ -122,6 +159,29 @@ async def test_invalid_withdrawals_are_422_and_store_nothing(
         (b"[1, 2]", {"Idempotency-Key": "k"}, 422, "invalid_field"),
         (b'{"asset": "BTC"}', {}, 400, "missing_idempotency_key"),
         (b"[" * 100000 + b"]" * 100000, {"Idempotency-Key": "k"}, 400, "malformed_json"),
+        (b'{"asset": "BTC", "asset": "ETH"}', {"Idempotency-Key": "k"}, 400, "malformed_json"),
+        (b'{"amount": ' + b"1" * 4301 + b"}", {"Idempotency-Key": "k"}, 400, "malformed_json"),
+        (b'{"amount": NaN}', {"Idempotency-Key": "k"}, 400, "malformed_json"),
+        (b'{"amount": 1e999}', {"Idempotency-Key": "k"}, 400, "malformed_json"),
+        (b'\xef\xbb\xbf{"asset": "BTC"}', {"Idempotency-Key": "k"}, 400, "malformed_json"),
+        (
+            b'{"asset": "BTC"}',
+            {"Idempotency-Key": "k", "Content-Type": "text/plain"},
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            b'{"asset": "BTC"}',
+            {"Idempotency-Key": "k", "Content-Type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            b'{"asset": "BTC"}',
+            {"Idempotency-Key": "k", "Content-Type": "application/json; charset=latin-1"},
+            415,
+            "unsupported_media_type",
+        ),
     ],
 )
 async def test_malformed_requests(
@@ -293,3 +353,38 @@ async def test_broadcast_needs_a_txid_and_a_cleared_hold(api: Api) -> None:
     status, payload = await api.call("POST", f"/v1/withdrawals/{hold['id']}/broadcast", {"tx": "x"})
     assert status == 422
     assert _error(payload)["field"] == "txid"
+
+
+LONE_SURROGATES = [
+    ("beneficiary.name", {"beneficiary": {"name": "Bob \ud800"}}),
+    ("destination.address", {"destination": {"address": "bc1q\ud800", "tag": None}}),
+    ("destination.tag", {"destination": {"address": "bc1q", "tag": "\udfff"}}),
+]
+
+
+@pytest.mark.parametrize(("field", "change"), LONE_SURROGATES, ids=[f for f, _ in LONE_SURROGATES])
+async def test_a_lone_surrogate_is_refused_naming_its_field(
+    api: Api, cluster: Cluster, field: str, change: dict[str, Any]
+) -> None:
+    # json.dumps writes the lone surrogate as a \ud800 escape, as a hostile client would.
+    raw = json.dumps(withdrawal(**change)).encode()
+    status, payload = await api.call(
+        "POST", "/v1/withdrawals", raw=raw, headers={"Idempotency-Key": "surrogate"}
+    )
+    assert status == 422, payload
+    assert (_error(payload)["code"], _error(payload)["field"]) == ("invalid_field", field)
+    assert await _stored(cluster) == (0, 0)
+
+
+async def test_lone_surrogates_elsewhere_are_never_a_500(api: Api) -> None:
+    customer = json.dumps({"person": {}, "addresses": ["bc1q\ud800"]}).encode()
+    status, payload = await api.call("PUT", "/v1/customers/c-s", raw=customer)
+    assert (status, _error(payload)["field"]) == (422, "addresses[0]")
+    decision = json.dumps({"decision": "accept", "reason": "ok \ud800"}).encode()
+    status, payload = await api.call("POST", "/v1/reviews/x/decision", raw=decision)
+    assert (status, _error(payload)["field"]) == (422, "reason")
+    # A byte that is not UTF-8 in the Authorization header is an unknown key, not a crash.
+    status, payload = await api.call(
+        "GET", "/v1/withdrawals", headers={"Authorization": "Bearer tgk_\udcff"}, auth=False
+    )
+    assert status == 401, payload

@@ -58,6 +58,8 @@ class Api:
         sent = {"Authorization": f"Bearer {self.key}"} if auth else {}
         sent.update(headers or {})
         data: Any = io.BytesIO(raw) if raw is not None and len(raw) > 512 * 1024 else raw
+        if raw is not None:
+            sent.setdefault("Content-Type", "application/json")
         if body is not None:
             import json
 

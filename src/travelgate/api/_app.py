@@ -10,13 +10,13 @@ twice, is a 400 that names it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
+from travelgate._json import JsonInputError, load_json
 from travelgate.api._errors import BODY_LIMIT, Handler, errors
 from travelgate.api._openapi import openapi_document
 from travelgate.api._shed import ApiAdmission
@@ -152,15 +152,30 @@ def query_time(request: web.Request, name: str) -> str | None:
 
 
 async def json_body(request: web.Request) -> Any:
+    """The request's JSON document, read strictly (`travelgate._json.load_json`)."""
     raw = await request.read()
     if not raw.strip():
         raise ApiError(400, "malformed_json", "the request body must be a JSON document")
+    _check_media_type(request)
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return load_json(raw)
+    except JsonInputError as exc:
+        if exc.field is not None:
+            raise ApiError(422, "invalid_field", str(exc), field=exc.field) from None
         raise ApiError(
             400, "malformed_json", f"the request body is not valid JSON: {exc}"
         ) from None
+
+
+def _check_media_type(request: web.Request) -> None:
+    charset = request.charset
+    if request.content_type != "application/json" or charset not in (None, "utf-8"):
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "send the body as Content-Type: application/json (UTF-8)",
+            field="Content-Type",
+        )
 
 
 def _actor(request: web.Request) -> str:

@@ -7,16 +7,16 @@ transaction, the originator as the sender gave it, and the decision of record.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
-from travelgate.errors import ApiError, Code, TravelgateError
+from travelgate.errors import ApiError, Code, TravelgateError, ValidationError
 from travelgate.service._paging import check_state, decode_cursor, encode_cursor
 from travelgate.store import Conversation, Database
+from travelgate.transfers import transaction_amount
 
 # Conversation states a deposit can be in (TransferState names, lower case).
 DEPOSIT_STATES = (
@@ -29,17 +29,6 @@ DEPOSIT_STATES = (
     "rejected",
     "canceled",
 )
-
-
-def exact_amount(transaction: Any) -> Decimal:
-    """The exact decimal amount: extra_json's amount_exact when the sender gave one."""
-    try:
-        extra = json.loads(transaction.extra_json) if transaction.extra_json else {}
-        if isinstance(extra, dict) and isinstance(extra.get("amount_exact"), str):
-            return Decimal(extra["amount_exact"])
-    except (ValueError, InvalidOperation):
-        pass
-    return Decimal(repr(transaction.amount))
 
 
 def trisa_code_name(code: int) -> str:
@@ -60,6 +49,14 @@ def _person_json(person: Any) -> dict[str, Any] | None:
         return None
 
 
+def _stored_amount(transaction: Any) -> Decimal | None:
+    # The envelope was checked when it arrived; one stored before that check may not pass.
+    try:
+        return transaction_amount(transaction.amount, transaction.extra_json)
+    except ValidationError:
+        return None
+
+
 def _received(conversation: Conversation) -> dict[str, Any]:
     """What the stored payload says about the transfer (empty when there is none)."""
     if conversation.payload is None:
@@ -74,7 +71,7 @@ def _received(conversation: Conversation) -> dict[str, Any]:
     identity = parts.identity
     originators = identity.originator.originator_persons
     vasp = identity.originating_vasp
-    amount = exact_amount(transaction) if transaction.amount or transaction.extra_json else None
+    amount = _stored_amount(transaction)
     return {
         "asset": (transaction.asset_type or "").upper() or None,
         "network": transaction.network or None,

@@ -17,7 +17,6 @@ from travelgate import envelope as env
 from travelgate.errors import Code
 from travelgate.service._deposits import (
     deposit_view,
-    exact_amount,
     trisa_code_name,
 )
 from travelgate.service._holds import SYSTEM, HoldService, _parse_time, _text_time
@@ -45,6 +44,7 @@ from travelgate.transfers import (
     extend_deadline,
     is_final,
     reason_code,
+    transaction_amount,
 )
 from travelgate.trisa import (
     BENEFICIARY,
@@ -231,9 +231,7 @@ class PolicyDecider:
         match = BeneficiaryMatch.NAME_MISMATCH if miss is not None else BeneficiaryMatch.MATCHED
         transaction = inbound.parts.underlying_transaction
         now = datetime.now(UTC)
-        amount = None
-        if transaction.amount > 0:
-            amount = exact_amount(transaction)
+        amount = transaction_amount(transaction.amount, transaction.extra_json)
         facts = TransferFacts(
             direction=Direction.INBOUND,
             identity=inbound.parts.identity,

@@ -1,4 +1,8 @@
-"""API keys of the internal API: made once, shown once, stored only as a SHA-256 hash.
+"""API keys of the internal API: made once, shown once, stored only as a keyed hash.
+
+The hash is an HMAC keyed from the node's storage key, so a copy of the database alone
+cannot be used to test guesses. Keys stored by earlier versions as a bare SHA-256 are
+re-hashed the first time they are used.
 
 A key is `tgk_<id>_<secret>`; `tgk_<id>` is its prefix, safe to show and to name the key
 by (`apikey list`, `apikey revoke`). Each key carries scopes; an endpoint needs its scope.
@@ -23,8 +27,12 @@ DEFAULT_SCOPES = tuple(scope for scope in SCOPES if scope != "admin")
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+def key_hash(tx: Tx, key: str) -> str:
+    return tx.sealer.digest(key.encode("ascii"))
+
+
+def _legacy_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
 
 
 def key_prefix(key_id: str) -> str:
@@ -51,7 +59,7 @@ async def create_api_key(
     stamp = now_text()
 
     def insert(tx: Tx) -> None:
-        tx.insert_scoped_api_key(key_id, key_hash(key), label, granted, stamp)
+        tx.insert_scoped_api_key(key_id, key_hash(tx, key), label, granted, stamp)
         tx.audit(
             actor=ADMIN_ACTOR,
             action="apikey.created",
@@ -66,16 +74,28 @@ async def create_api_key(
 
 async def check_api_key(db: Database, key: str) -> ApiKey | None:
     """The key's record if it is known and not revoked (its last use is noted)."""
-    if not key.startswith(f"{PREFIX}_") or len(key) > 200:
+    if not key.startswith(f"{PREFIX}_") or len(key) > 200 or not key.isascii():
         return None
-    record = await db.read(lambda tx: tx.api_key_by_hash(key_hash(key)))
+    record, legacy = await db.read(lambda tx: _find(tx, key))
     if record is None or record.revoked_at is not None:
         return None
+    if legacy:
+        key_id = record.id
+        await db.write(lambda tx: tx.rehash_api_key(key_id, key_hash(tx, key)))
     now = datetime.now(UTC)
     if record.last_used_at is None or _parse(record.last_used_at) < now - _LAST_USED_RESOLUTION:
         stamp = now_text()
         await db.write(lambda tx: tx.api_key_used(record.id, stamp))
     return record
+
+
+def _find(tx: Tx, key: str) -> tuple[ApiKey | None, bool]:
+    """The key's record, and whether it is still stored under the legacy bare hash."""
+    record = tx.api_key_by_hash(key_hash(tx, key))
+    if record is not None:
+        return record, False
+    legacy = tx.api_key_by_hash(_legacy_hash(key))
+    return legacy, legacy is not None
 
 
 def require_scope(record: ApiKey, scope: str) -> None:

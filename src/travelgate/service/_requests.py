@@ -11,10 +11,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal, cast
 
 from travelgate.errors import ApiError
+from travelgate.transfers import InvalidAmountError, parse_amount, parse_fiat_amount
 
 SELF_HOSTED = "self-hosted"
 DESTINATION_KINDS = ("vasp", "self_hosted")
@@ -87,20 +88,14 @@ def _text(value: object, field: str, *, required: bool = True) -> str | None:
     return text
 
 
-def _decimal(value: object, field: str, *, positive: bool) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str):
-        raise invalid(field, f'{field} must be a decimal string such as "0.5" (never a number)')
+def _amount(value: object, field: str, currency: str | None = None) -> Decimal:
+    """An amount in the one grammar (`transfers.parse_amount`); 422 invalid_amount if not."""
     try:
-        number = Decimal(value.strip())
-    except InvalidOperation:
-        raise invalid(field, f"{field} is not a decimal number") from None
-    if not number.is_finite():
-        raise invalid(field, f"{field} must be finite")
-    if positive and number <= 0:
-        raise invalid(field, f"{field} must be greater than zero")
-    if number < 0:
-        raise invalid(field, f"{field} must not be negative")
-    return number
+        if currency is None:
+            return parse_amount(value, what=field)
+        return parse_fiat_amount(value, currency, what=field)
+    except InvalidAmountError as exc:
+        raise invalid(field, exc.message, "invalid_amount") from None
 
 
 def _only(table: Mapping[str, Any], allowed: set[str], field: str) -> None:
@@ -122,16 +117,20 @@ def parse_withdrawal(body: object, *, assets: frozenset[str]) -> WithdrawalReque
     if not asset.isascii() or asset.upper() not in assets:  # "u\u017fdt".upper() is USDT
         raise invalid("asset", f"unknown asset {asset!r}", "unknown_asset")
     network = _text(top["network"], "network")
-    amount = _decimal(top["amount"], "amount", positive=True)
+    amount = _amount(top["amount"], "amount")
     value = None
     if top.get("value") is not None:
         table = _object(top["value"], "value")
         _only(table, {"amount", "currency"}, "value")
         currency = _text(table.get("currency"), "value.currency")
         assert currency is not None
-        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        if (
+            len(currency) != 3
+            or not (currency.isascii() and currency.isalpha())
+            or not currency.isupper()
+        ):
             raise invalid("value.currency", "value.currency must be an ISO 4217 code like USD")
-        value = Fiat(_decimal(table.get("amount"), "value.amount", positive=False), currency)
+        value = Fiat(_amount(table.get("amount"), "value.amount", currency), currency)
     destination = _object(top["destination"], "destination")
     _only(destination, {"address", "tag", "kind"}, "destination")
     address = _text(destination.get("address"), "destination.address")

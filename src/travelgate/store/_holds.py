@@ -488,6 +488,9 @@ class HoldOps:
         row = self.db.execute("SELECT * FROM api_keys WHERE hash = ?", (key_hash,)).fetchone()
         return None if row is None else self._api_key(row)
 
+    def rehash_api_key(self, key_id: str, key_hash: str) -> None:
+        self.db.execute("UPDATE api_keys SET hash = ? WHERE id = ?", (key_hash, key_id))
+
     def api_keys(self) -> list[ApiKey]:
         rows = self.db.execute("SELECT * FROM api_keys ORDER BY created_at, id").fetchall()
         return [self._api_key(row) for row in rows]

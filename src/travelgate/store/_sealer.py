@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -25,6 +27,12 @@ class Sealer:
         if len(key) != nacl.secret.SecretBox.KEY_SIZE:
             raise ConfigError(f"storage key must be {nacl.secret.SecretBox.KEY_SIZE} bytes")
         self._box = nacl.secret.SecretBox(key)
+        # A key of its own for digests, so that no MAC ever shares the sealing key's use.
+        self._digest_key = hmac.new(key, b"travelgate digest key", hashlib.sha256).digest()
+
+    def digest(self, data: bytes) -> str:
+        """A keyed digest (HMAC-SHA256): comparable, but worthless without the key file."""
+        return hmac.new(self._digest_key, data, hashlib.sha256).hexdigest()
 
     def seal(self, data: bytes) -> bytes:
         return bytes(self._box.encrypt(data))

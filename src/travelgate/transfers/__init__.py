@@ -24,6 +24,7 @@ from travelgate.transfers._amounts import (
     parse_amount,
     parse_fiat_amount,
     peer_amount,
+    transaction_amount,
 )
 from travelgate.transfers._codes import (
     DECISION_CODE_MEANINGS,
@@ -153,6 +154,7 @@ __all__ = [
     "peer_amount",
     "reason_code",
     "reply_deadline",
+    "transaction_amount",
     "transition",
     "value_in",
 ]

@@ -13,6 +13,7 @@ import math
 import re
 from decimal import Decimal
 
+from travelgate._json import JsonInputError, load_json
 from travelgate.errors import TravelgateError, ValidationError
 
 MAX_INTEGER_DIGITS = 40
@@ -110,3 +111,25 @@ def peer_amount(value: float | str, *, what: str = "transaction amount") -> Deci
         return parse_amount(value, what=what)
     except InvalidAmountError as exc:
         raise ValidationError(exc.message) from None
+
+
+def transaction_amount(amount: float, extra_json: str) -> Decimal | None:
+    """The exact amount of a peer's Transaction, or None when it names none.
+
+    A sender that knows the double cannot carry its amount exactly writes the text in
+    `extra_json` as `amount_exact`; that text wins. Either must be in the grammar: an amount
+    we could not represent exactly is VALIDATION_ERROR, never rounded or guessed.
+    """
+    exact: object = None
+    if extra_json:
+        try:
+            extra = load_json(extra_json)
+        except JsonInputError:
+            extra = None  # extra_json is free-form: what is not JSON carries no amount
+        if isinstance(extra, dict):
+            exact = extra.get("amount_exact")
+    if isinstance(exact, str):
+        return peer_amount(exact, what="extra_json amount_exact")
+    if amount == 0:
+        return None
+    return peer_amount(amount)

@@ -34,7 +34,7 @@ from travelgate.errors import (
     trisa_error,
 )
 from travelgate.store import Conversation, Customer, Database, Tx
-from travelgate.transfers import Outcome, classify_reply
+from travelgate.transfers import Outcome, classify_reply, transaction_amount
 from travelgate.trisa._client import TrisaClient
 from travelgate.trisa._directory import Directory, Peer
 from travelgate.trisa._exchange import (
@@ -282,6 +282,9 @@ class InboundService:
             return _Reply(env.error_envelope(envelope.id, error), code=error.code, unopened=True)
         try:
             parts = env.check_payload(payload)  # 19-20
+            transaction = parts.underlying_transaction
+            # An amount we could not represent exactly is refused before anything decides.
+            transaction_amount(transaction.amount, transaction.extra_json)
         except TrisaError as error:
             return _Reply(env.error_envelope(envelope.id, error), code=error.code)
         if conversation is not None and conversation.state in FINAL_STATES:  # 21, R4
