@@ -15,11 +15,12 @@ import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from support.nodes import ALICE, BOB, Cluster, TestPki, two_node_specs
-from support.payloads import transfer_payload
+from support.nodes import ALICE, ALICE_ADDRESS, BOB, BOB_ADDRESS, Cluster, TestPki, two_node_specs
+from support.payloads import identity, transfer_payload
 from travelgate import envelope as env
 from travelgate import pki
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc, errors_pb2
+from travelgate._pb.trisa.data.generic.v1beta1 import transaction_pb2
 from travelgate.errors import Code
 
 Mutation = Callable[[api_pb2.SecureEnvelope], None]
@@ -284,3 +285,32 @@ async def test_confirm_address_is_unimplemented_by_default(
     finally:
         await channel.close()
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+@pytest.mark.parametrize(
+    ("amount", "extra_json"),
+    [
+        (0.5, '{"amount_exact": "1_0"}'),
+        (0.5, '{"amount_exact": "1E+999999999"}'),
+        (0.5, '{"amount_exact": "\\u0661"}'),
+        (float("inf"), ""),
+        (-1.0, ""),
+    ],
+)
+async def test_an_amount_we_cannot_represent_exactly_is_a_validation_error(
+    started: Cluster, test_pki: TestPki, amount: float, extra_json: str
+) -> None:
+    transaction = transaction_pb2.Transaction(
+        originator=ALICE_ADDRESS,
+        beneficiary=BOB_ADDRESS,
+        amount=amount,
+        extra_json=extra_json,
+        network="BTC",
+        asset_type="BTC",
+    )
+    payload = env.make_payload(identity(), transaction, sent_at=env.format_timestamp())
+    bob = started.nodes[BOB]
+    envelope = env.seal(payload, bob.gateway.credentials.sealing_key.public_key())
+    reply = await _transfer(started, test_pki.identity(ALICE), envelope)
+    assert reply.error.code == Code.VALIDATION_ERROR, reply.error
+    assert await _count(started, BOB, "conversations") == 0
