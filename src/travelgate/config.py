@@ -94,6 +94,8 @@ class TrisaSection:
     stream_idle_timeout: float = 60.0
     stream_max_age: float = 3600.0
     reserved_rpcs: int = 32
+    # Envelopes in work at once (opening, deciding, sealing); 0: four per crypto thread.
+    max_inflight_work: int = 0
 
 
 @dataclass(frozen=True)
@@ -364,6 +366,10 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host, int(port_text)
 
 
+# Envelopes in work per crypto thread: enough to keep every thread busy while replies are
+# written, few enough that an admitted envelope never waits long behind the others.
+WORK_PER_CRYPTO_THREAD = 4
+
 Parser = Callable[[object, Path], Any]
 # section -> key -> (parser, default); a default of ... marks a required key.
 _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
@@ -403,6 +409,7 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "stream_idle_timeout": (_seconds, 60),
         "stream_max_age": (_seconds, "1h"),
         "reserved_rpcs": (_positive, 32),
+        "max_inflight_work": (_integer, 0),
     },
     "api": {
         "body_limit": (_positive, 1024 * 1024),
@@ -464,6 +471,8 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
     trisa_values = values["trisa"]
     if trisa_values["crypto_threads"] <= 0:
         trisa_values["crypto_threads"] = max(1, os.cpu_count() or 1)
+    if trisa_values["max_inflight_work"] <= 0:
+        trisa_values["max_inflight_work"] = WORK_PER_CRYPTO_THREAD * trisa_values["crypto_threads"]
     webhooks = WebhooksSection(**values["webhooks"])
     if webhooks.url and webhooks.secret_file is None:
         raise ConfigError(f"{where}: [webhooks] url needs secret_file (the signing secret)")

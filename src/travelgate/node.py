@@ -446,6 +446,7 @@ def admission_settings(config: Config) -> AdmissionSettings:
         stream_max_age=trisa.stream_max_age,
         max_concurrent_rpcs=trisa.max_concurrent_rpcs,
         reserved_rpcs=trisa.reserved_rpcs,
+        max_inflight_work=trisa.max_inflight_work,
     )
 
 

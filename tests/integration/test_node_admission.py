@@ -23,7 +23,7 @@ from travelgate import envelope as env
 from travelgate import pki
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc
 from travelgate.errors import Code
-from travelgate.trisa import Admission, Pool
+from travelgate.trisa import Admission, AdmissionSettings, Directory, Pool
 
 CAROL = "carol.example"
 
@@ -268,3 +268,53 @@ async def test_a_peer_can_have_its_own_limits(cluster: Cluster, test_pki: TestPk
         for call in calls:
             call.cancel()
         await channel.close()
+
+
+async def test_transfers_past_the_work_capacity_are_refused_at_once_and_store_nothing(
+    cluster: Cluster, test_pki: TestPki
+) -> None:
+    await _start(cluster, {"max_inflight_work": 1, "per_peer_rps": 10_000, "per_peer_streams": 64})
+    bob = cluster.nodes[BOB]
+    key = bob.gateway.credentials.sealing_key.public_key()
+    envelopes = [env.seal(transfer_payload(), key) for _ in range(30)]
+    channel = cluster.channel(BOB, test_pki.identity(ALICE))
+    stub = api_pb2_grpc.TRISANetworkStub(channel)
+
+    async def send(envelope: api_pb2.SecureEnvelope) -> grpc.StatusCode:
+        try:
+            reply = await stub.Transfer(envelope, timeout=10)
+        except grpc.aio.AioRpcError as exc:
+            return exc.code()
+        assert reply.transfer_state == api_pb2.ACCEPTED, reply.error
+        return grpc.StatusCode.OK
+
+    try:
+        codes = await asyncio.gather(*(send(e) for e in envelopes))
+    finally:
+        await channel.close()
+    assert set(codes) <= {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}
+    refused = codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED)
+    assert refused > 0
+    stored = await bob.gateway.db.read(lambda tx: tx.count("conversations"))
+    assert stored == len(codes) - refused
+    assert _admission(cluster).work_in_progress == 0
+
+
+async def test_a_stream_waits_for_work_instead_of_being_refused(cluster: Cluster) -> None:
+    await _start(cluster, {"max_inflight_work": 1})
+    alice = cluster.nodes[ALICE]
+    peer = alice.gateway.directory.get(BOB)
+    assert peer is not None
+    key = await alice.gateway.client.sealing_key(peer)
+    requests = [env.seal(transfer_payload(), key) for _ in range(20)]
+    call = alice.gateway.client.stub(peer).TransferStream(iter(requests), timeout=60)
+    replies = [reply async for reply in call]
+    assert [r.transfer_state for r in replies] == [api_pb2.ACCEPTED] * 20
+
+
+def test_one_peer_holds_at_most_three_quarters_of_the_work() -> None:
+    admission = Admission(AdmissionSettings(max_inflight_work=8), Directory([]))
+    assert [admission.try_work(CAROL) for _ in range(7)] == [True] * 6 + [False]
+    assert admission.try_work(ALICE)
+    assert admission.try_work(ALICE)
+    assert not admission.try_work(ALICE)  # the node is full

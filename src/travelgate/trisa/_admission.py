@@ -12,10 +12,17 @@ share `max_concurrent_rpcs`; TRISAHealth and KeyExchange draw on a separate rese
 (`reserved_rpcs`), so health checks and key exchanges are answered while the network pool
 is busy. grpc's own server-wide cap is set above both pools together (`grpc_limit`), so a
 call is only ever refused by this module, per peer, never by grpc for everyone.
+
+Past the pools, the work itself is bounded: at most `max_inflight_work` envelopes are
+being opened, decided and answered at once, one peer holding at most three quarters of
+them. One more Transfer is refused at once (RESOURCE_EXHAUSTED) rather than queued behind
+the RSA threads, so overload sheds excess envelopes while admitted ones keep their latency;
+a stream's messages wait their turn instead (its window already bounds them).
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import time
@@ -55,6 +62,7 @@ class AdmissionSettings:
     stream_max_age: float = 3600.0
     max_concurrent_rpcs: int = 256
     reserved_rpcs: int = 32
+    max_inflight_work: int = 8
 
     @property
     def grpc_limit(self) -> int:
@@ -181,6 +189,9 @@ class Admission:
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._active: dict[tuple[Pool, str], int] = {}
         self._totals = {Pool.NETWORK: 0, Pool.RESERVE: 0}
+        self._work = 0
+        self._work_of: dict[str, int] = {}
+        self._work_freed = asyncio.Condition()
         self._seen_keys: OrderedDict[str, bytes] = OrderedDict()
         self._alerted: OrderedDict[tuple[str, bytes], float] = OrderedDict()
         self._logged_refusals: OrderedDict[tuple[str, str], float] = OrderedDict()
@@ -326,3 +337,49 @@ class Admission:
 
     def open_calls(self, name: str, pool: Pool = Pool.NETWORK) -> int:
         return self._active.get((pool, name), 0)
+
+    # -- work -----------------------------------------------------------------------------
+
+    def _work_cap(self) -> int:
+        """One peer may hold at most three quarters of the work places, so others get in."""
+        total = self.settings.max_inflight_work
+        return max(1, total - total // 4)
+
+    def _may_work(self, name: str) -> bool:
+        return (
+            self._work < self.settings.max_inflight_work
+            and self._work_of.get(name, 0) < self._work_cap()
+        )
+
+    def _take_work(self, name: str) -> None:
+        self._work += 1
+        self._work_of[name] = self._work_of.get(name, 0) + 1
+
+    def try_work(self, name: str) -> bool:
+        """A place for one envelope's work now; False when the node (or this peer's share
+        of it) is at capacity."""
+        if not self._may_work(name):
+            return False
+        self._take_work(name)
+        return True
+
+    async def wait_work(self, name: str) -> None:
+        """A place for one envelope of a stream: the stream's window already bounds how
+        many wait, so they queue (in order) instead of being refused."""
+        async with self._work_freed:
+            await self._work_freed.wait_for(lambda: self._may_work(name))
+            self._take_work(name)
+
+    async def end_work(self, name: str) -> None:
+        self._work = max(0, self._work - 1)
+        held = self._work_of.get(name, 0) - 1
+        if held > 0:
+            self._work_of[name] = held
+        else:
+            self._work_of.pop(name, None)
+        async with self._work_freed:
+            self._work_freed.notify_all()
+
+    @property
+    def work_in_progress(self) -> int:
+        return self._work

@@ -178,7 +178,16 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
                 request.id, ForbiddenError(f"{caller.name} is not an allowed counterparty")
             )
         with await self._enter(context, peer.name, Pool.NETWORK):
-            return await self._transfer(peer.name, request, context)
+            if not self.admission.try_work(peer.name):
+                self.admission.refused(peer.name, "busy")
+                await context.abort(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    "the node is at its processing capacity; retry later",
+                )
+            try:
+                return await self._transfer(peer.name, request, context)
+            finally:
+                await self.admission.end_work(peer.name)
 
     async def _transfer(
         self,
@@ -328,12 +337,15 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
                     retry=True,
                 ),
             )
+        await self.admission.wait_work(peer)
         try:
             return await self.inbound.handle(peer, request)
         except InvalidEnvelopeIdError as exc:
             return env.error_envelope(request.id, exc)
         except ConversationNotFoundError as exc:
             return env.error_envelope(request.id, BadRequestError(exc.message))
+        finally:
+            await self.admission.end_work(peer)
 
     async def KeyExchange(
         self,
