@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -54,7 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_grpc_core() -> None:
+    """Keep grpc's C core from writing its own log lines to stderr.
+
+    Failures it logs (a port in use, a bad certificate) reach the operator as one
+    travelgate error line instead. It must run before grpc is first imported; an
+    operator who sets GRPC_VERBOSITY (e.g. to debug) keeps their choice.
+    """
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_grpc_core()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

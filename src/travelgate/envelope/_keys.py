@@ -78,22 +78,27 @@ def pem_blocks(data: bytes) -> list[PemBlock]:
 def _private_from_der(der: bytes) -> PrivateKeyTypes:
     try:
         return serialization.load_der_private_key(der, password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise KeyLoadError(f"not a readable private key: {exc}") from None
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # The parser's own text is an ASN.1 dump that helps nobody reading a CLI error.
+        raise KeyLoadError(
+            "not a readable private key (malformed, encrypted or of an unsupported type)"
+        ) from None
 
 
 def _public_from_der(der: bytes) -> PublicKeyTypes:
     try:
         return serialization.load_der_public_key(der)
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise KeyLoadError(f"not a readable public key: {exc}") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise KeyLoadError(
+            "not a readable public key (malformed or of an unsupported type)"
+        ) from None
 
 
 def _certificate_from_der(der: bytes) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
-        raise KeyLoadError(f"not a readable certificate: {exc}") from None
+    except ValueError:
+        raise KeyLoadError("not a readable X.509 certificate (malformed DER)") from None
 
 
 def load_private_key(data: bytes) -> PrivateKeyTypes:
@@ -111,7 +116,10 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
     """Every certificate of a PEM bundle (leaf first) or a single DER certificate."""
     blocks = pem_blocks(data)
     if not blocks:
-        return [_certificate_from_der(data)]
+        try:
+            return [_certificate_from_der(data)]
+        except KeyLoadError:
+            raise KeyLoadError("neither PEM (no -----BEGIN line) nor a DER certificate") from None
     return [_certificate_from_der(b.der) for b in blocks if b.label == "CERTIFICATE"]
 
 
@@ -126,7 +134,13 @@ def load_public_key(data: bytes) -> PublicKeyTypes:
         try:
             return _public_from_der(data)
         except KeyLoadError:
+            pass
+        try:
             return _certificate_from_der(data).public_key()
+        except KeyLoadError:
+            raise KeyLoadError(
+                "neither PEM (no -----BEGIN line) nor a DER certificate or key"
+            ) from None
     for block in blocks:
         if block.label == "CERTIFICATE":
             return _certificate_from_der(block.der).public_key()
