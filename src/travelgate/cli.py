@@ -31,6 +31,7 @@ COMMAND_GROUPS = (
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # the shell's code for a command ended by SIGINT
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,7 +68,12 @@ def quiet_grpc_core() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     quiet_grpc_core()
-    parser = build_parser()
+    try:
+        # Building the parser imports every command group: seconds on a slow machine,
+        # during which a Ctrl-C must end the command as quietly as it would later.
+        parser = build_parser()
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
@@ -85,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"travelgate: error: {exc.message}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug must still not show a traceback to an operator
         print(f"travelgate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -509,7 +509,15 @@ class _Init:
         if self._ensure_text(PEERS_FILE, render_toml(peers_document(self.nodes), comment=comment)):
             return
         # An operator may have edited it: keep it, but say which nodes it does not know.
-        peers = _tables(_read_toml_quietly(self.root / PEERS_FILE).get("peer"))
+        path = self.root / PEERS_FILE
+        try:
+            document = tomllib.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(
+                f"{path} is kept but unreadable ({exc}); fix it, or remove it to have it "
+                "written again"
+            ) from None
+        peers = _tables(document.get("peer"))
         names = {peer.get("name") for peer in peers}
         missing = [node for node in self.nodes if node.name not in names]
         if missing:

@@ -23,6 +23,7 @@ from typing import Any, TextIO, TypeVar
 
 import aiohttp
 
+from travelgate.cli import EXIT_INTERRUPTED
 from travelgate.demo._pair import (
     ALICE,
     ALICE_CUSTOMER,
@@ -40,7 +41,6 @@ from travelgate.service import create_api_key
 
 FINAL = frozenset({"released", "rejected", "expired", "canceled"})
 KEY_FILE = "dev-api-key"
-EXIT_INTERRUPTED = 130  # the shell's code for a run ended by SIGINT
 
 T = TypeVar("T")
 
@@ -97,23 +97,24 @@ async def run_pair(root: Path, out: TextIO = sys.stdout) -> int:
         bob = load_node(root, "bob", robot=RobotPolicy.SYNC_ACCEPT, level="info")
         started: list[Node] = []
         try:
-            for node in (bob, alice):
+            # alice first: a folder that cannot hold her database fails before bob starts.
+            for node in (alice, bob):
                 if stop.is_set():
-                    return _interrupted(out)
+                    break
                 await node.start()
                 started.append(node)
-            if stop.is_set():
-                return _interrupted(out)
-            wire(bob, alice)
-            await _announce(root, alice, bob, out)
-            await stop.wait()
+            if not stop.is_set():
+                wire(bob, alice)
+                await _announce(root, alice, bob, out)
+                await stop.wait()
+                return 0
         finally:
             for node in reversed(started):
                 await node.stop(grace=1.0)
+        return _interrupted(out)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-    return 0
 
 
 async def _announce(root: Path, alice: Node, bob: Node, out: TextIO) -> None:
