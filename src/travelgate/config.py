@@ -73,7 +73,7 @@ class DirectorySection:
 
 @dataclass(frozen=True)
 class TrisaSection:
-    """Limits and behaviour of the TRISA server and client (trisa.md 12, 13)."""
+    """Limits and behaviour of the TRISA server and client (grpc.aio limits)."""
 
     max_message_bytes: int
     max_concurrent_rpcs: int

@@ -186,7 +186,7 @@ def node_config(node: DevNode) -> dict[str, Any]:
                 ]
             },
             # Address plus birth data satisfies every reading of the EU originator rule
-            # (regulation.md 3.2), so demo transfers are never "incomplete".
+            # (EU TFR 2023/1113 Art. 14(1)(d)), so demo transfers are never "incomplete".
             "geographicAddress": [
                 {
                     "addressType": "HOME",

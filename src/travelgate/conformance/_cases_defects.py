@@ -1,4 +1,5 @@
-"""Cases that send one deliberate defect each and expect the answer of trisa.md 6.1 / 6.3.
+"""Cases that send one deliberate defect each and expect the answer the TRISA receive-side checks
+and payload rules prescribe.
 
 Every envelope here is otherwise correct and sealed to the peer's real key, so the defect
 named by the case is the only reason to refuse it. They go to an address nobody controls:
@@ -188,7 +189,7 @@ def _with_id(envelope_id: str) -> Build:
 
 
 _BAD_ID_HINT = (
-    "Envoy answers an invalid id with a BAD_REQUEST envelope echoing it; trisa.md asks for "
+    "Envoy answers an invalid id with a BAD_REQUEST envelope echoing it; TRISA v1beta1 asks for "
     "gRPC INVALID_ARGUMENT, since there is no valid id to answer with"
 )
 _IVMS_CODES = (

@@ -1,5 +1,6 @@
 """Cases about a valid exchange: the reply, its sealing, its payload, duplicates, streams,
-and how the peer reports failures (trisa.md 4.10-4.12, 6.2, 6.4, 7)."""
+and how the peer reports failures (TRISA envelope ids, replies,
+error envelopes and transfer protocol)."""
 
 from __future__ import annotations
 

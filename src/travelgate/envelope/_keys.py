@@ -1,8 +1,9 @@
 """Keys and certificates: armour-agnostic loading, public key signatures, key rings.
 
-PEM labels in the wild do not describe the DER inside (trisa.md 5.5, vectors quirk 1):
-`RSA PRIVATE KEY` may hold PKCS#8 and `RSA PUBLIC KEY` may hold SPKI. So PEM blocks are
-split by hand and their bodies loaded as DER, which tries every encoding.
+PEM labels in the wild do not describe the DER inside (TRISA key formats, as in the
+reference test vectors): `RSA PRIVATE KEY` may hold PKCS#8 and `RSA PUBLIC KEY` may hold
+SPKI. So PEM blocks are split by hand and their bodies loaded as DER, which tries every
+encoding.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def load_public_key(data: bytes) -> PublicKeyTypes:
 
 
 def parse_exchanged_key(data: bytes) -> PublicKeyTypes:
-    """Parse `SigningKey.data` from a KeyExchange (trisa.md 5.4), in the reference's order.
+    """Parse `SigningKey.data` from a KeyExchange (TRISA KeyExchange), in the reference's order.
 
     DER SPKI first; then PEM (CERTIFICATE, PUBLIC KEY, RSA PUBLIC KEY), refusing a mix of
     certificates and keys or several keys; then a DER certificate.
@@ -182,7 +183,7 @@ def parse_exchanged_key(data: bytes) -> PublicKeyTypes:
 
 
 def require_sealing_key(key: PublicKeyTypes) -> rsa.RSAPublicKey:
-    """Only RSA keys of at least 2048 bits can seal (trisa.md 4.5, 14)."""
+    """Only RSA keys of at least 2048 bits can seal (TRISA RSA-OAEP sealing)."""
     if not isinstance(key, rsa.RSAPublicKey):
         raise KeyLoadError("only RSA keys can seal envelopes")
     if key.key_size < MIN_RSA_BITS:
@@ -199,7 +200,7 @@ def spki_der(key: PublicKeyTypes) -> bytes:
 
 
 def public_key_signature(key: PublicKeyTypes | PrivateKeyTypes, algorithm: str = "SHA256") -> str:
-    """`ALG:` + unpadded standard base64 of the hash of the key's DER SPKI (trisa.md 4.6)."""
+    """`ALG:` + unpadded standard base64 of the hash of the key's DER SPKI (TRISA PKS)."""
     public = cast(PublicKeyTypes, key.public_key() if isinstance(key, _PRIVATE_TYPES) else key)
     digest = PKS_ALGORITHMS[algorithm.upper()](spki_der(public)).digest()
     return f"{algorithm.upper()}:{base64.b64encode(digest).decode('ascii').rstrip('=')}"
@@ -225,7 +226,7 @@ def parse_public_key_signature(pks: str) -> tuple[str, bytes]:
 
 @dataclass
 class KeyRing:
-    """Our private sealing keys, found by the PKS a sender sealed to (trisa.md 4.6, 5.4).
+    """Our private sealing keys, found by the PKS a sender sealed to (TRISA PKS, KeyExchange).
 
     Keeps every key the node has advertised so envelopes sealed before a rotation open.
     """

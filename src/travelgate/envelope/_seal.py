@@ -1,4 +1,4 @@
-"""The send side: seal a Payload for a recipient, build error-only envelopes (trisa.md 4, 6.2)."""
+"""The send side: seal a Payload for a recipient, build TRISA error-only envelopes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
 
-# RSA-OAEP with SHA-512 both as the hash and inside MGF1, empty label (trisa.md 4.5).
+# RSA-OAEP with SHA-512 both as the hash and inside MGF1, empty label (TRISA RSA-OAEP key sealing).
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA512()), algorithm=hashes.SHA512(), label=None)
 
 TransferState: TypeAlias = api_pb2.TransferState.ValueType
@@ -47,7 +47,8 @@ def seal(
 ) -> api_pb2.SecureEnvelope:
     """Encrypt and seal `payload` for `recipient` with a fresh key, secret and nonce (4.11).
 
-    The HMAC secret is separate from the AES key (trisa.md 14); receivers accept both.
+    The HMAC secret is separate from the AES key (stricter than the TRISA reference);
+    receivers accept both.
     `validate=False` lets tests and the conformance suite seal deliberately bad payloads.
     """
     if validate:

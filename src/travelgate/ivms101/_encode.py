@@ -1,7 +1,7 @@
-"""Canonical model -> IVMS JSON (2020 or 2023 edition) and protojson (ivms101.md 3.11, 3.12).
+"""Canonical model -> IVMS JSON (2020 or 2023 edition of IVMS101) and TRISA protojson.
 
 The emitter writes only what the model holds, in the target's spelling and in the row order
-of ivms101.md 2; absent elements are left out (never null, "" or []). Converting between
+of the IVMS101 data model; absent elements are left out (never null, "" or []). Converting between
 editions moves account numbers as 3.12 says; the two option keys exist because some receivers
 read only one spelling of the postcode and of the legal-person customer id.
 """

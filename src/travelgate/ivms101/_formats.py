@@ -1,7 +1,8 @@
 """Datatype facts and format checks: text types, character classes, dates, LEIs, scripts.
 
-Everything here is a pure function of a value (ivms101.md 2.4, 6). Patterns are matched with
-`fullmatch` and explicit ASCII classes, never `\\d`, `$` or IGNORECASE (ivms101.md 9.1).
+Everything here is a pure function of a value (IVMS101 datatypes and formats). Patterns are
+matched with
+`fullmatch` and explicit ASCII classes, never `\\d`, `$` or IGNORECASE (IVMS101 pitfalls).
 """
 
 from __future__ import annotations

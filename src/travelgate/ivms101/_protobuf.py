@@ -1,6 +1,6 @@
 """Canonical model <-> TRISA protobuf (`ivms101` proto package), both directions (3.3, 3.12).
 
-Reading follows the `trisa-pb` column of ivms101.md 3.6: empty strings and zero numbers are
+Reading follows proto3 for absent values in TRISA protobuf: empty strings and zero numbers are
 absent, an unset natural-person name type or national-identifier type is `MISC`, an unset
 address or legal-person name type is missing (interop: unknown `MISC`, with a warning).
 Problems found here are parked on the node's Meta and reported by the checker, which knows

@@ -118,7 +118,7 @@ class Sink:
 
 class KeySink(Sink):
     """Passes on only key-level reports: for the contents of a discarded alias key, whose
-    keys are still named (ivms101.md 10.1) but whose values are not validated."""
+    keys are still named (TRISA reference IVMS101 test data) but whose values are not validated."""
 
     __slots__ = ("_inner",)
 

@@ -1,4 +1,4 @@
-"""The element tables of ivms101.md 2 and 3.4 as data: one ObjectSpec per object type.
+"""The IVMS101 data model and its TRISA protobuf names as data: one ObjectSpec per object type.
 
 Each FieldSpec says, for one element, its model attribute, JSON shape, datatype, the keys an
 IVMS JSON document of each edition uses (K1, first one is what the emitter writes), its

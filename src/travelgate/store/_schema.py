@@ -27,7 +27,7 @@ MIGRATIONS: tuple[str, ...] = (
         hold_id TEXT,                       -- originator side: the withdrawal hold
         payload BLOB,                       -- latest clear Payload, sealed at rest
         last_in_state TEXT,                 -- last accepted inbound message, for logical
-        last_in_digest TEXT,                --   duplicates (trisa.md 7.7 R3)
+        last_in_digest TEXT,                --   duplicates (TRISA duplicate envelopes)
         reply_not_after TEXT,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,

@@ -1,6 +1,6 @@
 """The policy engine: `evaluate` a transfer, `evaluate_reply` a beneficiary's answer.
 
-Order of evaluation (regulation.md 8.4, 6.2):
+Order of evaluation (profile evaluation; EU TFR Art. 14-16):
 
 1. IVMS101 validation failed: outbound BLOCK (our payload), inbound REPAIR with the
    validator's code; nothing else is evaluated, config rules included.
@@ -429,7 +429,7 @@ _PEER_TARGETS: dict[Outcome, HoldState | None] = {
     Outcome.REVIEW: HoldState.REVIEW,
     Outcome.REJECTED: HoldState.REJECTED,
     # Repair: a person (or the node, when it has the data) fixes it; the resend moves the
-    # hold review -> awaiting_reply again (regulation.md 6.2 step 4).
+    # hold review -> awaiting_reply again (EU TFR Art. 14-16).
     Outcome.REPAIR: HoldState.REVIEW,
     Outcome.INVALID: HoldState.REVIEW,
     Outcome.REKEY: None,

@@ -83,7 +83,7 @@ class Money:
 class Valuation:
     """The fiat value of a transfer and when it was taken.
 
-    For linked transfers the caller passes the aggregated value (regulation.md 8.4, 2.1).
+    For linked transfers the caller passes the aggregated value (profile evaluation; FATF INR.16).
     """
 
     value: Money
@@ -118,7 +118,7 @@ class TransactionRecord:
 
 @dataclass(frozen=True)
 class IvmsFailure:
-    """IVMS101 validation failed: the TRISA code and message of ivms101.md 8.6."""
+    """IVMS101 validation failed: the TRISA code and message of its rejection."""
 
     code: int
     message: str

@@ -1,8 +1,8 @@
-"""Data rules R-MIN, R-FATF, R-EU, R-US, R-SG, R-CA (regulation.md 8.2) and their check.
+"""Data rules R-MIN, R-FATF, R-EU, R-US, R-SG, R-CA (built-in data rules) and their check.
 
 A rule says, per party, what every person must carry and whether the party needs an
 account; plus VASP and transaction-record items. R-EU depends on the direction and on the
-reading of TFR Art. 14(1)(d) (regulation.md 3.2).
+reading of TFR Art. 14(1)(d) (EU TFR 2023/1113 Art. 14(1)(d)).
 
 `check_rule` reports unmet requirements as `"<requirement>@<path>"`, e.g.
 `ADDRESS@originator.originatorPersons[0]`, `ACCOUNT@originator`, `NATID+CUSTID|DOBPOB@...`
@@ -32,7 +32,7 @@ __all__ = [
 
 
 class EuMode(StrEnum):
-    """Readings of TFR Art. 14(1)(d) (regulation.md 3.2)."""
+    """Readings of TFR Art. 14(1)(d) (EU TFR 2023/1113 Art. 14(1)(d))."""
 
     LITERAL = "literal"
     ADDRESS_PLUS = "address-plus"

@@ -1,4 +1,4 @@
-"""The receive path: every inbound envelope, in the order of trisa.md 6.1, idempotent (7.7).
+"""The receive path: every inbound envelope, in the order of the TRISA receive checks, idempotent.
 
 `InboundService.handle(peer, envelope)` returns the reply envelope (compliance outcomes are
 error envelopes with gRPC OK) or raises for the few outcomes that are gRPC statuses:
@@ -63,7 +63,7 @@ log = structlog.get_logger("travelgate.trisa")
 
 KEY_EXCHANGE_BACK_SECONDS = 5.0
 
-# Echo of a received state, for replies that only acknowledge (trisa.md 7.1, 7.8).
+# Echo of a received state, for replies that only acknowledge (TRISA TransferState, as Envoy).
 _ECHO_STATE = {
     api_pb2.PENDING: api_pb2.REVIEW,
     api_pb2.REVIEW: api_pb2.PENDING,
@@ -106,7 +106,7 @@ class _Reply:
 
 
 def message_key(peer: str, envelope_id: str, envelope: api_pb2.SecureEnvelope) -> str:
-    """Idempotency key of an inbound message (trisa.md 7.7 R2)."""
+    """Idempotency key of an inbound message (TRISA duplicate envelopes)."""
     digest = hashlib.sha256()
     if envelope.payload:
         parts: list[bytes] = [b"sealed", envelope.hmac or hashlib.sha256(envelope.payload).digest()]
