@@ -106,7 +106,7 @@ def _pks(crafted: Crafted) -> api_pb2.SecureEnvelope:
 
 
 def _ciphertext(crafted: Crafted) -> api_pb2.SecureEnvelope:
-    """A corrupted ciphertext under a valid HMAC: only the GCM tag can catch it (11.1)."""
+    """A corrupted ciphertext under a valid HMAC: only the GCM tag can catch it."""
     return crafted.resigned(flip_bit(crafted.envelope.payload, 0))
 
 
@@ -127,7 +127,7 @@ async def _empty(probe: Probe) -> api_pb2.SecureEnvelope:
 
 
 async def _invalid_error(probe: Probe) -> api_pb2.SecureEnvelope:
-    """An error-only envelope whose error is UNHANDLED (0): never valid (3.3, step 5)."""
+    """An error-only envelope whose error is UNHANDLED (0): never valid (TRISA Error.Code)."""
     return api_pb2.SecureEnvelope(
         id=env.new_envelope_id(),
         timestamp=env.format_timestamp(),
@@ -157,7 +157,7 @@ def _identity_is_a_transaction(payload: api_pb2.Payload) -> None:
 
 
 def _transaction_is_trp(payload: api_pb2.Payload) -> None:
-    # TRP is a local storage record, never valid in a Transfer (6.3).
+    # TRP is a local storage record, never valid in a Transfer (TRISA payload rules).
     trp = transaction_pb2.TRP(envelope_id=env.new_envelope_id())
     payload.transaction.Pack(trp)
 

@@ -1,4 +1,4 @@
-"""Wire formats of envelope metadata: envelope ids (TRISA envelope ids) and timestamps (4.9)."""
+"""Wire formats of envelope metadata: envelope ids and timestamps (TRISA envelope metadata)."""
 
 from __future__ import annotations
 

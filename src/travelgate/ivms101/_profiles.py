@@ -49,7 +49,7 @@ class Check:
     strict: Severity
     standard: Severity
     interop: Severity
-    code: int | None  # TRISA error code when reported as an error (8.2)
+    code: int | None  # TRISA error code when reported as an error (validator codes)
 
 
 def _c(rule: str, levels: str, code: int | None) -> Check:

@@ -125,7 +125,7 @@ class ServiceHooks:
             )
 
     def _extend(self, tx: Tx, hold: Any, message: PeerMessage, max_wait: Any) -> None:
-        """A PENDING reply moves the deadline to its reply_not_after, capped (7.5)."""
+        """A PENDING reply moves the deadline to its reply_not_after, capped (TRISA)."""
         if message.parts is None or hold.deadline is None or hold.started_at is None:
             return
         not_after = getattr(message.parts.transaction, "reply_not_after", "")
@@ -169,7 +169,7 @@ class ServiceHooks:
 
 
 class PolicyDecider:
-    """Decide inbound transfers to our customers with the jurisdiction profiles (6.2)."""
+    """Decide inbound transfers to our customers with the jurisdiction profiles."""
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
@@ -227,7 +227,7 @@ def _reason_text(reason: str, missing: tuple[str, ...]) -> str:
 
 
 def _exact_amount(transaction: Any) -> Any:
-    """The exact decimal amount: extra_json's amount_exact when the sender gave one (8.2)."""
+    """The exact decimal amount: extra_json's amount_exact when the sender gave one."""
     import json
     from decimal import Decimal, InvalidOperation
 

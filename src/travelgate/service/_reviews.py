@@ -7,7 +7,7 @@ A decision is recorded with who made it and why, and acted on in the same transa
   exchange possible (self-hosted or unknown address, unreachable VASP) or after a reply the
   profiles found insufficient, the person's acceptance clears it, recorded as such.
 * a withdrawal rejected ends the exchange with the counterparty (error envelope).
-* an inbound transfer accepted is answered by our own Transfer with ACCEPTED (7.3); rejected,
+* an inbound transfer accepted is answered by our own Transfer with ACCEPTED; rejected,
   by an error envelope.
 """
 

@@ -43,7 +43,7 @@ MIGRATIONS: tuple[str, ...] = (
         direction TEXT NOT NULL,            -- in | out
         transfer_state TEXT NOT NULL,
         error_code INTEGER,
-        message_key TEXT,                   -- inbound requests: idempotency key (7.7 R2)
+        message_key TEXT,                   -- inbound requests: idempotency key (TRISA duplicates)
         raw BLOB NOT NULL,                  -- serialized SecureEnvelope, exactly as it travelled
         reply_to INTEGER REFERENCES envelopes(id) ON DELETE CASCADE,
         created_at TEXT NOT NULL

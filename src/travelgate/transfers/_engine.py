@@ -8,11 +8,11 @@ Order of evaluation (profile evaluation; EU TFR Art. 14-16):
    unconvertible valuation: above every threshold, `POLICY.VALUATION_MISSING`), pick its
    data rule, check the payload (outbound always: it is our data; inbound only from a VASP),
    and decide whether self-hosted ownership evidence is required.
-3. Combine (8.5): applicable if any profile applies; required data is the conjunction;
+3. Combine: applicable if any profile applies; required data is the conjunction;
    evidence if any requires it; ACCEPTED release if any says so; shortest reply timeout and
    maximum wait (then the counterparty's own settings replace them); REJECT_OR_RETURN
    inbound timeout if any says so; REVIEW outbound timeout if any says so; retention per 7.
-4. The built-in outcome (6.2). Outbound: own data missing -> BLOCK; VASP in the directory ->
+4. The built-in outcome. Outbound: own data missing -> BLOCK; VASP in the directory ->
    SEND, known but not in it -> REVIEW; self-hosted or unknown -> REVIEW while evidence is
    required and absent, else CLEAR; nothing applicable -> CLEAR. Inbound: beneficiary
    address not ours -> REJECT (51); name mismatch -> review or REJECT (54); EU counterparty

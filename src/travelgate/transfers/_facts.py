@@ -43,11 +43,11 @@ class CounterpartyKind(StrEnum):
     VASP = "vasp"
     SELF_HOSTED = "self-hosted"
     UNKNOWN = "unknown"
-    """No VASP found for the address: handled like a self-hosted address (6.2 step 2)."""
+    """No VASP found for the address: handled like a self-hosted address (EU TFR Art. 14-16)."""
 
 
 class BeneficiaryMatch(StrEnum):
-    """Inbound: how the beneficiary of the payload matched our customers (6.2, inbound)."""
+    """Inbound: how the beneficiary of the payload matched our customers."""
 
     MATCHED = "matched"
     UNKNOWN_ADDRESS = "unknown-address"
@@ -141,7 +141,7 @@ class TransferFacts:
     evidence_recorded: bool = False
     """Ownership evidence for the self-hosted address is on record."""
     ivms_error: IvmsFailure | None = None
-    """Set when the identity failed IVMS101 validation: policy evaluation stops (8.4 step 1)."""
+    """Set when the identity failed IVMS101 validation: policy evaluation stops."""
     beneficiary_match: BeneficiaryMatch | None = None
     """Inbound only: the result of matching the beneficiary against our customers."""
     originator_lei_held: bool = False

@@ -66,7 +66,7 @@ _I = Item
 _FATF_ONE_OF = AnyOf((_I.ADDRESS, _I.NATID, _I.CUSTID, _I.DOBPOB))
 _EU_MODES: dict[EuMode, Expr] = {
     EuMode.LITERAL: AnyOf((All((_I.ADDRESS, _I.NATID, _I.CUSTID)), _I.DOBPOB)),
-    # For a legal person DOBPOB never holds, so this is ADDRESS & NATID & CUSTID (3.3).
+    # For a legal person DOBPOB never holds, so this is ADDRESS & NATID & CUSTID (EU TFR Art. 14).
     EuMode.ADDRESS_PLUS: All((_I.ADDRESS, AnyOf((All((_I.NATID, _I.CUSTID)), _I.DOBPOB)))),
     EuMode.ANY_ONE: _FATF_ONE_OF,
 }
@@ -119,7 +119,7 @@ def data_rule(
             PartyRule(All((_I.NAME, mode)), account=True, lei_if_held=True),
             PartyRule(_I.NAME, account=True, lei_if_held=True),
         )
-    # Inbound: the LEI is never required of the sender (3.3).
+    # Inbound: the LEI is never required of the sender (EU TFR Art. 14).
     mode = _EU_MODES[eu_inbound_mode]
     return DataRule("R-EU", PartyRule(All((_I.NAME, mode)), account=True), _NAME_ACCOUNT)
 

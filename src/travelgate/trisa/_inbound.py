@@ -228,7 +228,7 @@ class InboundService:
         )
         return outcome.envelope
 
-    # -- error envelopes (6.2) -----------------------------------------------------------
+    # -- error envelopes (TRISA) ------------------------------------------------------------
 
     def _error_message(
         self, envelope: api_pb2.SecureEnvelope, conversation: Conversation | None
@@ -252,7 +252,7 @@ class InboundService:
         message = PeerMessage(outcome, envelope.transfer_state, error=error)
         return _Reply(echoed, state=new_state, message=message, code=error.code)
 
-    # -- payload envelopes (6.1 steps 10-23) ---------------------------------------------
+    # -- payload envelopes (the rest of the TRISA receive checks) ------------------------
 
     async def _payload_message(
         self, peer: Peer, envelope: api_pb2.SecureEnvelope, conversation: Conversation | None
@@ -392,7 +392,7 @@ class InboundService:
         )
 
     def _as_originator(self, envelope: api_pb2.SecureEnvelope, parts: env.PayloadParts) -> _Reply:
-        """We started this exchange: the beneficiary calls back with its decision (7.3)."""
+        """We started this exchange: the beneficiary calls back with its decision."""
         state = envelope.transfer_state
         outcome = classify_reply(state, is_error=False, transaction_type=parts.kind.value)
         message = PeerMessage(outcome, state, parts=parts)

@@ -174,7 +174,7 @@ class OutboundService:
         reply = await self.client.transfer(prepared.peer, prepared.envelope, deadline=deadline)
         result = await self._receive(prepared, reply, on_reply)
         if result.outcome is Outcome.REKEY and prepared.payload is not None:
-            # The peer lost or rotated its key: learn it again, re-seal, resend once (7.5).
+            # The peer lost or rotated its key: learn it again, re-seal, resend once.
             await self.client.sealing_key(prepared.peer, refresh=True)
             again = await self.prepare(
                 prepared.peer.name,

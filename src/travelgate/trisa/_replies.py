@@ -2,7 +2,7 @@
 
 Every non-error reply carries the full identity payload, because the goal of the exchange
 is that both VASPs end up holding identical data (TRISA reply envelopes); the beneficiary side
-fills in its own part (our customer, our VASP) when it accepts (7.2).
+fills in its own part (our customer, our VASP) when it accepts (TRISA synchronous transfers).
 """
 
 from __future__ import annotations

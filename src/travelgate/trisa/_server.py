@@ -3,7 +3,7 @@
 Peer identity comes from the verified client certificate (TRISA peer identity): the leaf's CN,
 which must also be one of its DNS names. A client without a certificate never reaches a
 handler (the handshake fails). Compliance outcomes are envelopes with status OK; only
-transport, authentication and malformed calls are gRPC statuses (6.4).
+transport, authentication and malformed calls are gRPC statuses (TRISA errors as envelopes).
 """
 
 from __future__ import annotations
