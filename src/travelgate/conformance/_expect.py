@@ -22,7 +22,7 @@ from travelgate.errors import BadRequestError, Code
 
 AS_STATUS = (
     "a protocol or compliance failure must come back as an error envelope with gRPC OK, "
-    "not as a gRPC status (TRISA errors as envelopes)"
+    "not as a gRPC status (TRISA v1beta1)"
 )
 _DEFINED_CODES = frozenset(Code.values())
 
