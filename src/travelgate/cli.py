@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -32,6 +33,7 @@ COMMAND_GROUPS = (
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # the shell's code for a command ended by SIGINT
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,8 +58,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_grpc_core() -> None:
+    """Keep grpc's C core from writing its own log lines to stderr.
+
+    Failures it logs (a port in use, a bad certificate) reach the operator as one
+    travelgate error line instead. It must run before grpc is first imported; an
+    operator who sets GRPC_VERBOSITY (e.g. to debug) keeps their choice.
+    """
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    quiet_grpc_core()
+    try:
+        # Building the parser imports every command group: seconds on a slow machine,
+        # during which a Ctrl-C must end the command as quietly as it would later.
+        parser = build_parser()
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
@@ -75,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"travelgate: error: {exc.message}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug must still not show a traceback to an operator
         print(f"travelgate: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -11,6 +11,7 @@ names the key and says what is wrong; nothing is half-loaded.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import math
 import os
@@ -31,6 +32,14 @@ DEFAULT_RETENTION = timedelta(days=5 * 365)
 MAX_INTEGER = 2**31 - 1
 MAX_SECONDS = 100 * 365 * 86400
 _ASCII_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
+# The TRAVELGATE_ names that are not TRAVELGATE_<SECTION>_<KEY> config keys. Any other
+# name in that namespace is a typo as surely as an unknown key in the file is.
+ENV_OTHER_NAMES = {
+    "TRAVELGATE_CONFIG": "the config file of node commands run without --config",
+    "TRAVELGATE_API_KEY": "the internal-API key that client commands and scripts send",
+}
+# Test harnesses set their own knobs under these prefixes; the node never reads them.
+ENV_HARNESS_PREFIXES = ("TRAVELGATE_TEST_", "TRAVELGATE_FUZZ_")
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,7 @@ class DirectorySection:
 
 @dataclass(frozen=True)
 class TrisaSection:
-    """Limits and behaviour of the TRISA server and client (trisa.md 12, 13)."""
+    """Limits and behaviour of the TRISA server and client (grpc.aio limits)."""
 
     max_message_bytes: int
     max_concurrent_rpcs: int
@@ -450,6 +459,7 @@ _LIST_SECTIONS = {"customers"}
 def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -> Config:
     """Read, merge and validate the configuration; ConfigError names the faulty key."""
     env = os.environ if env is None else env
+    check_environment(env)
     raw: dict[str, Any] = {}
     source: Path | None = None
     base = Path.cwd()
@@ -499,6 +509,35 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
         customers=_customers(raw.get("customers", []), where),
         policy=policy,
         screening=screening,
+    )
+
+
+def environment_names() -> list[str]:
+    """Every TRAVELGATE_ variable a node reads: one per config key, plus ENV_OTHER_NAMES."""
+    keys = [
+        f"{ENV_PREFIX}{section}_{key}".upper() for section in _SCHEMA for key in _SCHEMA[section]
+    ]
+    return [*keys, *ENV_OTHER_NAMES]
+
+
+def check_environment(env: Mapping[str, str]) -> None:
+    """ConfigError for a TRAVELGATE_ variable that nothing reads (a typo would be ignored)."""
+    known = set(environment_names())
+    unknown = sorted(
+        name
+        for name in env
+        if name.startswith(ENV_PREFIX)
+        and name not in known
+        and not name.startswith(ENV_HARNESS_PREFIXES)
+    )
+    if not unknown:
+        return
+    name = unknown[0]
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise ConfigError(
+        f"environment: unknown variable {name}{hint}; TRAVELGATE_ variables are config keys "
+        f"as TRAVELGATE_<SECTION>_<KEY>, or {', '.join(ENV_OTHER_NAMES)}"
     )
 
 

@@ -41,7 +41,7 @@ class TrisaError(TravelgateError):
     """A protocol failure that travels to the peer as a TRISA `Error`.
 
     Subclasses fix `code` and the default `retry`; the gateway always sends `retry`
-    explicitly (trisa.md 3.3), never derived from the code.
+    explicitly (TRISA Error.Code), never derived from the code.
     """
 
     code: CodeValue = Code.BAD_REQUEST
@@ -66,7 +66,7 @@ class TrisaError(TravelgateError):
 
 
 class BadRequestError(TrisaError):
-    """Malformed envelope structure (trisa.md 6.1 steps 3-6, 10)."""
+    """Malformed envelope structure (TRISA receive-side checks)."""
 
     code = Code.BAD_REQUEST
 

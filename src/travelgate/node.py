@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import functools
 import signal
+import socket
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -292,9 +293,10 @@ class Node:
                 max_concurrent_rpcs=trisa.max_concurrent_rpcs,
                 max_message_bytes=trisa.max_message_bytes,
             )
-        except OSError as exc:
+        except OSError:
             await gateway.close()
-            raise ConfigError(f"[node] trisa_listen: {exc}") from None
+            listen = self.config.node.trisa_listen
+            raise ConfigError(f"[node] trisa_listen {listen}: {listen_problem(listen)}") from None
         try:
             await self._start_api()
         except ConfigError:
@@ -351,10 +353,9 @@ class Node:
         host, port = parse_listen(self.config.node.api_listen)
         try:
             self.api_port = await listener.start(host, port)
-        except OSError as exc:
-            raise ConfigError(
-                f"[node] api_listen {self.config.node.api_listen}: {exc.strerror}"
-            ) from None
+        except OSError:
+            listen = self.config.node.api_listen
+            raise ConfigError(f"[node] api_listen {listen}: {listen_problem(listen)}") from None
         self._api = listener
 
     def spawn(self, work: Awaitable[None], name: str) -> None:
@@ -401,6 +402,26 @@ class Node:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
             await self.stop()
+
+
+def listen_problem(listen: str) -> str:
+    """Why `listen` cannot be bound, in the words of the OS ("address already in use").
+
+    grpc only says that binding failed, so the bind is tried again here to learn why.
+    """
+    host, port = parse_listen(listen)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"cannot resolve {host!r} ({exc.strerror})"
+    for family, kind, proto, _name, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                return (exc.strerror or "cannot bind").lower()
+    return "cannot listen there"
 
 
 def _purge(tx: Tx, cutoff: str, failed_cutoff: str | None = None) -> dict[str, int]:

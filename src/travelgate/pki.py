@@ -7,7 +7,7 @@ Everything here is pure and synchronous; the only I/O is in `write_*`, `read_*` 
 `load_*`.
 
 A TRISA peer is identified by the common name of its leaf certificate, which must also be
-one of its DNS SANs (trisa.md 5.2), and the same certificate serves both as gRPC server
+one of its DNS SANs (TRISA peer identity), and the same certificate serves both as gRPC server
 and client identity, so leaves carry both serverAuth and clientAuth.
 """
 

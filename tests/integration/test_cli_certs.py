@@ -461,6 +461,57 @@ def test_custom_nodes(tmp_path: Path) -> None:
     assert pki.load_identity(directory / "dave-node").dns_names == ["dave-node.test"]
 
 
+def _listeners(directory: Path) -> dict[str, tuple[str, str]]:
+    configs = {}
+    for path in sorted(directory.glob("*.toml")):
+        if path.name != "peers.toml":
+            node = tomllib.loads(path.read_text())["node"]
+            configs[node["name"]] = (node["trisa_listen"], node["api_listen"])
+    return configs
+
+
+def test_other_node_names_get_their_own_ports(tmp_path: Path) -> None:
+    directory = tmp_path / "certs"
+    init(directory)
+    result = init(directory, "--node", "carol.example", "--node", "dave.example")
+    init(directory, "--node", "alice.example", "--node", "erin.example")
+    listeners = _listeners(directory)
+    assert set(listeners) == {
+        "alice.example",
+        "bob.example",
+        "carol.example",
+        "dave.example",
+        "erin.example",
+    }
+    trisa = [pair[0] for pair in listeners.values()]
+    api = [pair[1] for pair in listeners.values()]
+    assert len(set(trisa)) == len(trisa) == 5
+    assert len(set(api)) == len(api) == 5
+    assert set(trisa) & set(api) == set()
+    # The defaults keep their places; added nodes take the next free pair.
+    assert listeners["alice.example"] == ("127.0.0.1:8100", "127.0.0.1:8000")
+    assert listeners["bob.example"] == ("127.0.0.1:8101", "127.0.0.1:8001")
+    assert listeners["carol.example"] == ("127.0.0.1:8102", "127.0.0.1:8002")
+    assert listeners["dave.example"] == ("127.0.0.1:8103", "127.0.0.1:8003")
+    assert listeners["erin.example"] == ("127.0.0.1:8104", "127.0.0.1:8004")
+    # The kept peers.toml does not list the new nodes: the warning says where they listen.
+    assert "carol.example at 127.0.0.1:8102" in result.stderr
+
+
+def test_a_node_written_again_keeps_its_ports(tmp_path: Path) -> None:
+    directory = tmp_path / "certs"
+    init(directory, "--node", "carol.example", "--node", "dave.example")
+    before = (directory / "dave.toml").read_bytes()
+    (directory / "dave.toml").unlink()
+    init(directory, "--node", "carol.example", "--node", "dave.example")
+    assert (directory / "dave.toml").read_bytes() == before
+    forced = init(directory, "--node", "dave.example", "--force")
+    assert forced.returncode == 0
+    # carol.toml stays (not listed), so dave must not move onto her ports.
+    listeners = _listeners(directory)
+    assert listeners["dave.example"] != listeners["carol.example"]
+
+
 # -- the generated identities work for grpcio mTLS ---------------------------------------------
 
 

@@ -206,7 +206,7 @@ async def test_errors_as_grpc_statuses_fail_every_error_case(
     as_envelopes = report.result("errors.as_envelopes")
     assert "gRPC UNKNOWN" in as_envelopes.actual
     assert "UNKNOWN_WALLET_ADDRESS" in as_envelopes.actual
-    assert "6.4" in as_envelopes.detail
+    assert "TRISA v1beta1" in as_envelopes.detail
     # The acceptance itself is sealed and correct: only how failures travel is wrong.
     for name in ["transfer.same_id", *SEALED_REPLY_CASES, "stream.order"]:
         assert report.result(name).status is conf.Status.PASS, name

@@ -15,7 +15,7 @@ from support.nodes import ALICE, BOB, BOB_ADDRESS, Cluster, two_node_specs
 
 async def test_deposit_review_accepted_calls_the_originator_back(cluster: Cluster) -> None:
     """Bob's policy sends a name mismatch to review: PENDING now, a person accepts, Bob's own
-    Transfer (ACCEPTED, same id) reaches Alice, whose hold clears (trisa.md 7.3)."""
+    Transfer (ACCEPTED, same id) reaches Alice, whose hold clears (TRISA asynchronous transfers)."""
     alice, bob = two_node_specs(bob_robot=None)
     bob = dataclasses.replace(bob, extra={"policy": {"name_mismatch": "review"}})
     await cluster.start(alice, bob)

@@ -1,4 +1,4 @@
-"""Two real nodes over mTLS: every exchange flow of trisa.md 7 and the robots' policies."""
+"""Two real nodes over mTLS: every exchange flow of TRISA transfer protocol and the robots' policies."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Crash safety of the receive path: SIGKILL mid-exchange, restart on the same database.
 
 No envelope the node answered is lost (its reply was stored in the same transaction,
-before it was returned: trisa.md 7.7 R6), and every retried envelope is answered
+before it was returned: TRISA duplicate envelopes), and every retried envelope is answered
 idempotently: byte for byte the first reply when one was sent, exactly once otherwise.
 """
 

@@ -1,4 +1,4 @@
-"""Who may talk to a node, and what a hostile or broken envelope gets back (trisa.md 5, 6).
+"""Who may talk to a node, and what a hostile or broken envelope gets back (TRISA mTLS and peer identity; TRISA receive-side checks).
 
 Every refusal is checked on the wire and in the database: nothing is stored for a caller
 that is not allowed, and no tamper case crashes the server or leaks a traceback.

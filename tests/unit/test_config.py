@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from travelgate import pki
-from travelgate.config import load_config, parse_duration, parse_listen
+from travelgate.config import (
+    ENV_HARNESS_PREFIXES,
+    ENV_OTHER_NAMES,
+    environment_names,
+    load_config,
+    parse_duration,
+    parse_listen,
+)
 from travelgate.errors import ConfigError
 from travelgate.trisa import load_credentials
 
@@ -147,6 +154,38 @@ def test_duplicate_customer_ids_are_refused(tmp_path: Path) -> None:
 def test_env_value_errors_name_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="TRAVELGATE_TRISA_GRACE_SECONDS"):
         load_config(_write(tmp_path, MINIMAL), env={"TRAVELGATE_TRISA_GRACE_SECONDS": "soon"})
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("TRAVELGATE_NODE_NAMEE", "did you mean TRAVELGATE_NODE_NAME?"),
+        ("TRAVELGATE_TLS_CERTIFICATE", "did you mean TRAVELGATE_TLS_CERT?"),
+        ("TRAVELGATE_POLICY_PROFILES", ""),  # [policy] is read from the file only
+        ("TRAVELGATE_WHATEVER", ""),
+    ],
+)
+def test_unknown_travelgate_variables_are_refused(tmp_path: Path, name: str, hint: str) -> None:
+    with pytest.raises(ConfigError, match=f"unknown variable {name}") as caught:
+        load_config(_write(tmp_path, MINIMAL), env={name: "x"})
+    assert hint in caught.value.message
+
+
+def test_the_other_travelgate_variables_are_documented_and_accepted(tmp_path: Path) -> None:
+    env = {
+        "TRAVELGATE_CONFIG": "elsewhere.toml",
+        "TRAVELGATE_API_KEY": "tgk_x",
+        "TRAVELGATE_TEST_SLOW": "1",
+        "TRAVELGATE_FUZZ_EXAMPLES": "10",
+        "PATH": "/usr/bin",
+    }
+    load_config(_write(tmp_path, MINIMAL), env=env)
+    names = environment_names()
+    assert "TRAVELGATE_TRISA_MAX_CONCURRENT_RPCS" in names
+    assert set(ENV_OTHER_NAMES) <= set(names)
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    for documented in [*ENV_OTHER_NAMES, *ENV_HARNESS_PREFIXES]:
+        assert documented in readme, documented
 
 
 @pytest.mark.parametrize(

@@ -75,3 +75,33 @@ def load_config_from(args: argparse.Namespace) -> Any:
     config = load_config(path)
     configure(config.logging.level, config.logging.format)
     return config
+
+
+# What grpc's transport says, in words an operator can act on; first match wins.
+_TRANSPORT_PROBLEMS = (
+    (
+        "CERTIFICATE_VERIFY_FAILED",
+        "TLS handshake failed: its certificate does not chain to our [tls] trust",
+    ),
+    (
+        "is not in peer certificate",
+        "TLS handshake failed: its certificate is not issued for its name",
+    ),
+    ("ALERT_UNKNOWN_CA", "TLS handshake failed: it does not trust the CA of our certificate"),
+    ("ALERT_BAD_CERTIFICATE", "TLS handshake failed: it refused our certificate"),
+    ("CERTIFICATE_REQUIRED", "TLS handshake failed: it refused our certificate"),
+    ("handshake", "TLS handshake failed"),
+    ("Connection refused", "connection refused: nothing listens at its endpoint"),
+)
+
+
+def no_reply_line(exc: Any) -> str:
+    """The one stderr line for a peer that sent no envelope back (PeerUnavailableError)."""
+    details = str(getattr(exc, "details", ""))
+    status = getattr(exc, "status", None)
+    for marker, plain in _TRANSPORT_PROBLEMS:
+        if marker.lower() in details.lower():
+            return f"no reply: {exc.peer}: {plain}"
+    if status is not None and status.name == "DEADLINE_EXCEEDED":
+        return f"no reply: {exc.peer}: no answer before the deadline ([trisa] transfer_timeout)"
+    return f"no reply: {exc.message}"

@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from travelgate import pki
 from travelgate._toml import render_toml
 from travelgate.commands._io import command_group
+from travelgate.config import parse_listen
 from travelgate.errors import ConfigError, UsageError
 
 DEFAULT_NODES = ("alice.example", "bob.example")
@@ -32,6 +33,8 @@ MAX_KEY_SIZE = 16384
 MAX_DAYS = 3650
 TRISA_PORT_BASE = 8100
 API_PORT_BASE = 8000
+# New nodes take the first free offset from the bases; this bounds the search.
+MAX_PORT_OFFSET = 1000
 PEERS_FILE = "peers.toml"
 # Labels that would collide with the files of the PKI itself.
 _RESERVED_LABELS = frozenset({"peers"})
@@ -93,10 +96,11 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
 
 @dataclass(frozen=True)
 class DevNode:
-    """One demo node: its TRISA name, the label naming its files and its position."""
+    """One demo node: its TRISA name, the label naming its files, and its two ports."""
 
     name: str
-    index: int
+    trisa_port: int = TRISA_PORT_BASE
+    api_port: int = API_PORT_BASE
 
     @property
     def label(self) -> str:
@@ -182,7 +186,7 @@ def node_config(node: DevNode) -> dict[str, Any]:
                 ]
             },
             # Address plus birth data satisfies every reading of the EU originator rule
-            # (regulation.md 3.2), so demo transfers are never "incomplete".
+            # (EU TFR 2023/1113 Art. 14(1)(d)), so demo transfers are never "incomplete".
             "geographicAddress": [
                 {
                     "addressType": "HOME",
@@ -205,8 +209,8 @@ def node_config(node: DevNode) -> dict[str, Any]:
             "name": node.name,
             "legal_name": f"{node.title} VASP Ltd",
             "country": "GB",
-            "trisa_listen": f"127.0.0.1:{TRISA_PORT_BASE + node.index}",
-            "api_listen": f"127.0.0.1:{API_PORT_BASE + node.index}",
+            "trisa_listen": f"127.0.0.1:{node.trisa_port}",
+            "api_listen": f"127.0.0.1:{node.api_port}",
             "database": f"{label}.db",
         },
         "tls": {
@@ -226,7 +230,7 @@ def peers_document(nodes: Sequence[DevNode]) -> dict[str, Any]:
         "peer": [
             {
                 "name": node.name,
-                "endpoint": f"127.0.0.1:{TRISA_PORT_BASE + node.index}",
+                "endpoint": f"127.0.0.1:{node.trisa_port}",
                 "cert": f"{node.label}/{pki.CERT_FILE}",
             }
             for node in nodes
@@ -256,14 +260,32 @@ class _NodeFiles:
 
 
 def _init(args: argparse.Namespace) -> int:
-    nodes = _parse_nodes(args.nodes or list(DEFAULT_NODES))
-    if args.key_size < MIN_KEY_SIZE:
-        raise UsageError(f"--key-size must be at least {MIN_KEY_SIZE} bits (got {args.key_size})")
-    if args.key_size > MAX_KEY_SIZE:
-        raise UsageError(f"--key-size must be at most {MAX_KEY_SIZE} bits (got {args.key_size})")
-    if not 1 <= args.days <= MAX_DAYS:
-        raise UsageError(f"--days must be between 1 and {MAX_DAYS} (got {args.days})")
-    root = Path(args.dir)
+    return init_pki(
+        Path(args.dir),
+        args.nodes or list(DEFAULT_NODES),
+        key_size=args.key_size,
+        days=args.days,
+        force=args.force,
+    )
+
+
+def init_pki(
+    root: Path,
+    names: Sequence[str] = DEFAULT_NODES,
+    *,
+    key_size: int = pki.DEFAULT_KEY_SIZE,
+    days: int = pki.DEFAULT_IDENTITY_DAYS,
+    force: bool = False,
+    out: TextIO | None = None,
+) -> int:
+    """`certs init`: UsageError for bad arguments, ConfigError for what DIR holds."""
+    nodes = _parse_nodes(names)
+    if key_size < MIN_KEY_SIZE:
+        raise UsageError(f"--key-size must be at least {MIN_KEY_SIZE} bits (got {key_size})")
+    if key_size > MAX_KEY_SIZE:
+        raise UsageError(f"--key-size must be at most {MAX_KEY_SIZE} bits (got {key_size})")
+    if not 1 <= days <= MAX_DAYS:
+        raise UsageError(f"--days must be between 1 and {MAX_DAYS} (got {days})")
     if root.exists() and not root.is_dir():
         raise UsageError(f"{root} exists and is not a directory")
     if root.exists():
@@ -274,7 +296,7 @@ def _init(args: argparse.Namespace) -> int:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create {root}: {exc.strerror}") from None
-    return _Init(root, nodes, args.key_size, args.days, args.force).run()
+    return _Init(root, nodes, key_size, days, force, out or sys.stdout).run()
 
 
 def _parse_nodes(names: Sequence[str]) -> list[DevNode]:
@@ -284,7 +306,7 @@ def _parse_nodes(names: Sequence[str]) -> list[DevNode]:
         problem = pki.dns_name_problem(name)
         if problem is not None:
             raise UsageError(problem)
-        node = DevNode(name=name, index=len(nodes))
+        node = DevNode(name=name)
         if node.label in _RESERVED_LABELS:
             raise UsageError(f"node name {name!r}: the label {node.label!r} is reserved")
         if node.label in by_label:
@@ -302,13 +324,22 @@ def _parse_nodes(names: Sequence[str]) -> list[DevNode]:
 class _Init:
     """One run of `certs init`: check everything that exists, then create what is missing."""
 
-    def __init__(self, root: Path, nodes: list[DevNode], key_size: int, days: int, force: bool):
+    def __init__(
+        self,
+        root: Path,
+        nodes: list[DevNode],
+        key_size: int,
+        days: int,
+        force: bool,
+        out: TextIO,
+    ) -> None:
         self.root = root
-        self.nodes = nodes
         self.key_size = key_size
         self.days = days
         self.force = force
+        self.out = out
         self.now = datetime.now(UTC)
+        self.nodes = _with_ports(nodes, self._ports_in_use(nodes))
 
     def run(self) -> int:
         files = [
@@ -345,8 +376,34 @@ class _Init:
                 f"{node.label}.toml", render_toml(node_config(node), comment=_config_comment(node))
             )
         self._ensure_peers()
-        print(f"configs: {', '.join(str(self.root / f'{n.label}.toml') for n in self.nodes)}")
+        configs = ", ".join(str(self.root / f"{n.label}.toml") for n in self.nodes)
+        print(f"configs: {configs}", file=self.out)
         return 0
+
+    # ports
+
+    def _ports_in_use(self, nodes: Sequence[DevNode]) -> _PortsInUse:
+        """The ports the node configs and peers.toml in DIR already give to someone.
+
+        Configs that this run rewrites (--force) do not count; a node's own entries do
+        not stop it from keeping its ports.
+        """
+        rewritten = {f"{node.label}.toml" for node in nodes} if self.force else set()
+        ports = _PortsInUse()
+        for path in sorted(self.root.glob("*.toml")):
+            document = _read_toml_quietly(path)
+            if path.name == PEERS_FILE:
+                if not self.force:
+                    for peer in _tables(document.get("peer")):
+                        ports.claim(ports.trisa, peer.get("endpoint"), peer.get("name"))
+                continue
+            node = document.get("node")
+            if path.name in rewritten or not isinstance(node, dict):
+                continue
+            ports.claim(ports.trisa, node.get("trisa_listen"), node.get("name"))
+            ports.claim(ports.api, node.get("api_listen"), node.get("name"))
+            ports.kept[path.name] = node
+        return ports
 
     # checks
 
@@ -452,17 +509,22 @@ class _Init:
         if self._ensure_text(PEERS_FILE, render_toml(peers_document(self.nodes), comment=comment)):
             return
         # An operator may have edited it: keep it, but say which nodes it does not know.
+        path = self.root / PEERS_FILE
         try:
-            listed = tomllib.loads((self.root / PEERS_FILE).read_text()).get("peer")
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            listed = None
-        peers = listed if isinstance(listed, list) else []
-        names = {peer.get("name") for peer in peers if isinstance(peer, dict)}
-        missing = [node.name for node in self.nodes if node.name not in names]
+            document = tomllib.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(
+                f"{path} is kept but unreadable ({exc}); fix it, or remove it to have it "
+                "written again"
+            ) from None
+        peers = _tables(document.get("peer"))
+        names = {peer.get("name") for peer in peers}
+        missing = [node for node in self.nodes if node.name not in names]
         if missing:
+            entries = ", ".join(f"{node.name} at 127.0.0.1:{node.trisa_port}" for node in missing)
             print(
-                f"travelgate: warning: {self.root / PEERS_FILE} does not list "
-                f"{', '.join(missing)}; add a [[peer]] by hand or run with --force",
+                f"travelgate: warning: {self.root / PEERS_FILE} does not list {entries}; "
+                "add a [[peer]] by hand or run with --force",
                 file=sys.stderr,
             )
 
@@ -476,7 +538,78 @@ class _Init:
 
     def _say(self, verb: str, *names: str) -> None:
         for name in names:
-            print(f"{verb:<8} {self.root / name}")
+            print(f"{verb:<8} {self.root / name}", file=self.out)
+
+
+@dataclass
+class _PortsInUse:
+    """Port -> the node name that has it, from what DIR already holds."""
+
+    trisa: dict[int, str] = field(default_factory=dict)
+    api: dict[int, str] = field(default_factory=dict)
+    kept: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @staticmethod
+    def claim(ports: dict[int, str], listen: object, owner: object) -> None:
+        port = _port_of(listen)
+        if port is not None:
+            ports.setdefault(port, owner if isinstance(owner, str) else "")
+
+    @staticmethod
+    def free(ports: dict[int, str], port: int, name: str) -> bool:
+        return ports.get(port, name) == name
+
+
+def _with_ports(nodes: Sequence[DevNode], ports: _PortsInUse) -> list[DevNode]:
+    """Each node with its own ports: those of its kept config, else the first free pair.
+
+    Offsets from the bases keep the default pair on 8100/8000 and 8101/8001; a node added
+    to a DIR that already has others takes the next pair nobody uses.
+    """
+    placed = []
+    for node in nodes:
+        kept = ports.kept.get(f"{node.label}.toml")
+        if kept is not None:
+            trisa, api = _port_of(kept.get("trisa_listen")), _port_of(kept.get("api_listen"))
+            if trisa is not None and api is not None:
+                placed.append(replace(node, trisa_port=trisa, api_port=api))
+                continue
+        offset = next(
+            (
+                offset
+                for offset in range(MAX_PORT_OFFSET)
+                if ports.free(ports.trisa, TRISA_PORT_BASE + offset, node.name)
+                and ports.free(ports.api, API_PORT_BASE + offset, node.name)
+            ),
+            None,
+        )
+        if offset is None:
+            raise ConfigError(f"{node.name}: no free port pair left below the search bound")
+        trisa, api = TRISA_PORT_BASE + offset, API_PORT_BASE + offset
+        ports.trisa[trisa] = ports.api[api] = node.name
+        placed.append(replace(node, trisa_port=trisa, api_port=api))
+    return placed
+
+
+def _port_of(listen: object) -> int | None:
+    if not isinstance(listen, str):
+        return None
+    try:
+        return parse_listen(listen)[1]
+    except ValueError:
+        return None
+
+
+def _read_toml_quietly(path: Path) -> dict[str, Any]:
+    """A TOML file that may be anything an operator left in DIR; {} when unreadable."""
+    try:
+        return tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _tables(value: object) -> Iterable[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _config_comment(node: DevNode) -> str:

@@ -1,4 +1,4 @@
-"""`travelgate conformance`: check a TRISA peer against shared/spec/trisa.md.
+"""`travelgate conformance`: check a TRISA peer against the TRISA v1beta1 protocol.
 
 Exit codes: 0 when every case of the --level that ran passed (skips do not count), 1 when
 one failed, 2 for a usage error (bad target, unreadable config, a --case that matches
@@ -30,7 +30,7 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
         description=(
             "Connect to the TRISA peer at HOST:PORT as the node of --config (its mTLS "
             "identity, trust pool and directory) and run one named case per behaviour of "
-            "shared/spec/trisa.md: health, key exchange, a valid transfer and its sealed "
+            "the TRISA v1beta1 protocol: health, key exchange, a valid transfer and its sealed "
             "reply, tampered envelopes, unknown algorithms, payload rules, duplicates, "
             "TransferStream and mTLS refusals. Each case prints PASS, FAIL (expected and "
             "actual) or SKIP (why). A peer that refuses the valid transfer is conformant; "

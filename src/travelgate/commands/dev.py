@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
 from travelgate.commands._io import command_group
+from travelgate.config import check_environment
 
 
 def register(groups: argparse._SubParsersAction[Any]) -> None:
@@ -48,10 +50,14 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
 def _run(args: argparse.Namespace) -> int:
     from travelgate.demo import run_pair
 
+    # The dev nodes take their settings from DIR, never from the environment; a
+    # misspelt TRAVELGATE_ variable is still refused, as it would be by `serve`.
+    check_environment(os.environ)
     return asyncio.run(run_pair(Path(args.dir)))
 
 
 def _demo(args: argparse.Namespace) -> int:
     from travelgate.demo import run_demo
 
+    check_environment(os.environ)
     return asyncio.run(run_demo(Path(args.dir)))

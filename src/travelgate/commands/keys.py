@@ -10,6 +10,7 @@ from travelgate.commands._io import (
     add_config_argument,
     command_group,
     load_config_from,
+    no_reply_line,
     print_json,
     read_input,
 )
@@ -57,6 +58,8 @@ def _pks(args: argparse.Namespace) -> int:
     from travelgate import envelope as env
 
     data = read_input(args.pem, limit=1024 * 1024, what="key")
+    if not data.strip():
+        raise UsageError(f"{args.pem} is empty; expected a certificate or key in PEM or DER")
     try:
         key = env.load_public_key(data)
     except env.KeyLoadError as exc:
@@ -86,7 +89,7 @@ async def _key_exchange(config: Any, name: str) -> int:
         try:
             key = await gateway.client.key_exchange(peer)
         except PeerUnavailableError as exc:
-            print(f"no reply: {exc.message}", file=sys.stderr)
+            print(no_reply_line(exc), file=sys.stderr)
             return 1
     finally:
         await gateway.close()

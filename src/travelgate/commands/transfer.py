@@ -11,6 +11,7 @@ from travelgate.commands._io import (
     add_config_argument,
     command_group,
     load_config_from,
+    no_reply_line,
     print_json,
     read_input,
 )
@@ -85,7 +86,7 @@ async def _exchange(config: Any, peer: str, envelope_id: str, state: Any, payloa
     except UnknownPeerError as exc:
         raise UsageError(exc.message) from None
     except (PeerUnavailableError, InvalidReplyError) as exc:
-        print(f"no reply: {exc.message}", file=sys.stderr)
+        print(no_reply_line(exc), file=sys.stderr)
         return 1
     finally:
         await gateway.close()

@@ -1,4 +1,4 @@
-"""`travelgate conformance`: checks any TRISA peer against shared/spec/trisa.md.
+"""`travelgate conformance`: checks any TRISA peer against the TRISA v1beta1 protocol.
 
 Each named case sends one request (or judges what earlier ones brought back) and reports
 PASS, FAIL (what was expected, what came back) or SKIP (why it could not be judged). A

@@ -1,4 +1,5 @@
-"""Cases that send one deliberate defect each and expect the answer of trisa.md 6.1 / 6.3.
+"""Cases that send one deliberate defect each and expect the answer the TRISA receive-side checks
+and payload rules prescribe.
 
 Every envelope here is otherwise correct and sealed to the peer's real key, so the defect
 named by the case is the only reason to refuse it. They go to an address nobody controls:
@@ -105,7 +106,7 @@ def _pks(crafted: Crafted) -> api_pb2.SecureEnvelope:
 
 
 def _ciphertext(crafted: Crafted) -> api_pb2.SecureEnvelope:
-    """A corrupted ciphertext under a valid HMAC: only the GCM tag can catch it (11.1)."""
+    """A corrupted ciphertext under a valid HMAC: only the GCM tag can catch it."""
     return crafted.resigned(flip_bit(crafted.envelope.payload, 0))
 
 
@@ -126,7 +127,7 @@ async def _empty(probe: Probe) -> api_pb2.SecureEnvelope:
 
 
 async def _invalid_error(probe: Probe) -> api_pb2.SecureEnvelope:
-    """An error-only envelope whose error is UNHANDLED (0): never valid (3.3, step 5)."""
+    """An error-only envelope whose error is UNHANDLED (0): never valid (TRISA Error.Code)."""
     return api_pb2.SecureEnvelope(
         id=env.new_envelope_id(),
         timestamp=env.format_timestamp(),
@@ -156,7 +157,7 @@ def _identity_is_a_transaction(payload: api_pb2.Payload) -> None:
 
 
 def _transaction_is_trp(payload: api_pb2.Payload) -> None:
-    # TRP is a local storage record, never valid in a Transfer (6.3).
+    # TRP is a local storage record, never valid in a Transfer (TRISA payload rules).
     trp = transaction_pb2.TRP(envelope_id=env.new_envelope_id())
     payload.transaction.Pack(trp)
 
@@ -206,6 +207,10 @@ def _with_id(envelope_id: str) -> Build:
     return _mutated(_field("id", envelope_id))
 
 
+_BAD_ID_HINT = (
+    "Envoy answers an invalid id with a BAD_REQUEST envelope echoing it; TRISA v1beta1 asks for "
+    "gRPC INVALID_ARGUMENT, since there is no valid id to answer with"
+)
 _IVMS_CODES = (
     Code.UNPARSEABLE_IDENTITY,
     Code.MISSING_FIELDS,

@@ -1,5 +1,6 @@
 """Cases about a valid exchange: the reply, its sealing, its payload, duplicates, streams,
-and how the peer reports failures (trisa.md 4.10-4.12, 6.2, 6.4, 7)."""
+and how the peer reports failures (TRISA envelope ids, replies,
+error envelopes and transfer protocol)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ _READ_FAILURES = frozenset(
         Code.BAD_REQUEST,
     }
 )
-# Answers that come before the key is looked up (6.1 steps 3-11): they say nothing of it.
+# Answers that come before the key is looked up (early TRISA receive checks) say nothing of it.
 _BEFORE_KEY = frozenset({Code.BAD_REQUEST, Code.FORBIDDEN, Code.UNHANDLED_ALGORITHM})
 
 
@@ -149,7 +150,9 @@ async def _state(probe: Probe) -> Finding:
     if opened is not None:
         actual += f" with a {opened.parts.kind.value}"
     if state == api_pb2.UNSPECIFIED:
-        return passed(actual, "a pre-v1.1 peer: the state is read from the payload type (7.1)")
+        return passed(
+            actual, "a pre-v1.1 peer: the state is read from the payload type (TRISA TransferState)"
+        )
     if state not in (api_pb2.ACCEPTED, api_pb2.PENDING):
         return failed(actual, "a reply to STARTED accepts (ACCEPTED) or defers (PENDING)")
     if opened is not None:
@@ -251,7 +254,7 @@ async def _completed(probe: Probe) -> Finding:
     await probe.valid_exchange()
     acceptance = probe.acceptance
     if acceptance is None:
-        raise Skip("no transfer of ours was ACCEPTED; COMPLETED follows an acceptance (7.2)")
+        raise Skip("no transfer of ours was ACCEPTED; COMPLETED follows an acceptance (TRISA)")
     try:
         base = (await probe.open(acceptance.reply)).parts
     except TrisaError:
@@ -280,7 +283,7 @@ async def _completed(probe: Probe) -> Finding:
     if env.has_error(echo):
         problems.append("the COMPLETED message was refused")
     elif echo.transfer_state != api_pb2.COMPLETED:
-        problems.append("the echo of COMPLETED is COMPLETED (7.1)")
+        problems.append("the echo of COMPLETED is COMPLETED (TRISA TransferState)")
     if not env.has_error(echo):
         try:
             opened = await probe.open(echo)

@@ -2,7 +2,7 @@
 
 `envelope.seal` keeps its key and HMAC secret to itself, which is right for the node but
 not for a tester that must, say, re-sign a corrupted ciphertext so that only the GCM tag
-can catch it (trisa.md 11.1). So the suite seals by hand, with the same algorithms.
+can catch it (TRISA reference test vectors). So the suite seals by hand, with the same algorithms.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def craft(
     transfer_state: api_pb2.TransferState.ValueType = api_pb2.STARTED,
     key: bytes | None = None,
 ) -> Crafted:
-    """Seal `plaintext` (normally a serialized Payload) exactly as trisa.md 4.1 describes."""
+    """Seal `plaintext` (normally a serialized Payload) as a TRISA SecureEnvelope is sealed."""
     key = os.urandom(KEY_BYTES) if key is None else key
     secret = os.urandom(KEY_BYTES)
     nonce = os.urandom(NONCE_BYTES)

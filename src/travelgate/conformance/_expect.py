@@ -1,5 +1,5 @@
 """Judging one answer: the error envelope or gRPC status a case expects, and what is wrong
-with an error envelope (trisa.md 6.2, 6.4)."""
+with an error envelope (TRISA error envelopes)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from travelgate.errors import BadRequestError, Code
 
 AS_STATUS = (
     "a protocol or compliance failure must come back as an error envelope with gRPC OK, "
-    "not as a gRPC status (trisa.md 6.4)"
+    "not as a gRPC status (TRISA v1beta1)"
 )
 _DEFINED_CODES = frozenset(Code.values())
 
@@ -59,7 +59,7 @@ def judge_error(
     code = reply.error.code
     if code == Code.FORBIDDEN and Code.FORBIDDEN not in codes:
         raise Skip(
-            "the peer refuses us as a counterparty (FORBIDDEN, trisa.md 6.1 step 7 comes "
+            "the peer refuses us as a counterparty (FORBIDDEN: the TRISA receive checks put this "
             "before this check)"
         )
     if code not in codes:
@@ -76,7 +76,7 @@ def expect_status(answer: Answer[api_pb2.SecureEnvelope], code: grpc.StatusCode)
 
 
 def error_envelope_problems(reply: api_pb2.SecureEnvelope) -> list[str]:
-    """What keeps `reply` from being the error-only envelope of trisa.md 6.2."""
+    """What keeps `reply` from being a TRISA error-only envelope."""
     problems = []
     error = reply.error
     if error.code == 0 or error.code not in _DEFINED_CODES:
@@ -106,7 +106,7 @@ def error_envelope_problems(reply: api_pb2.SecureEnvelope) -> list[str]:
         problems.append(exc.message)
     state = reply.transfer_state
     wanted = api_pb2.REPAIR if error.retry else api_pb2.REJECTED
-    # Pre-v1.1 peers never set transfer_state; trisa.md 6.2 reads their errors by `retry`.
+    # Pre-v1.1 peers never set transfer_state; TRISA reads their errors by `Error.retry`.
     if state not in (wanted, api_pb2.UNSPECIFIED):
         problems.append(
             f"transfer_state {state_label(state)} with retry={str(error.retry).lower()}; "

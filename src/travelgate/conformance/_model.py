@@ -64,9 +64,50 @@ def failed(actual: str, detail: str = "") -> Finding:
 CaseFunction = Callable[["Probe"], Awaitable[Finding]]
 
 
+# The TRISA v1beta1 topic of each section number a case cites in `spec`.
+_TOPICS = {
+    "3.3": "Error codes",
+    "4.3": "AES-256-GCM",
+    "4.4": "HMAC-SHA256",
+    "4.5": "RSA-OAEP key sealing",
+    "4.6": "public key signature",
+    "4.7": "sealed flag",
+    "4.8": "algorithm names",
+    "4.9": "timestamps",
+    "4.10": "envelope ids",
+    "4.11": "sealing",
+    "4.12": "replies",
+    "5.1": "mTLS",
+    "5.4": "KeyExchange",
+    "5.6": "TRISAHealth",
+    "5.7": "ConfirmAddress",
+    "6.1": "receive checks",
+    "6.2": "error envelopes",
+    "6.3": "payload rules",
+    "6.4": "errors as envelopes, not gRPC statuses",
+    "7.1": "TransferState",
+    "7.2": "synchronous transfer",
+    "7.3": "asynchronous transfer",
+    "7.4": "matching replies",
+    "7.6": "TransferStream",
+    "7.7": "duplicate envelopes",
+    "11.1": "reference test vectors",
+}
+
+
+def topics(spec: str) -> str:
+    """`spec` ("6.1 step 16, 11.1") as TRISA v1beta1 topics ("receive checks, ...")."""
+    named: list[str] = []
+    for part in spec.split(","):
+        topic = _TOPICS.get(part.strip().split(" ", 1)[0])
+        if topic is not None and topic not in named:
+            named.append(topic)
+    return ", ".join(named)
+
+
 @dataclass(frozen=True)
 class Case:
-    """One behaviour of trisa.md, checked against the peer."""
+    """One behaviour of the TRISA v1beta1 protocol, checked against the peer."""
 
     name: str
     checks: str
@@ -83,8 +124,8 @@ class Case:
 
     @property
     def expectation(self) -> str:
-        """The expected result as reported: what, and where the spec says so."""
-        return f"{self.expected} (trisa.md {self.spec})"
+        """The expected result as reported: what, and which part of TRISA says so."""
+        return f"{self.expected} (TRISA v1beta1: {topics(self.spec)})"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The payloads the suite sends: one valid transfer, and the parts its defective cousins use.
 
-The valid transfer is what a careful originator sends (trisa.md 4.11, 7.2): a complete
+The valid transfer is what a careful originator sends (TRISA sealing, sync transfers): a complete
 originator (name, address, date and place of birth), the beneficiary the operator named,
 our own VASP as originating VASP, and a Transaction without txid.
 """
@@ -93,7 +93,7 @@ def identity(parties: Parties, address: str) -> identity_pb2.IdentityPayload:
 def invalid_identity(parties: Parties, address: str) -> identity_pb2.IdentityPayload:
     """Well-formed protobuf, invalid IVMS101: a country that is not an ISO 3166 code.
 
-    The same defect as the reference's own `payload/identity.json` (trisa.md 11.1).
+    The same defect as the reference's own `payload/identity.json` (TRISA reference test vectors).
     """
     result = identity(parties, address)
     person = result.originator.originator_persons[0].natural_person

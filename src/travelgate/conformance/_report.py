@@ -32,7 +32,7 @@ def progress_line(result: CaseResult, *, verbose: bool = True) -> str:
 
 
 def header(target: str, peer: str) -> str:
-    return f"travelgate conformance: {peer} at {target} (shared/spec/trisa.md)"
+    return f"travelgate conformance: {peer} at {target} (TRISA v1beta1)"
 
 
 def summary_line(report: Report) -> str:

@@ -24,12 +24,14 @@ BOB_ADDRESS = "bc1qbob0customer00000000000000000000000000"
 
 
 def ensure_pki(root: Path) -> None:
-    """`travelgate certs init` into `root` (idempotent: existing keys are kept)."""
-    from travelgate.cli import main as cli
+    """`travelgate certs init` into `root` (idempotent: existing keys are kept).
 
-    with contextlib.redirect_stdout(io.StringIO()):
-        if cli(["certs", "init", str(root)]) != 0:
-            raise RuntimeError(f"travelgate certs init {root} failed")
+    A folder that cannot hold the PKI raises the command's own UsageError or ConfigError,
+    so the operator reads the one line `certs init` would print.
+    """
+    from travelgate.commands.certs import init_pki
+
+    init_pki(root, out=io.StringIO())
 
 
 def _env(ephemeral: bool, database: Path | None, level: str) -> dict[str, str]:

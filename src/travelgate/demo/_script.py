@@ -8,17 +8,22 @@ one makes it exit 1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import os
 import signal
 import sys
 import tempfile
+import threading
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import aiohttp
 
+from travelgate.cli import EXIT_INTERRUPTED
 from travelgate.demo._pair import (
     ALICE,
     ALICE_CUSTOMER,
@@ -36,6 +41,8 @@ from travelgate.service import SCOPES, create_api_key
 
 FINAL = frozenset({"released", "rejected", "expired", "canceled"})
 KEY_FILE = "dev-api-key"
+
+T = TypeVar("T")
 
 
 def withdrawal_body(address: str = BOB_ADDRESS) -> dict[str, Any]:
@@ -70,41 +77,112 @@ def curl_lines(api: str) -> list[str]:
 
 
 async def run_pair(root: Path, out: TextIO = sys.stdout) -> int:
-    """`make run`: alice and a sync-accept robot bob until Ctrl-C or SIGTERM."""
-    ensure_pki(root)
+    """`make run`: alice and a sync-accept robot bob until Ctrl-C or SIGTERM.
+
+    The signals are ours from the first moment: a Ctrl-C while the PKI is being made or
+    the nodes are starting stops what has started and exits 130 at once.
+    """
     configure("info", "console")
-    alice = load_node(root, "alice", level="info")
-    bob = load_node(root, "bob", robot=RobotPolicy.SYNC_ACCEPT, level="info")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with running(bob, alice):
-        # The operator's own key on a dev node: every scope, the outbox (admin) included.
-        _key_id, key = await create_api_key(alice.gateway.db, "make run", SCOPES)
-        key_path = root / KEY_FILE
-        descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(key + "\n")
-        api = f"http://127.0.0.1:{alice.api_port}"
-        lines = [
-            "",
-            "travelgate is running. Ctrl-C stops both nodes.",
-            f"  {ALICE:15} TRISA 127.0.0.1:{alice.trisa_port}   internal API {api}",
-            f"  {BOB:15} TRISA 127.0.0.1:{bob.trisa_port}   robot counterparty (sync-accept)",
-            f"  OpenAPI        {api}/v1/openapi.json",
-            "",
-            f"export TRAVELGATE_API_KEY={key}      # also in {key_path}",
-            "",
-            *curl_lines(api),
-            "",
-        ]
-        out.write("\n".join(lines) + "\n")
-        out.flush()
-        await stop.wait()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.remove_signal_handler(signum)
-    return 0
+    try:
+        # Key generation takes seconds; a thread keeps the loop free to hear the signal.
+        # The thread is a daemon: exiting does not wait for it, and the PKI files are
+        # written atomically, key before certificate, so a later run completes them.
+        if not await _unless_stopped(_in_daemon_thread(functools.partial(ensure_pki, root)), stop):
+            return _interrupted(out)
+        alice = load_node(root, "alice", level="info")
+        bob = load_node(root, "bob", robot=RobotPolicy.SYNC_ACCEPT, level="info")
+        started: list[Node] = []
+        try:
+            # alice first: a folder that cannot hold her database fails before bob starts.
+            for node in (alice, bob):
+                if stop.is_set():
+                    break
+                await node.start()
+                started.append(node)
+            if not stop.is_set():
+                wire(bob, alice)
+                await _announce(root, alice, bob, out)
+                await stop.wait()
+                return 0
+        finally:
+            for node in reversed(started):
+                await node.stop(grace=1.0)
+        return _interrupted(out)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+async def _announce(root: Path, alice: Node, bob: Node, out: TextIO) -> None:
+    # The operator's own key on a dev node: every scope, the outbox (admin) included.
+    _key_id, key = await create_api_key(alice.gateway.db, "make run", SCOPES)
+    key_path = root / KEY_FILE
+    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+    api = f"http://127.0.0.1:{alice.api_port}"
+    lines = [
+        "",
+        "travelgate is running. Ctrl-C stops both nodes.",
+        f"  {ALICE:15} TRISA 127.0.0.1:{alice.trisa_port}   internal API {api}",
+        f"  {BOB:15} TRISA 127.0.0.1:{bob.trisa_port}   robot counterparty (sync-accept)",
+        f"  OpenAPI        {api}/v1/openapi.json",
+        "",
+        f"export TRAVELGATE_API_KEY={key}      # also in {key_path}",
+        "",
+        *curl_lines(api),
+        "",
+    ]
+    out.write("\n".join(lines) + "\n")
+    out.flush()
+
+
+def _interrupted(out: TextIO) -> int:
+    out.flush()
+    print("travelgate: interrupted during start-up; nothing is left running", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _in_daemon_thread(work: Callable[[], T]) -> asyncio.Future[T]:
+    """Run blocking `work` in a daemon thread; its outcome arrives as a future."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def body() -> None:
+        try:
+            result = work()
+        except BaseException as exc:  # handed over to the loop, which raises it
+            failure = exc
+            call = functools.partial(settle, lambda: future.set_exception(failure))
+        else:
+            call = functools.partial(settle, lambda: future.set_result(result))
+        # The loop may be gone already when an interrupted run exits before us.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(call)
+
+    threading.Thread(target=body, name="dev-pki", daemon=True).start()
+    return future
+
+
+async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> bool:
+    """Await `work` unless `stop` is set first: True when the work finished."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not task.done():
+        task.cancel()
+        return False
+    task.result()
+    return not stop.is_set()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """TRISA SecureEnvelope cryptography: seal, open, public key signatures, key loading.
 
 Pure and synchronous (no grpc, no asyncio): the node runs the RSA steps in a thread pool.
-Wire format: shared/spec/trisa.md section 4; receive-side order: section 6.1.
+Wire format: the TRISA v1beta1 SecureEnvelope (TRISA protocol documentation, "Secure
+Envelopes"), bit-compatible with the reference implementation's envelope package.
 """
 
 from travelgate.envelope._formats import (

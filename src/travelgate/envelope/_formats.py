@@ -1,4 +1,4 @@
-"""Wire formats of envelope metadata: envelope ids (trisa.md 4.10) and timestamps (4.9)."""
+"""Wire formats of envelope metadata: envelope ids and timestamps (TRISA envelope metadata)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Keys and certificates: armour-agnostic loading, public key signatures, key rings.
 
-PEM labels in the wild do not describe the DER inside (trisa.md 5.5, vectors quirk 1):
-`RSA PRIVATE KEY` may hold PKCS#8 and `RSA PUBLIC KEY` may hold SPKI. So PEM blocks are
-split by hand and their bodies loaded as DER, which tries every encoding.
+PEM labels in the wild do not describe the DER inside (TRISA key formats, as in the
+reference test vectors): `RSA PRIVATE KEY` may hold PKCS#8 and `RSA PUBLIC KEY` may hold
+SPKI. So PEM blocks are split by hand and their bodies loaded as DER, which tries every
+encoding.
 """
 
 from __future__ import annotations
@@ -91,27 +92,32 @@ def pem_blocks(data: bytes) -> list[PemBlock]:
 def _private_from_der(der: bytes) -> PrivateKeyTypes:
     try:
         return serialization.load_der_private_key(der, password=None)
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise KeyLoadError(f"not a readable private key: {exc}") from None
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # The parser's own text is an ASN.1 dump that helps nobody reading a CLI error.
+        raise KeyLoadError(
+            "not a readable private key (malformed, encrypted or of an unsupported type)"
+        ) from None
 
 
 def _public_from_der(der: bytes) -> PublicKeyTypes:
     try:
         return serialization.load_der_public_key(der)
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise KeyLoadError(f"not a readable public key: {exc}") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise KeyLoadError(
+            "not a readable public key (malformed or of an unsupported type)"
+        ) from None
 
 
 def _certificate_from_der(der: bytes) -> x509.Certificate:
     try:
         certificate = x509.load_der_x509_certificate(der)
-    except ValueError as exc:
-        raise KeyLoadError(f"not a readable certificate: {exc}") from None
+    except ValueError:
+        raise KeyLoadError("not a readable X.509 certificate (malformed DER)") from None
     # The key inside is parsed lazily; a damaged one would fail later, far from the input.
     try:
         certificate.public_key()
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise KeyLoadError(f"certificate holds no readable public key: {exc}") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise KeyLoadError("the certificate holds no readable public key") from None
     return certificate
 
 
@@ -130,7 +136,10 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
     """Every certificate of a PEM bundle (leaf first) or a single DER certificate."""
     blocks = pem_blocks(data)
     if not blocks:
-        return [_certificate_from_der(data)]
+        try:
+            return [_certificate_from_der(data)]
+        except KeyLoadError:
+            raise KeyLoadError("neither PEM (no -----BEGIN line) nor a DER certificate") from None
     return [_certificate_from_der(b.der) for b in blocks if b.label == "CERTIFICATE"]
 
 
@@ -145,7 +154,13 @@ def load_public_key(data: bytes) -> PublicKeyTypes:
         try:
             return _public_from_der(data)
         except KeyLoadError:
+            pass
+        try:
             return _certificate_from_der(data).public_key()
+        except KeyLoadError:
+            raise KeyLoadError(
+                "neither PEM (no -----BEGIN line) nor a DER certificate or key"
+            ) from None
     for block in blocks:
         if block.label == "CERTIFICATE":
             return _certificate_from_der(block.der).public_key()
@@ -159,7 +174,7 @@ def load_public_key(data: bytes) -> PublicKeyTypes:
 
 
 def parse_exchanged_key(data: bytes) -> PublicKeyTypes:
-    """Parse `SigningKey.data` from a KeyExchange (trisa.md 5.4), in the reference's order.
+    """Parse `SigningKey.data` from a KeyExchange (TRISA KeyExchange), in the reference's order.
 
     DER SPKI first; then PEM (CERTIFICATE, PUBLIC KEY, RSA PUBLIC KEY), refusing a mix of
     certificates and keys or several keys; then a DER certificate.
@@ -187,7 +202,7 @@ def parse_exchanged_key(data: bytes) -> PublicKeyTypes:
 
 
 def require_sealing_key(key: PublicKeyTypes) -> rsa.RSAPublicKey:
-    """Only RSA keys of at least 2048 bits can seal (trisa.md 4.5, 14)."""
+    """Only RSA keys of at least 2048 bits can seal (TRISA RSA-OAEP sealing)."""
     if not isinstance(key, rsa.RSAPublicKey):
         raise KeyLoadError("only RSA keys can seal envelopes")
     if key.key_size < MIN_RSA_BITS:
@@ -204,7 +219,7 @@ def spki_der(key: PublicKeyTypes) -> bytes:
 
 
 def public_key_signature(key: PublicKeyTypes | PrivateKeyTypes, algorithm: str = "SHA256") -> str:
-    """`ALG:` + unpadded standard base64 of the hash of the key's DER SPKI (trisa.md 4.6)."""
+    """`ALG:` + unpadded standard base64 of the hash of the key's DER SPKI (TRISA PKS)."""
     public = cast(PublicKeyTypes, key.public_key() if isinstance(key, _PRIVATE_TYPES) else key)
     digest = PKS_ALGORITHMS[algorithm.upper()](spki_der(public)).digest()
     return f"{algorithm.upper()}:{base64.b64encode(digest).decode('ascii').rstrip('=')}"
@@ -230,7 +245,7 @@ def parse_public_key_signature(pks: str) -> tuple[str, bytes]:
 
 @dataclass
 class KeyRing:
-    """Our private sealing keys, found by the PKS a sender sealed to (trisa.md 4.6, 5.4).
+    """Our private sealing keys, found by the PKS a sender sealed to (TRISA PKS, KeyExchange).
 
     Keeps every key the node has advertised so envelopes sealed before a rotation open.
     """

@@ -1,4 +1,4 @@
-"""The receive side: every envelope check of trisa.md 6.1 that needs no network or store.
+"""The receive side: every TRISA receive-side envelope check that needs no network or store.
 
 The steps are separate functions so the node can interleave its own (peer policy, exact
 duplicates, the sender's key) in the spec's order and keep RSA work off the event loop;
@@ -43,7 +43,7 @@ _DEFINED_CODES = frozenset(errors_pb2.Error.Code.values())
 
 
 class EnvelopeKind(StrEnum):
-    """The states of trisa.md 4.7."""
+    """The TRISA SecureEnvelope states (the `sealed` flag)."""
 
     ERROR = "error"
     SEALED = "sealed"
@@ -54,7 +54,7 @@ class EnvelopeKind(StrEnum):
 
 
 def has_error(envelope: api_pb2.SecureEnvelope) -> bool:
-    """A present Error with code 0 and no message counts as no error (trisa.md 2.5)."""
+    """A present Error with code 0 and no message counts as no error (proto3 default values)."""
     return envelope.HasField("error") and bool(envelope.error.code or envelope.error.message)
 
 

@@ -1,4 +1,4 @@
-"""Payload rules (trisa.md 6.3): required parts, accepted type URLs, timestamps, unpacking."""
+"""TRISA payload rules: required parts, accepted type URLs, timestamps, unpacking."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The send side: seal a Payload for a recipient, build error-only envelopes (trisa.md 4, 6.2)."""
+"""The send side: seal a Payload for a recipient, build TRISA error-only envelopes."""
 
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 TAG_BYTES = 16
 
-# RSA-OAEP with SHA-512 both as the hash and inside MGF1, empty label (trisa.md 4.5).
+# RSA-OAEP with SHA-512 both as the hash and inside MGF1, empty label (TRISA RSA-OAEP key sealing).
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA512()), algorithm=hashes.SHA512(), label=None)
 
 TransferState: TypeAlias = api_pb2.TransferState.ValueType
 
 
 def encrypt_payload(plaintext: bytes, key: bytes, secret: bytes) -> tuple[bytes, bytes]:
-    """AES-256-GCM with the nonce appended, and the HMAC-SHA256 over all of it (4.3, 4.4)."""
+    """AES-256-GCM with the nonce appended, and the HMAC-SHA256 over all of it (TRISA)."""
     nonce = os.urandom(NONCE_BYTES)
     sealed = AESGCM(key).encrypt(nonce, plaintext, None) + nonce
     return sealed, hmac.new(secret, sealed, hashlib.sha256).digest()
@@ -45,9 +45,10 @@ def seal(
     timestamp: str | None = None,
     validate: bool = True,
 ) -> api_pb2.SecureEnvelope:
-    """Encrypt and seal `payload` for `recipient` with a fresh key, secret and nonce (4.11).
+    """Encrypt and seal `payload` for `recipient` with a fresh key, secret and nonce (TRISA).
 
-    The HMAC secret is separate from the AES key (trisa.md 14); receivers accept both.
+    The HMAC secret is separate from the AES key (stricter than the TRISA reference);
+    receivers accept both.
     `validate=False` lets tests and the conformance suite seal deliberately bad payloads.
     """
     if validate:
@@ -100,7 +101,7 @@ def error_envelope(
     transfer_state: TransferState | None = None,
     timestamp: str | None = None,
 ) -> api_pb2.SecureEnvelope:
-    """An error-only envelope (6.2): REPAIR when retry, REJECTED otherwise, unless told."""
+    """A TRISA error-only envelope: REPAIR when retry, REJECTED otherwise, unless told."""
     proto = error.to_proto() if isinstance(error, TrisaError) else error
     if transfer_state is None:
         transfer_state = api_pb2.REPAIR if proto.retry else api_pb2.REJECTED

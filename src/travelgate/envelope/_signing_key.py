@@ -11,7 +11,7 @@ from travelgate._pb.trisa.api.v1beta1 import api_pb2
 from travelgate.envelope._formats import format_timestamp_seconds
 from travelgate.envelope._keys import parse_exchanged_key, require_sealing_key, spki_der
 
-# Go's x509.SignatureAlgorithm names, which peers print in SigningKey (trisa.md 4.8).
+# Go's x509.SignatureAlgorithm names, which peers print in SigningKey (TRISA algorithm names).
 _GO_SIGNATURE_NAMES = {
     SignatureAlgorithmOID.RSA_WITH_MD5: "MD5-RSA",
     SignatureAlgorithmOID.RSA_WITH_SHA1: "SHA1-RSA",
@@ -63,5 +63,5 @@ def signing_key_for(
 
 
 def sealing_key_from(signing_key: api_pb2.SigningKey) -> rsa.RSAPublicKey:
-    """The RSA sealing key a peer advertised; KeyLoadError when unusable (trisa.md 5.4)."""
+    """The RSA sealing key a peer advertised; KeyLoadError when unusable (TRISA KeyExchange)."""
     return require_sealing_key(parse_exchanged_key(signing_key.data))

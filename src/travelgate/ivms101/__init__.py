@@ -3,7 +3,8 @@
 Reads IVMS JSON (2020 and 2023 editions), TRISA protojson and TRISA protobuf, detects the
 dialect and edition, validates against the whole standard under one of three profiles
 (`strict`, `standard`, `interop`) and reports every violation with its rule, severity and
-path as the sender wrote it. The specification is `shared/spec/ivms101.md`.
+path as the sender wrote it. The specification is the InterVASP Messaging Standard
+IVMS101 (2020, and its 2023 edition), constraints C1-C12.
 
 Typical use in the node::
 
@@ -195,7 +196,7 @@ def validate(
     max_size: int = DEFAULT_MAX_SIZE,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> ValidationResult:
-    """Validate an IVMS101 document and return every violation (ivms101.md 8.1).
+    """Validate an IVMS101 document and return every violation (validator error reports).
 
     `document` is JSON text (`bytes`/`str`), a parsed JSON `dict`, a protobuf message of the
     `ivms101` package (or its serialized bytes), or a model node. A protobuf message sets the

@@ -1,6 +1,7 @@
 """Checks on the canonical model: cardinality, datatypes, formats, C1-C12 and hints (5, 6, 7).
 
-One depth-first walk in the row order of ivms101.md 2; paths are rebuilt from the keys each
+One depth-first walk in the element order of the IVMS101 data model; paths are rebuilt from
+the keys each
 node recorded when it was decoded (or from the dialect's own spelling when it came from
 protobuf), so a violation names the document as its sender wrote it.
 """

@@ -1,4 +1,4 @@
-"""IVMS101 code lists and their protobuf enum spellings (ivms101.md 2.5, 3.5).
+"""IVMS101 code lists and their protobuf enum spellings (IVMS101 code lists, TRISA enum names).
 
 Each code list maps the IVMS short code to the protobuf enum number; the protobuf value name
 is the list's prefix followed by the upper-cased code. `MISC` of AddressTypeCode and

@@ -1,4 +1,4 @@
-"""ISO 3166-1 alpha-2 country codes accepted by IVMS101 CountryCode (ivms101.md 6.3).
+"""ISO 3166-1 alpha-2 country codes accepted by IVMS101 CountryCode (ISO 3166-1 country codes).
 
 The set holds the 249 officially assigned codes; withdrawn, exceptionally reserved (`UK`,
 `EU`) and user-assigned codes are not in it. `XX` (WIPO ST.3, unknown state) is added

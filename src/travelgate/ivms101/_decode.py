@@ -1,4 +1,4 @@
-"""JSON (IVMS JSON or protojson) -> canonical model, reporting structural problems (3.6, 3.9, 3.10).
+"""JSON (IVMS JSON or protojson) -> canonical model, reporting structural problems.
 
 The decoder resolves every key against the key classes of the detected dialect and edition
 (K1 own spellings, K2 other edition, K3 interop aliases, rekey aliases, the minority dialect
@@ -49,7 +49,7 @@ _TYPE_ATTR = {
 
 
 def spell(fs: FieldSpec, dialect: str, edition: str, meta: Meta | None) -> str:
-    """The key an element would have: as given, or as the emitter would write it (8.3)."""
+    """The key an element would have: as given, or as the emitter would write it."""
     if meta is not None:
         given = meta.keys.get(fs.attr)
         if given is not None:

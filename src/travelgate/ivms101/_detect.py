@@ -1,4 +1,4 @@
-"""Dialect and edition detection over a parsed JSON document (ivms101.md 3.7, 3.8).
+"""Dialect and edition detection over a parsed JSON document (IVMS101 dialects and editions).
 
 One walk over the whole document counts the signals of each dialect and notes the edition
 markers; the decision is made from the counts, before decoding.

@@ -1,7 +1,7 @@
-"""Canonical model -> IVMS JSON (2020 or 2023 edition) and protojson (ivms101.md 3.11, 3.12).
+"""Canonical model -> IVMS JSON (2020 or 2023 edition of IVMS101) and TRISA protojson.
 
 The emitter writes only what the model holds, in the target's spelling and in the row order
-of ivms101.md 2; absent elements are left out (never null, "" or []). Converting between
+of the IVMS101 data model; absent elements are left out (never null, "" or []). Converting between
 editions moves account numbers as 3.12 says; the two option keys exist because some receivers
 read only one spelling of the postcode and of the legal-person customer id.
 """
@@ -30,7 +30,7 @@ class EmitOptions:
 
 
 def _merge_accounts(entity: m.Originator | m.Beneficiary) -> Any:
-    # Entity-level accounts stay as they are; person-level ones join them (3.12).
+    # Entity-level accounts stay as they are; person-level ones join them.
     merged = list(entity.account_numbers)
     for person in entity.persons:
         # a value already listed for the entity or an earlier person is a duplicate
@@ -150,7 +150,7 @@ def emit_protojson(
 def emission_warnings(
     node: m.IdentityPayload, target: str, *, byte_counting: bool = False
 ) -> tuple[Violation, ...]:
-    """Warnings about emitting `node` to `target` (3.11, 3.12), in the target's spelling.
+    """Warnings about emitting `node` to `target`, in the target's spelling.
 
     Account numbers whose owner becomes ambiguous (2020 -> 2023 with several persons) or
     that the target cannot hold (person-level accounts of VASPs in 2020); with

@@ -1,7 +1,8 @@
 """Datatype facts and format checks: text types, character classes, dates, LEIs, scripts.
 
-Everything here is a pure function of a value (ivms101.md 2.4, 6). Patterns are matched with
-`fullmatch` and explicit ASCII classes, never `\\d`, `$` or IGNORECASE (ivms101.md 9.1).
+Everything here is a pure function of a value (IVMS101 datatypes and formats). Patterns are
+matched with
+`fullmatch` and explicit ASCII classes, never `\\d`, `$` or IGNORECASE (IVMS101 pitfalls).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def in_class_2020(value: str) -> bool:
 
 
 def parse_date(value: str) -> _dt.date | None:
-    """The calendar date of a `YYYY-MM-DD` string, or None when it is not one (6.2)."""
+    """The calendar date of a `YYYY-MM-DD` string, or None when it is not one (IVMS101 dates)."""
     if _DATE.fullmatch(value) is None:
         return None
     try:
@@ -91,7 +92,7 @@ def upper_ascii(value: str) -> str | None:
     return value.upper() if value.isascii() else None
 
 
-# Script ranges for TRANSLIT (6.8). `arab` and `aran` share the Arabic ranges.
+# Script ranges for TRANSLIT (IVMS101 transliteration). `arab` and `aran` share the Arabic ranges.
 _SCRIPTS: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = (
     (
         "arab",
@@ -132,7 +133,7 @@ def script_of(char: str) -> str | None:
     point = ord(char)
     for code, ranges in _SCRIPTS:
         if _in(ranges, point):
-            # Digits and punctuation inside a script block need no method (6.8).
+            # Digits and punctuation inside a script block need no method (IVMS101 transliteration).
             return code if char.isalpha() else None
     if _in(_LATIN, point) or not char.isalpha():
         return None

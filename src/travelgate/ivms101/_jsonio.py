@@ -1,4 +1,4 @@
-"""Bounded, strict JSON reading: size and depth limits, duplicate keys, no NaN (ivms101.md 9.1 #5).
+"""Bounded, strict JSON reading: size and depth limits, duplicate keys, no NaN (IVMS101 pitfalls).
 
 The standard library parser keeps the last of two equal keys and accepts NaN/Infinity; here
 an object with repeated keys keeps the *first* value and lists the repeats, so the decoder

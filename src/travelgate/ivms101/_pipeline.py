@@ -1,4 +1,4 @@
-"""The processing pipeline of ivms101.md 1: read, unwrap, detect, decode, check, report."""
+"""The IVMS101 processing pipeline: read, unwrap, detect, decode, check, report."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Validation profiles as data: one table `check -> severity per profile` (ivms101.md 7).
+"""Validation profiles as data: one table `check -> severity per profile` (validation profiles).
 
 A *check* is a finer name than a rule: several checks report under one rule id with
 different severities (e.g. `CARDINALITY.town` is the townName row of the profile table).
@@ -17,7 +17,7 @@ from typing import Literal
 Profile = Literal["strict", "standard", "interop"]
 Severity = Literal["E", "W", "N", "-"]
 
-# Rule ids in the order of ivms101.md 8.2 (used to order violations at one path).
+# Rule ids in the order of the IVMS101 constraints (used to order violations at one path).
 RULES: tuple[str, ...] = (
     "PARSE",
     "DIALECT",
@@ -49,7 +49,7 @@ class Check:
     strict: Severity
     standard: Severity
     interop: Severity
-    code: int | None  # TRISA error code when reported as an error (8.2)
+    code: int | None  # TRISA error code when reported as an error (validator codes)
 
 
 def _c(rule: str, levels: str, code: int | None) -> Check:
@@ -148,7 +148,7 @@ BUILTIN_PROFILES: Mapping[str, ProfileTable] = MappingProxyType(
 
 
 def custom_profile(name: str, base: Profile, overrides: Mapping[str, Severity]) -> ProfileTable:
-    """A copy of a built-in profile with some severities changed (ivms101.md 7).
+    """A copy of a built-in profile with some severities changed (validation profiles).
 
     An override key is a check id (`"CARDINALITY.town"`) or a rule id (`"C7"`), which then
     applies to every check reported under that rule.

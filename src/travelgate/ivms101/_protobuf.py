@@ -1,6 +1,6 @@
-"""Canonical model <-> TRISA protobuf (`ivms101` proto package), both directions (3.3, 3.12).
+"""Canonical model <-> TRISA protobuf (`ivms101` proto package), both directions.
 
-Reading follows the `trisa-pb` column of ivms101.md 3.6: empty strings and zero numbers are
+Reading follows proto3 for absent values in TRISA protobuf: empty strings and zero numbers are
 absent, an unset natural-person name type or national-identifier type is `MISC`, an unset
 address or legal-person name type is missing (interop: unknown `MISC`, with a warning).
 Problems found here are parked on the node's Meta and reported by the checker, which knows
@@ -465,7 +465,7 @@ def natid_to_pb(node: m.NationalIdentification, msg: ivms101_pb2.NationalIdentif
 
 
 def _accounts(entity: m.Originator | m.Beneficiary) -> list[str]:
-    """Entity accounts, then every person's not already listed (3.12, 2023 -> 2020)."""
+    """Entity accounts, then every person's not already listed (2023 -> 2020)."""
     merged = list(entity.account_numbers)
     for person in entity.persons:
         # a value already listed for the entity or an earlier person is a duplicate

@@ -1,4 +1,4 @@
-"""The GLEIF Registration Authorities list used by C10 and the RA.COUNTRY hint (ivms101.md 6.5).
+"""The GLEIF Registration Authorities list used by C10 and the RA.COUNTRY hint (GLEIF RA list).
 
 The package ships `gleif_ra.json`, derived from the vendored GLEIF list
 (`tests/vectors/trisa/pkg/gleif/testdata/registrationAuthorities.json`): every code with the
@@ -21,7 +21,7 @@ from typing import Any
 
 RA_PATTERN = re.compile(r"RA[0-9]{6}")
 
-# Codes that stand for "no register": they carry no country (ivms101.md 6.5).
+# Codes that stand for "no register": they carry no country (GLEIF RA list).
 SPECIAL_CODES: frozenset[str] = frozenset({"RA777777", "RA888888", "RA999999"})
 
 _DATA_FILE = "gleif_ra.json"

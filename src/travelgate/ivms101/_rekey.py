@@ -1,4 +1,4 @@
-"""Alias keys accepted with `rekey=True` for back-office JSON (trisa.md 11.4, ivms101.md 3.10).
+"""Alias keys accepted with `rekey=True` for back-office JSON (IVMS101 as seen in the wild).
 
 Per object type: alias -> model attribute. Aliases are resolved per object (`dob` is the
 whole dateAndPlaceOfBirth inside a NaturalPerson, but dateOfBirth inside DateAndPlaceOfBirth).

@@ -22,7 +22,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 class Violation:
     """One problem found in a document.
 
-    `code` is the TRISA error code the violation maps to when it is an error (8.2); hints
+    `code` is the TRISA error code the violation maps to when it is an error; hints
     (TRANSLIT, RA.COUNTRY) have none.
     """
 
@@ -55,7 +55,7 @@ class ValidationResult:
 
 
 def format_path(path: Path) -> str:
-    """Dotted path with `[i]` indices; keys that are not identifiers as `["key"]` (8.3)."""
+    """Dotted path with `[i]` indices; keys that are not identifiers as `["key"]`."""
     out: list[str] = []
     for segment in path:
         if isinstance(segment, int):
@@ -118,7 +118,7 @@ class Sink:
 
 class KeySink(Sink):
     """Passes on only key-level reports: for the contents of a discarded alias key, whose
-    keys are still named (ivms101.md 10.1) but whose values are not validated."""
+    keys are still named (TRISA reference IVMS101 test data) but whose values are not validated."""
 
     __slots__ = ("_inner",)
 

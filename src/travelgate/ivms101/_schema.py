@@ -1,4 +1,4 @@
-"""The element tables of ivms101.md 2 and 3.4 as data: one ObjectSpec per object type.
+"""The IVMS101 data model and its TRISA protobuf names as data: one ObjectSpec per object type.
 
 Each FieldSpec says, for one element, its model attribute, JSON shape, datatype, the keys an
 IVMS JSON document of each edition uses (K1, first one is what the emitter writes), its
@@ -51,7 +51,7 @@ class FieldSpec:
     need: Need = "optional"
     max_items: int | None = None
     k3: tuple[str, ...] = ()
-    blank_is_missing: bool = False  # an all-space value is CARDINALITY (5.13)
+    blank_is_missing: bool = False  # an all-space value is CARDINALITY (IVMS101 structural rules)
     row: int = 0
 
     def emit_key(self, edition: str) -> str:
@@ -508,7 +508,7 @@ ENUM_KEYS: frozenset[str] = frozenset(
     if fs.kind in ("enum", "enums")
     for key in (*fs.k2020, *fs.k2023, *(fs.pj or ()))
 )
-# Proto field names with an underscore: a protojson signal (3.7).
+# Proto field names with an underscore: a protojson signal (IVMS101 JSON dialects).
 PROTO_NAMES: frozenset[str] = frozenset(
     fs.pj[1] for spec in SPECS.values() for fs in spec.fields if fs.pj and "_" in fs.pj[1]
 )

@@ -1,4 +1,4 @@
-"""From a validation result to a TRISA rejection (ivms101.md 8.6)."""
+"""From a validation result to a TRISA rejection (TRISA rejection of an invalid identity)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Rows are written in the same transaction as the state change that caused them; this
 worker delivers them at least once, with exponential backoff and jitter, a per-target
 concurrency limit, and a dead-letter state after `max_attempts`. A transfer is sealed and
-stored once, then resent byte for byte (trisa.md 7.7 R7), so a peer that already answered
+stored once, then resent byte for byte (TRISA duplicate envelopes), so a peer that already answered
 sees an exact duplicate and answers it idempotently; the row is marked done in the
 transaction that records the reply. Webhooks carry the same event id on every retry.
 """

@@ -92,7 +92,7 @@ class RobotDecider:
         task.add_done_callback(self._callbacks.discard)
 
     async def _call_back(self, peer: str, envelope_id: str) -> None:
-        """After the delay, accept: queue a Transfer back to the originator, same id (7.3).
+        """After the delay, accept: queue a Transfer back to the originator, same id (TRISA async).
 
         The outbox delivers it (durably, with retries), like any callback of the gateway.
         """

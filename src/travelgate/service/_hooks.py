@@ -144,7 +144,7 @@ class ServiceHooks:
         }
 
     def _extend(self, tx: Tx, hold: Any, message: PeerMessage, max_wait: Any) -> None:
-        """A PENDING reply moves the deadline to its reply_not_after, capped (7.5)."""
+        """A PENDING reply moves the deadline to its reply_not_after, capped (TRISA)."""
         if message.parts is None or hold.deadline is None or hold.started_at is None:
             return
         not_after = getattr(message.parts.transaction, "reply_not_after", "")
@@ -219,7 +219,7 @@ def _deposit_decision(message: PeerMessage) -> dict[str, Any] | None:
 
 
 class PolicyDecider:
-    """Decide inbound transfers to our customers with the jurisdiction profiles (6.2)."""
+    """Decide inbound transfers to our customers with the jurisdiction profiles."""
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy

@@ -51,7 +51,7 @@ def outgoing_transaction(request: WithdrawalRequest) -> transaction_pb2.Transact
         extra["value"] = {"amount": str(request.value.amount), "currency": request.value.currency}
     return transaction_pb2.Transaction(
         beneficiary=request.address,
-        # The protocol carries a double; the exact decimal travels in extra_json (8.2).
+        # The protocol carries a double; the exact decimal travels in extra_json (TRISA extra_json).
         amount=float(request.amount),
         network=request.network,
         asset_type=request.asset,

@@ -2,7 +2,7 @@
 
 Each helper runs inside the caller's transaction, so a hold's new state, the event that
 tells the back office, the outbox row that delivers it and the audit record commit
-together (ARCHITECTURE.md "State"). Long polls are woken after the commit.
+together (a transactional outbox). Long polls are woken after the commit.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ A decision is recorded with who made it and why, and acted on in the same transa
   counterparty accepted a reply the profiles found insufficient, the person's acceptance
   clears it, recorded as such (`HoldService.decide_review`).
 * a withdrawal rejected ends the exchange with the counterparty (error envelope).
-* an inbound transfer accepted is answered by our own Transfer with ACCEPTED (7.3); rejected,
+* an inbound transfer accepted is answered by our own Transfer with ACCEPTED; rejected,
   by an error envelope.
 
 Four eyes: the API key that created a withdrawal cannot decide its review (409 `four_eyes`),

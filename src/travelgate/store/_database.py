@@ -2,7 +2,7 @@
 
 Every read or write is a plain function of a `Tx` run in that thread, so a unit of work
 is one hop off the event loop and one SQLite transaction: either all of its rows land
-or none do (ARCHITECTURE.md "State"). WAL mode lets a second process (the CLI) use the
+or none do. WAL mode lets a second process (the CLI) use the
 same file while `travelgate serve` runs.
 """
 

@@ -27,7 +27,7 @@ MIGRATIONS: tuple[str, ...] = (
         hold_id TEXT,                       -- originator side: the withdrawal hold
         payload BLOB,                       -- latest clear Payload, sealed at rest
         last_in_state TEXT,                 -- last accepted inbound message, for logical
-        last_in_digest TEXT,                --   duplicates (trisa.md 7.7 R3)
+        last_in_digest TEXT,                --   duplicates (TRISA duplicate envelopes)
         reply_not_after TEXT,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
@@ -43,7 +43,7 @@ MIGRATIONS: tuple[str, ...] = (
         direction TEXT NOT NULL,            -- in | out
         transfer_state TEXT NOT NULL,
         error_code INTEGER,
-        message_key TEXT,                   -- inbound requests: idempotency key (7.7 R2)
+        message_key TEXT,                   -- inbound requests: idempotency key (TRISA duplicates)
         raw BLOB NOT NULL,                  -- serialized SecureEnvelope, exactly as it travelled
         reply_to INTEGER REFERENCES envelopes(id) ON DELETE CASCADE,
         created_at TEXT NOT NULL

@@ -1,9 +1,10 @@
 """The domain of withdrawal holds: state machine, reply outcomes, policy engine, deadlines.
 
 Pure: no I/O, no asyncio, no grpc, no database. It reads protobuf messages
-(`ivms101.IdentityPayload`) and plain values and answers with frozen values. Specs:
-shared/spec/regulation.md (profiles, data rules, evaluation), shared/spec/trisa.md 7.1 and
-7.5 (reply semantics), ARCHITECTURE.md (hold states).
+(`ivms101.IdentityPayload`) and plain values and answers with frozen values. Sources: FATF
+Recommendation 16 and its interpretive note, EU TFR 2023/1113 (Art. 14 and 16 for
+crypto-asset transfers), US 31 CFR 1010.410(f) (profiles, data rules); TRISA v1beta1
+transfer states (reply semantics).
 
 Typical use by the node::
 

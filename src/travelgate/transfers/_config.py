@@ -11,7 +11,7 @@ Schema (every key optional; defaults in brackets)::
     profiles = ["FATF-R16"]            # active built-in profiles, in order [["FATF-R16"]]
     account_from_transaction = true    # on-chain addresses satisfy ACCOUNT (O5) [true]
     eu_outbound_mode = "address-plus"  # TFR 14(1)(d) reading: literal|address-plus|any-one
-    eu_inbound_mode = "literal"        #   (regulation.md 3.2, O1) [address-plus / literal]
+    eu_inbound_mode = "literal"        #   (EU TFR Art. 14(1)(d), O1) [address-plus / literal]
     valuation_max_age = "5m"           # older valuations count as missing ["5m"]
     fx = { EUR = "1.08", SGD = "0.74" }  # value of 1 unit in USD (decimal strings)
     name_mismatch = "review"           # inbound name mismatch: review | reject (code 54)
@@ -182,12 +182,12 @@ def _configure_profile(
     if profile.threshold is None:
         raise fail(
             sub(path, "threshold"),
-            f"required: {profile.id} ships without a threshold (regulation.md 8.3)",
+            f"required: {profile.id} ships without a threshold (built-in profile table)",
         )
     if not profile.currency:
         raise fail(
             sub(path, "currency"),
-            f"required: {profile.id} ships without a threshold currency (regulation.md 8.3)",
+            f"required: {profile.id} ships without a threshold currency (built-in profile table)",
         )
     if profile.max_wait < profile.reply_timeout:
         raise fail(sub(path, "max_wait"), "must not be shorter than reply_timeout")
@@ -201,12 +201,12 @@ def _configure_profile(
             raise fail(
                 sub(path, "retention"),
                 f"extending {profile.id} beyond its built-in retention needs"
-                f" {sub(path, 'retention_basis')} citing the national law (regulation.md 7)",
+                f" {sub(path, 'retention_basis')} citing the national law (EU TFR Art. 26)",
             )
         if profile.retention > 2 * base.retention:
             raise fail(
                 sub(path, "retention"),
-                "national law may add at most 5 further years (regulation.md 3.1, Art. 26)",
+                "national law may add at most 5 further years (EU TFR 2023/1113 Art. 26)",
             )
     return profile
 

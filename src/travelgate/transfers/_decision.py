@@ -1,9 +1,10 @@
 """What the policy engine answers: actions, reason codes and the `Decision` record.
 
-Reason codes are those of regulation.md 8.6 plus three that the engine needs and the table
-does not name: `POLICY.COMPLETE` (every applicable profile is satisfied),
-`POLICY.COUNTERPARTY_UNREACHABLE` (the beneficiary VASP is known but not in our directory,
-6.2 step 2), and `COUNTERPARTY.UNKNOWN` (no VASP named or found for the address and the
+Reason codes are the reasons of the regulation's table of refusals (each mapped to the
+TRISA code it sends) plus three that the engine needs and the table does not name:
+`POLICY.COMPLETE` (every applicable profile is satisfied),
+`POLICY.COUNTERPARTY_UNREACHABLE` (the beneficiary VASP is known but not in our
+directory), and `COUNTERPARTY.UNKNOWN` (no VASP named or found for the address and the
 destination not declared self-hosted: never cleared without a person). A `Decision` is
 a plain value: the node stores `as_record()` in the audit trail.
 """
@@ -73,7 +74,7 @@ REASON_CODES: dict[Reason, int] = {
     Reason.REPLY_TIMEOUT: _Code.COMPLIANCE_PERIOD_EXCEEDED,
     Reason.REPEAT_INCOMPLETE_COUNTERPARTY: _Code.REJECTED,
 }
-"""TRISA code to send for a reason (regulation.md 8.6); IVMS_INVALID takes the validator's."""
+"""TRISA code to send for a reason (reason codes); IVMS_INVALID takes the validator's."""
 
 _TARGETS: dict[Action, HoldState] = {
     Action.SEND: HoldState.AWAITING_REPLY,
@@ -117,7 +118,7 @@ class Decision:
     profiles: tuple[str, ...]
     """Ids of the applicable profiles."""
     profile_versions: tuple[str, ...]
-    """`id@version` of every active profile evaluated (audit, regulation.md 8.4 step 4)."""
+    """`id@version` of every active profile evaluated (audit, profile evaluation)."""
 
     @property
     def target_state(self) -> HoldState | None:

@@ -1,7 +1,7 @@
 """Durations as operators write them in the policy table: "30s", "90m", "24h", "7d", "5y".
 
 Several parts may follow each other ("1h30m"). A year is 366 days: durations in years are
-retention periods, which are minimums ("at least 5 years", regulation.md 7), so a year must
+retention periods, which are minimums ("at least 5 years", EU TFR 2023/1113 Art. 26), so a year must
 never be shorter than a calendar year.
 """
 

@@ -1,6 +1,6 @@
 """The policy engine: `evaluate` a transfer, `evaluate_reply` a beneficiary's answer.
 
-Order of evaluation (regulation.md 8.4, 6.2):
+Order of evaluation (profile evaluation; EU TFR Art. 14-16):
 
 1. IVMS101 validation failed: outbound BLOCK (our payload), inbound REPAIR with the
    validator's code; nothing else is evaluated, config rules included.
@@ -8,11 +8,11 @@ Order of evaluation (regulation.md 8.4, 6.2):
    unconvertible valuation: above every threshold, `POLICY.VALUATION_MISSING`), pick its
    data rule, check the payload (outbound always: it is our data; inbound only from a VASP),
    and decide whether self-hosted ownership evidence is required.
-3. Combine (8.5): applicable if any profile applies; required data is the conjunction;
+3. Combine: applicable if any profile applies; required data is the conjunction;
    evidence if any requires it; ACCEPTED release if any says so; shortest reply timeout and
    maximum wait (then the counterparty's own settings replace them); REJECT_OR_RETURN
    inbound timeout if any says so; REVIEW outbound timeout if any says so; retention per 7.
-4. The built-in outcome (6.2). Outbound: own data missing -> BLOCK; VASP in the directory ->
+4. The built-in outcome. Outbound: own data missing -> BLOCK; VASP in the directory ->
    SEND, known but not in it -> REVIEW; unknown (no VASP named or found, destination not
    declared) -> REVIEW (`COUNTERPARTY.UNKNOWN`); self-hosted -> REVIEW while evidence is
    required and absent, else CLEAR; nothing applicable -> CLEAR. Inbound: beneficiary
@@ -434,7 +434,7 @@ _PEER_TARGETS: dict[Outcome, HoldState | None] = {
     Outcome.REVIEW: HoldState.REVIEW,
     Outcome.REJECTED: HoldState.REJECTED,
     # Repair: a person (or the node, when it has the data) fixes it; the resend moves the
-    # hold review -> awaiting_reply again (regulation.md 6.2 step 4).
+    # hold review -> awaiting_reply again (EU TFR Art. 14-16).
     Outcome.REPAIR: HoldState.REVIEW,
     Outcome.INVALID: HoldState.REVIEW,
     Outcome.REKEY: None,

@@ -1,6 +1,6 @@
 """Deadlines of a hold: the reply window, its extension by PENDING, and what a timeout does.
 
-A hold that has sent its envelope waits `reply_timeout` (regulation.md 6.2 step 5). A
+A hold that has sent its envelope waits `reply_timeout` (EU TFR Art. 14-16). A
 PENDING reply carrying `reply_not_after` moves the deadline to that time, never earlier
 than the current one and never past `started + max_wait` (the peer cannot keep our
 customer's withdrawal waiting for ever). When the deadline passes, the profile's outbound
@@ -43,7 +43,7 @@ def extend_deadline(
     reply_not_after: datetime | None,
     max_wait: timedelta,
 ) -> datetime:
-    """The deadline after a PENDING reply (trisa.md 7.5, regulation.md 6.2 step 5).
+    """The deadline after a PENDING reply (TRISA reply outcomes).
 
     `reply_not_after` None (not given or unparseable) leaves the deadline unchanged; an
     earlier time than the current deadline does not shorten it; the result is capped at
@@ -101,7 +101,7 @@ class InboundTimeoutAction(StrEnum):
 
 
 def inbound_timeout(timeout: TimeoutInbound, *, settled: bool) -> InboundTimeoutAction:
-    """What to do with an unrepaired deposit when its window closes (regulation.md 6.2)."""
+    """What to do with an unrepaired deposit when its window closes (EU TFR Art. 14-16)."""
     if timeout is TimeoutInbound.REVIEW:
         return InboundTimeoutAction.REVIEW
     return InboundTimeoutAction.RETURN if settled else InboundTimeoutAction.REJECT

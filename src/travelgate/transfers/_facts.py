@@ -43,11 +43,11 @@ class CounterpartyKind(StrEnum):
     VASP = "vasp"
     SELF_HOSTED = "self-hosted"
     UNKNOWN = "unknown"
-    """No VASP found for the address: handled like a self-hosted address (6.2 step 2)."""
+    """No VASP found for the address: handled like a self-hosted address (EU TFR Art. 14-16)."""
 
 
 class BeneficiaryMatch(StrEnum):
-    """Inbound: how the beneficiary of the payload matched our customers (6.2, inbound)."""
+    """Inbound: how the beneficiary of the payload matched our customers."""
 
     MATCHED = "matched"
     UNKNOWN_ADDRESS = "unknown-address"
@@ -83,7 +83,7 @@ class Money:
 class Valuation:
     """The fiat value of a transfer and when it was taken.
 
-    For linked transfers the caller passes the aggregated value (regulation.md 8.4, 2.1).
+    For linked transfers the caller passes the aggregated value (profile evaluation; FATF INR.16).
     """
 
     value: Money
@@ -118,7 +118,7 @@ class TransactionRecord:
 
 @dataclass(frozen=True)
 class IvmsFailure:
-    """IVMS101 validation failed: the TRISA code and message of ivms101.md 8.6."""
+    """IVMS101 validation failed: the TRISA code and message of its rejection."""
 
     code: int
     message: str
@@ -141,7 +141,7 @@ class TransferFacts:
     evidence_recorded: bool = False
     """Ownership evidence for the self-hosted address is on record."""
     ivms_error: IvmsFailure | None = None
-    """Set when the identity failed IVMS101 validation: policy evaluation stops (8.4 step 1)."""
+    """Set when the identity failed IVMS101 validation: policy evaluation stops."""
     beneficiary_match: BeneficiaryMatch | None = None
     """Inbound only: the result of matching the beneficiary against our customers."""
     originator_lei_held: bool = False

@@ -1,14 +1,14 @@
 """The withdrawal hold state machine (originator side).
 
 A hold moves `held -> awaiting_reply -> cleared -> released` and can leave the happy path
-through `review`, `rejected`, `expired` or `canceled` (ARCHITECTURE.md, "State";
-regulation.md 6.2). The table below is the only place that says which moves are legal; the
-store and the API ask `transition()` and never compare states themselves.
+through `review`, `rejected`, `expired` or `canceled` (EU TFR Art. 14-16: no transfer
+before the data is exchanged). The table below is the only place that says which moves
+are legal; the store and the API ask `transition()` and never compare states themselves.
 
 Choices made beyond the brief's table, with their reasons:
 
 * `awaiting_reply -> awaiting_reply` is legal: a PENDING reply keeps the hold waiting and
-  moves its deadline (trisa.md 7.5), which the store records as a transition.
+  moves its deadline (TRISA reply outcomes), which the store records as a transition.
 * `held -> expired` is not legal: a deadline only exists once something was sent.
 * `review -> review` is not legal: a second reason to review is added to the audit trail,
   the state does not change.

@@ -1,4 +1,6 @@
-"""Data items of the legal texts and where they live in an IVMS101 payload (regulation.md 1).
+"""Data items of the legal texts and where they live in an IVMS101 payload.
+
+The legal texts: FATF Recommendation 16, EU TFR 2023/1113 Art. 14, 31 CFR 1010.410(f).
 
 Legal texts name items (NAME, ADDRESS, ...); the engine tests them on a protobuf
 `ivms101.IdentityPayload`. This module says, for one `Person`, which person-level items are
@@ -31,7 +33,7 @@ __all__ = [
 
 
 class Item(StrEnum):
-    """Data item ids of regulation.md 1."""
+    """Data item ids of FATF R.16, EU TFR Art. 14, 31 CFR 1010.410(f)."""
 
     NAME = "NAME"
     ACCOUNT = "ACCOUNT"
@@ -129,7 +131,7 @@ def _filled(text: str) -> bool:
 
 def _address_ok(address: ivms101_pb2.Address) -> bool:
     # Item ADDRESS means "address including the country"; C8's street-or-line form is what
-    # makes it an address at all (ivms101.md 5.8).
+    # makes it an address at all (IVMS101 C8 ValidAddress).
     lines = any(_filled(line) for line in address.address_line)
     street = _filled(address.street_name) and (
         _filled(address.building_name) or _filled(address.building_number)
@@ -140,7 +142,7 @@ def _address_ok(address: ivms101_pb2.Address) -> bool:
 def _national_id_items(nid: ivms101_pb2.NationalIdentification) -> set[Item]:
     if not _filled(nid.national_identifier):
         return set()
-    # O2 (regulation.md 8.7): every identifier type counts as NATID, an LEI included.
+    # O2 (points left to compliance review): every identifier type counts as NATID, an LEI included.
     found = {Item.NATID}
     if nid.national_identifier_type == _LEIX:
         found.add(Item.LEI)
@@ -180,5 +182,5 @@ def person_items(person: ivms101_pb2.Person) -> frozenset[Item]:
             found |= _national_id_items(legal.national_identification)
         if _filled(legal.customer_number):
             found.add(Item.CUSTID)
-        # DOBPOB is not representable for a legal person (regulation.md 1).
+        # DOBPOB is not representable for a legal person (no birth date or place).
     return frozenset(found)

@@ -1,4 +1,4 @@
-"""What a TRISA reply means for a withdrawal hold (trisa.md 7.1, 7.5, 6.2 and 6.5).
+"""What a TRISA reply means for a withdrawal hold (TRISA TransferState, errors, legacy peers).
 
 The node receives a reply (on its own Transfer RPC or as a callback) and calls
 `classify_reply` with the envelope's visible facts; the answer says what kind of outcome it
@@ -71,7 +71,7 @@ def classify_reply(
     None or "" mean UNSPECIFIED (pre-v1.1 peers). `transaction_type` is the unpacked
     transaction message name: "Transaction", "Pending" (a legacy "ConfirmationReceipt"
     counts as Pending) or None. For an error envelope, `retry` decides between rejection
-    and repair whatever the state says (trisa.md 6.2: retry=false is a rejection even with
+    and repair whatever the state says (TRISA error envelopes: retry=false is a rejection even with
     state 0), except that key problems ask for a re-key and service errors for a resend.
     Unknown state names or numbers give `INVALID`.
     """
@@ -90,7 +90,7 @@ def classify_reply(
         return Outcome.INVALID
     pending = transaction_type in _PENDING_TYPES
     if state == "UNSPECIFIED":
-        # Legacy peers: the payload type carries the intent (trisa.md 7.1).
+        # Legacy peers: the payload type carries the intent (TRISA TransferState).
         if pending:
             return Outcome.PENDING
         return Outcome.ACCEPTED if transaction_type == "Transaction" else Outcome.INVALID

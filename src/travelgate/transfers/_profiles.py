@@ -1,4 +1,4 @@
-"""Built-in jurisdiction profiles (regulation.md 8.1 fields, 8.3 table).
+"""Built-in jurisdiction profiles (built-in profiles; built-in profile table).
 
 Values are copied from the 8.3 table, row by row; a change here is a compliance change and
 must cite the spec. Profiles below High confidence ship disabled (`enabled=False`) and can
@@ -46,7 +46,7 @@ class Comparison(StrEnum):
 
 
 class ReleaseLevel(StrEnum):
-    """When an outbound hold may clear (regulation.md 6.2 step 3)."""
+    """When an outbound hold may clear (EU TFR Art. 14-16)."""
 
     ACCEPTED = "ACCEPTED"
     SENT = "SENT"
@@ -72,7 +72,7 @@ class TimeoutInbound(StrEnum):
 
 @dataclass(frozen=True)
 class Profile:
-    """One jurisdiction profile (regulation.md 8.1)."""
+    """One jurisdiction profile (built-in profiles)."""
 
     id: str
     basis: str
@@ -99,10 +99,11 @@ class Profile:
     confirmed_by: str | None = None
     """Who confirmed a disabled profile's values before it was switched on."""
     retention_basis: str | None = None
-    """National law cited when an EU retention is extended beyond 5 years (regulation.md 7)."""
+    """National law cited when an EU retention is extended beyond 5 years (EU TFR Art. 26)."""
     overrides: tuple[str, ...] = ()
     """Fields changed by configuration, for the audit trail."""
-    version: str = "regulation.md/8.3"
+    version: str = "builtin-1"
+    """Version of the built-in values, recorded with every decision; changes with them."""
 
     @property
     def loadable(self) -> bool:

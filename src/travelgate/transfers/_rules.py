@@ -1,8 +1,8 @@
-"""Data rules R-MIN, R-FATF, R-EU, R-US, R-SG, R-CA (regulation.md 8.2) and their check.
+"""Data rules R-MIN, R-FATF, R-EU, R-US, R-SG, R-CA (built-in data rules) and their check.
 
 A rule says, per party, what every person must carry and whether the party needs an
 account; plus VASP and transaction-record items. R-EU depends on the direction and on the
-reading of TFR Art. 14(1)(d) (regulation.md 3.2).
+reading of TFR Art. 14(1)(d) (EU TFR 2023/1113 Art. 14(1)(d)).
 
 `check_rule` reports unmet requirements as `"<requirement>@<path>"`, e.g.
 `ADDRESS@originator.originatorPersons[0]`, `ACCOUNT@originator`, `NATID+CUSTID|DOBPOB@...`
@@ -32,7 +32,7 @@ __all__ = [
 
 
 class EuMode(StrEnum):
-    """Readings of TFR Art. 14(1)(d) (regulation.md 3.2)."""
+    """Readings of TFR Art. 14(1)(d) (EU TFR 2023/1113 Art. 14(1)(d))."""
 
     LITERAL = "literal"
     ADDRESS_PLUS = "address-plus"
@@ -66,7 +66,7 @@ _I = Item
 _FATF_ONE_OF = AnyOf((_I.ADDRESS, _I.NATID, _I.CUSTID, _I.DOBPOB))
 _EU_MODES: dict[EuMode, Expr] = {
     EuMode.LITERAL: AnyOf((All((_I.ADDRESS, _I.NATID, _I.CUSTID)), _I.DOBPOB)),
-    # For a legal person DOBPOB never holds, so this is ADDRESS & NATID & CUSTID (3.3).
+    # For a legal person DOBPOB never holds, so this is ADDRESS & NATID & CUSTID (EU TFR Art. 14).
     EuMode.ADDRESS_PLUS: All((_I.ADDRESS, AnyOf((All((_I.NATID, _I.CUSTID)), _I.DOBPOB)))),
     EuMode.ANY_ONE: _FATF_ONE_OF,
 }
@@ -119,7 +119,7 @@ def data_rule(
             PartyRule(All((_I.NAME, mode)), account=True, lei_if_held=True),
             PartyRule(_I.NAME, account=True, lei_if_held=True),
         )
-    # Inbound: the LEI is never required of the sender (3.3).
+    # Inbound: the LEI is never required of the sender (EU TFR Art. 14).
     mode = _EU_MODES[eu_inbound_mode]
     return DataRule("R-EU", PartyRule(All((_I.NAME, mode)), account=True), _NAME_ACCOUNT)
 

@@ -1,7 +1,9 @@
 """The TRISA peer: grpc.aio server and client, mTLS identity, keys, directory, exchanges.
 
-Spec: shared/spec/trisa.md (sections 5-7 and 13). The servicers are thin: they identify the
-peer and hand the envelope to `InboundService`; `OutboundService` sends our own transfers.
+Protocol: TRISA v1beta1 (transport security and peer identity, KeyExchange, the Transfer
+and TransferStream semantics of the TRISA protocol documentation). The servicers are thin:
+they identify the peer and hand the envelope to `InboundService`; `OutboundService` sends
+our own transfers.
 """
 
 from travelgate.trisa._admission import (

@@ -1,9 +1,9 @@
 """The TRISA client: mTLS channels per peer, deadlines, retries, KeyExchange and key cache.
 
 Only UNAVAILABLE (the request was not processed) is retried automatically; Transfer is
-idempotent on the peer's side by content (trisa.md 7.7 R7), so callers may also resend the
+idempotent on the peer's side by content (TRISA duplicate envelopes), so callers may also resend the
 same stored bytes after a deadline. Legacy peers that answer with gRPC errors carrying a
-TRISA error are read as error envelopes (trisa.md 6.5).
+TRISA error are read as error envelopes (legacy TRISA peers).
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ class TrisaClient:
 
 
 def legacy_error(exc: grpc.aio.AioRpcError) -> errors_pb2.Error | None:
-    """Read a TRISA Error out of a gRPC error status (trisa.md 6.5), if it carries one."""
+    """Read a TRISA Error out of a gRPC error status (legacy TRISA peers), if it carries one."""
     from grpc_status import rpc_status
 
     status = rpc_status.from_call(exc)

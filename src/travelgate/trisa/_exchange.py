@@ -27,7 +27,7 @@ FINAL_STATES = frozenset({"REJECTED", "COMPLETED", CANCELED})
 
 
 def state_name(state: int) -> str:
-    """TransferState name; an unknown number reads as UNSPECIFIED (trisa.md 2.5)."""
+    """TransferState name; an unknown number reads as UNSPECIFIED (proto3 default values)."""
     if state in api_pb2.TransferState.values():
         return api_pb2.TransferState.Name(state)  # type: ignore[arg-type]
     return "UNSPECIFIED"

@@ -1,4 +1,4 @@
-"""The receive path: every inbound envelope, in the order of trisa.md 6.1, idempotent (7.7).
+"""The receive path: every inbound envelope, in the order of the TRISA receive checks, idempotent.
 
 `InboundService.handle(peer, envelope)` returns the reply envelope (compliance outcomes are
 error envelopes with gRPC OK) or raises for the few outcomes that are gRPC statuses:
@@ -63,7 +63,7 @@ log = structlog.get_logger("travelgate.trisa")
 
 KEY_EXCHANGE_BACK_SECONDS = 5.0
 
-# Echo of a received state, for replies that only acknowledge (trisa.md 7.1, 7.8).
+# Echo of a received state, for replies that only acknowledge (TRISA TransferState, as Envoy).
 _ECHO_STATE = {
     api_pb2.PENDING: api_pb2.REVIEW,
     api_pb2.REVIEW: api_pb2.PENDING,
@@ -110,7 +110,7 @@ class _Reply:
 
 
 def message_key(peer: str, envelope_id: str, envelope: api_pb2.SecureEnvelope) -> str:
-    """Idempotency key of an inbound message (trisa.md 7.7 R2)."""
+    """Idempotency key of an inbound message (TRISA duplicate envelopes)."""
     digest = hashlib.sha256()
     if envelope.payload:
         parts: list[bytes] = [b"sealed", envelope.hmac or hashlib.sha256(envelope.payload).digest()]
@@ -243,7 +243,7 @@ class InboundService:
             metrics.FAILED_ENVELOPES.labels(errors_name(outcome.envelope) or "").inc()
         return outcome.envelope
 
-    # -- error envelopes (6.2) -----------------------------------------------------------
+    # -- error envelopes (TRISA) ------------------------------------------------------------
 
     def _error_message(
         self, envelope: api_pb2.SecureEnvelope, conversation: Conversation | None
@@ -268,7 +268,7 @@ class InboundService:
         message = PeerMessage(outcome, envelope.transfer_state, error=error)
         return _Reply(echoed, state=new_state, message=message, code=error.code)
 
-    # -- payload envelopes (6.1 steps 10-23) ---------------------------------------------
+    # -- payload envelopes (the rest of the TRISA receive checks) ------------------------
 
     async def _payload_message(
         self, peer: Peer, envelope: api_pb2.SecureEnvelope, conversation: Conversation | None
@@ -414,7 +414,7 @@ class InboundService:
         )
 
     def _as_originator(self, envelope: api_pb2.SecureEnvelope, parts: env.PayloadParts) -> _Reply:
-        """We started this exchange: the beneficiary calls back with its decision (7.3)."""
+        """We started this exchange: the beneficiary calls back with its decision."""
         state = envelope.transfer_state
         outcome = classify_reply(state, is_error=False, transaction_type=parts.kind.value)
         message = PeerMessage(outcome, state, parts=parts)

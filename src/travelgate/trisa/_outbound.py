@@ -1,7 +1,7 @@
 """The send path: seal for a peer, record, call Transfer, check and record the reply.
 
 `prepare` seals and stores the outgoing envelope before anything travels, so a retry sends
-the stored bytes unchanged (trisa.md 7.7 R7) and a crash loses nothing. `deliver` makes the
+the stored bytes unchanged (TRISA duplicates) and a crash loses nothing. `deliver` makes the
 call, refreshes the peer's key once when it answers INVALID_KEY / NO_SIGNING_KEY with
 retry, verifies that the reply echoes our envelope id and is sealed to our key, and stores
 it together with its effect on the conversation (and, through the hooks, on holds).
@@ -174,7 +174,7 @@ class OutboundService:
         reply = await self.client.transfer(prepared.peer, prepared.envelope, deadline=deadline)
         result = await self._receive(prepared, reply, on_reply)
         if result.outcome is Outcome.REKEY and prepared.payload is not None:
-            # The peer lost or rotated its key: learn it again, re-seal, resend once (7.5).
+            # The peer lost or rotated its key: learn it again, re-seal, resend once.
             await self.client.sealing_key(prepared.peer, refresh=True)
             again = await self.prepare(
                 prepared.peer.name,

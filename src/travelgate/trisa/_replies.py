@@ -1,8 +1,8 @@
 """Payloads the gateway answers with: echoes, Pending records, completed identities.
 
 Every non-error reply carries the full identity payload, because the goal of the exchange
-is that both VASPs end up holding identical data (trisa.md 4.12); the beneficiary side
-fills in its own part (our customer, our VASP) when it accepts (7.2).
+is that both VASPs end up holding identical data (TRISA reply envelopes); the beneficiary side
+fills in its own part (our customer, our VASP) when it accepts (TRISA synchronous transfers).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class VaspInfo:
 
 
 def payload_digest(payload: api_pb2.Payload) -> str:
-    """Content digest of a payload, for logical-duplicate detection (trisa.md 7.7 R3)."""
+    """Content digest of a payload, for logical-duplicate detection (TRISA duplicate envelopes)."""
     return hashlib.sha256(payload.SerializeToString(deterministic=True)).hexdigest()
 
 

@@ -1,11 +1,11 @@
 """The TRISA gRPC server: thin servicers over the inbound service, mTLS, limits, health.
 
-Peer identity comes from the verified client certificate (trisa.md 5.2): the leaf's CN,
+Peer identity comes from the verified client certificate (TRISA peer identity): the leaf's CN,
 which must also be one of its DNS names. A client without a certificate never reaches a
 handler (the handshake fails). Every call then passes admission (`_admission.py`): known
 peer, pinned key, per-peer rate and concurrency, before any work. Compliance outcomes are
 envelopes with status OK; only transport, authentication, admission and malformed calls
-are gRPC statuses (6.4).
+are gRPC statuses (TRISA errors as envelopes).
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
         self.limiter = RateLimiter(confirm_per_minute)
         self.admission = admission or Admission(AdmissionSettings(), directory)
         # Only a deliberately broken robot sets this: it answers compliance outcomes as gRPC
-        # statuses, the way legacy peers do (trisa.md 6.5), for the conformance suite.
+        # statuses, the way legacy peers do (legacy TRISA peers), for the conformance suite.
         self.errors_as_status = errors_as_status
 
     async def _caller(self, context: AnyContext) -> Caller:
@@ -514,7 +514,7 @@ async def start_server(
 
 
 async def stop_server(running: RunningServer, grace: float) -> None:
-    """Graceful stop (trisa.md 13.7): NOT_SERVING, then drain calls within `grace`."""
+    """Graceful stop (grpc.aio graceful stop): NOT_SERVING, then drain calls within `grace`."""
     running.state.status = api_pb2.ServiceState.MAINTENANCE
     await running.health.enter_graceful_shutdown()
     await running.server.stop(grace)

@@ -1,4 +1,4 @@
-"""Envelope ids (trisa.md 4.10) and RFC 3339 timestamps (4.9)."""
+"""Envelope ids (TRISA envelope ids) and RFC 3339 timestamps (4.9)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Shared material for the IVMS101 tests: paths, documents, and an independent protojson writer.
 
 `to_protojson` is a deliberately small re-implementation of the IVMS JSON -> protojson
-mapping of ivms101.md 3.4/3.5 (key renames, enum prefixes, sequence as a string), written
+mapping of IVMS101 JSON and TRISA protobuf names; IVMS101 JSON and TRISA protobuf enum names (key renames, enum prefixes, sequence as a string), written
 apart from the package so the two can check each other.
 """
 

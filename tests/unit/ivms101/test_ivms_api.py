@@ -1,5 +1,5 @@
 """The public surface: result objects, ordering and suppression, paths and pointers, the
-TRISA rejection (ivms101.md 8), profiles as data (7)."""
+TRISA rejection (validator error reports), profiles as data (7)."""
 
 from __future__ import annotations
 

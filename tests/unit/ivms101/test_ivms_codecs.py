@@ -1,5 +1,5 @@
 """Decoding and emission: round trips between the encodings and editions, emitter options,
-protobuf conversion of payloads and persons (ivms101.md 3.11, 3.12, trisa.md 11.4)."""
+protobuf conversion of payloads and persons (IVMS101 emission and conversion, TRISA reference test vectors)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_identity_payload_pb_json_through_protobuf_and_back() -> None:
     assert model_of(to_protobuf(model).SerializeToString()) == model
     parsed = json_format.Parse(text, identity_pb2.IdentityPayload())
     assert to_protobuf(model) == parsed
-    # IVMS JSON of it decodes to an equal message (trisa.md 11.4); the empty transferPath and
+    # IVMS JSON of it decodes to an equal message (TRISA reference test vectors); the empty transferPath and
     # payloadMetadata objects survive under standard (interop reads `{}` as absent, 3.6)
     again = decode(encode(model), profile="standard").model
     assert to_protobuf(again) == parsed

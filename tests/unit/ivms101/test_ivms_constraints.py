@@ -1,4 +1,4 @@
-"""C1-C12: for each constraint a minimal valid and a minimal invalid document (ivms101.md 5),
+"""C1-C12: for each constraint a minimal valid and a minimal invalid document (IVMS101 constraints C1-C12),
 in IVMS JSON, in protojson and as a protobuf message, with the exact rule id and path."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Every TRISA fixture and the standard's examples, with the verdict per profile that
-ivms101.md 10.1-10.3 gives (and the TRISA code of each rejection, 8.6)."""
+TRISA reference IVMS101 test data gives (and the TRISA code of each rejection, 8.6)."""
 
 from __future__ import annotations
 

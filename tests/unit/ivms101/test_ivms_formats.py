@@ -1,5 +1,5 @@
 """Fact tables and format checks: countries, LEIs, dates, registration authorities, character
-classes, scripts (ivms101.md 2.4, 6)."""
+classes, scripts (IVMS101 datatypes and formats)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Wild-data variants (ivms101.md 3.10), dialect and edition detection (3.7, 3.8, 3.9):
+"""Wild-data variants (IVMS101 in the wild), dialect and edition detection (3.7, 3.8, 3.9):
 what each profile reports, and what the interop profile normalises to."""
 
 from __future__ import annotations

@@ -245,7 +245,7 @@ ERRORS: list[tuple[object, str]] = [
     (
         {"profiles": ["JP-APTCP"], "profile": {"JP-APTCP": {"confirmed_by": "me"}}},
         "policy.profile.JP-APTCP.threshold: required: JP-APTCP ships without a threshold"
-        " (regulation.md 8.3)",
+        " (built-in profile table)",
     ),
     (
         {
@@ -253,7 +253,7 @@ ERRORS: list[tuple[object, str]] = [
             "profile": {"JP-APTCP": {"confirmed_by": "me", "threshold": "1000"}},
         },
         "policy.profile.JP-APTCP.currency: required: JP-APTCP ships without a threshold"
-        " currency (regulation.md 8.3)",
+        " currency (built-in profile table)",
     ),
     ({"profile": []}, "policy.profile: expected a table, got array"),
     ({"profile": {"XX": {}}}, f"policy.profile.XX: unknown profile (known: {KNOWN})"),
@@ -349,7 +349,7 @@ ERRORS: list[tuple[object, str]] = [
     (
         {"profiles": ["EU-TFR"], "profile": {"EU-TFR": {"retention": "6y"}}},
         "policy.profile.EU-TFR.retention: extending EU-TFR beyond its built-in retention needs"
-        " policy.profile.EU-TFR.retention_basis citing the national law (regulation.md 7)",
+        " policy.profile.EU-TFR.retention_basis citing the national law (EU TFR Art. 26)",
     ),
     (
         {
@@ -357,7 +357,7 @@ ERRORS: list[tuple[object, str]] = [
             "profile": {"EU-TFR": {"retention": "11y", "retention_basis": "law"}},
         },
         "policy.profile.EU-TFR.retention: national law may add at most 5 further years"
-        " (regulation.md 3.1, Art. 26)",
+        " (EU TFR 2023/1113 Art. 26)",
     ),
     (
         {"profile": {"FATF-R16": {"confirmed_by": " "}}},

@@ -1,4 +1,4 @@
-"""evaluate(): thresholds, valuation, outbound and inbound outcomes (regulation.md 6.2, 8.4)."""
+"""evaluate(): thresholds, valuation, outbound and inbound outcomes (EU TFR Art. 14-16; profile evaluation)."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def test_outbound_complete_to_vasp_sends() -> None:
     assert decision.payload_sufficient
     assert decision.error_code is None
     assert decision.profiles == ("FATF-R16",)
-    assert decision.profile_versions == ("FATF-R16@regulation.md/8.3",)
+    assert decision.profile_versions == ("FATF-R16@builtin-1",)
     assert decision.reply_timeout == timedelta(hours=24)
     assert decision.max_wait == timedelta(hours=72)
 

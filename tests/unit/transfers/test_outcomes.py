@@ -1,4 +1,4 @@
-"""classify_reply: trisa.md 7.5 (with 6.2 and 7.1 for legacy peers)."""
+"""classify_reply: TRISA reply outcomes (with 6.2 and 7.1 for legacy peers)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_payload_replies(state: str | int | None, tx: str | None, expected: Outc
         ("REJECTED", C.REJECTED, False, Outcome.REJECTED),
         ("UNSPECIFIED", C.UNKNOWN_WALLET_ADDRESS, False, Outcome.REJECTED),
         (None, C.HIGH_RISK, None, Outcome.REJECTED),
-        # retry decides, whatever the advisory state says (trisa.md 6.2)
+        # retry decides, whatever the advisory state says (TRISA error envelopes)
         ("REPAIR", C.MISSING_FIELDS, False, Outcome.REJECTED),
         ("REJECTED", C.INCOMPLETE_IDENTITY, True, Outcome.REPAIR),
         ("REPAIR", C.MISSING_FIELDS, True, Outcome.REPAIR),

@@ -1,4 +1,4 @@
-"""The built-in profiles carry exactly the values of regulation.md 8.3."""
+"""The built-in profiles carry exactly the values of built-in profile table."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Data items (regulation.md 1) and data rules (8.2) on protobuf IdentityPayloads."""
+"""Data items (FATF R.16, EU TFR Art. 14, 31 CFR 1010.410(f)) and data rules (8.2) on protobuf IdentityPayloads."""
 
 from __future__ import annotations
 
