@@ -21,7 +21,14 @@ from typing import Any
 
 import aiohttp
 
-from bench._common import ONE_BUSY_PEER, Row, bracketed, print_rows, rsa_decrypts_per_second
+from bench._common import (
+    ONE_BUSY_PEER,
+    THROUGHPUT_API,
+    Row,
+    bracketed,
+    print_rows,
+    rsa_decrypts_per_second,
+)
 from travelgate.demo import ensure_pki, load_node, running
 from travelgate.demo._script import withdrawal_body
 from travelgate.robots import RobotPolicy
@@ -47,7 +54,7 @@ async def _api(
 
 
 async def end_to_end(root: Path, state: Path, holds: int, concurrency: int) -> float:
-    alice = load_node(root, "alice", ephemeral=True, state=state)
+    alice = load_node(root, "alice", ephemeral=True, state=state, settings=THROUGHPUT_API)
     bob = load_node(
         root,
         "bob",
@@ -112,7 +119,7 @@ def _fill(tx: Tx, count: int, start: int) -> list[str]:
 async def lookups(
     root: Path, state: Path, sizes: tuple[int, ...] = SIZES, samples: int = 400
 ) -> list[Row]:
-    alice = load_node(root, "alice", ephemeral=True, state=state)
+    alice = load_node(root, "alice", ephemeral=True, state=state, settings=THROUGHPUT_API)
     rows: list[Row] = []
     async with running(alice):
         db = alice.gateway.db

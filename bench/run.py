@@ -12,7 +12,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import envelope, exchange, holds, ivms
+from bench import envelope, exchange, holds, ivms, overload
 from bench._common import Row, machine, print_rows
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
@@ -32,7 +32,13 @@ How it was measured (`make bench`, one process, both nodes on loopback with real
   seal reply, open reply, store) between two nodes, N concurrent clients.
 * **holds**: withdrawals created through the HTTP API and cleared by a sync-accept robot,
   end to end; then API latency for a lookup by id and a page of held withdrawals with 1k,
-  100k and 1M holds in the database.
+  100k and 1M holds in the database. Throughput runs raise `[api] max_inflight` so that
+  every client gets in; the default's shedding is measured by **overload**.
+* **overload**: the node under test as its own process, driven far past capacity by
+  another process (64 callers sending Transfers, 256 POSTing withdrawals), while a probe
+  caller measures what an admitted request sees. The ratio that matters is admitted p99
+  over the probe's unloaded p99 (goal: at most 3x), with the share refused and the
+  node's memory growth.
 """
 
 
@@ -52,6 +58,31 @@ def _ivms_rows(decrypts: float) -> list[Row]:
     return rows
 
 
+def _table_row(row: Row) -> str:
+    bound = f"{row.bound:,.1f}" if row.bound else ""
+    ratio = f"{row.ratio:.0%}" if row.ratio is not None and row.bound else ""
+    if row.bench == "ivms" and row.ratio is not None:
+        ratio = f"{row.ratio:,.0f}x"
+    cells = [row.bench, row.name.strip(), f"{row.value:,.1f}", row.unit, bound, ratio]
+    return "| " + " | ".join(cells) + " |"
+
+
+def replace_rows(bench: str, rows: list[Row]) -> None:
+    """Put one benchmark's new rows in place of its old ones; the other rows are kept."""
+    note = f"{bench} rows from a run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}."
+    lines = [
+        line
+        for line in RESULTS.read_text().splitlines()
+        if not line.startswith((f"| {bench} |", f"{bench} rows from a run"))
+    ]
+    table_end = max(i for i, line in enumerate(lines) if line.startswith("|"))
+    fresh = [_table_row(row) for row in rows]
+    lines = [*lines[: table_end + 1], *fresh, *lines[table_end + 1 :]]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    RESULTS.write_text("\n".join([*lines, "", note, ""]))
+
+
 def write(rows: list[Row]) -> None:
     lines = [
         "# Benchmark results",
@@ -62,13 +93,7 @@ def write(rows: list[Row]) -> None:
         "| benchmark | figure | value | unit | bound | ratio |",
         "|---|---|---:|---|---:|---:|",
     ]
-    for row in rows:
-        bound = f"{row.bound:,.1f}" if row.bound else ""
-        ratio = f"{row.ratio:.0%}" if row.ratio is not None and row.bound else ""
-        if row.bench == "ivms" and row.ratio is not None:
-            ratio = f"{row.ratio:,.0f}x"
-        cells = [row.bench, row.name.strip(), f"{row.value:,.1f}", row.unit, bound, ratio]
-        lines.append("| " + " | ".join(cells) + " |")
+    lines += [_table_row(row) for row in rows]
     lines.append("")
     RESULTS.write_text("\n".join(lines))
 
@@ -78,10 +103,20 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="short runs and small tables (smoke test)"
     )
+    parser.add_argument(
+        "--only",
+        choices=["overload"],
+        help="run one benchmark and replace only its rows in RESULTS.md",
+    )
     args = parser.parse_args()
     from travelgate.logging import configure
 
     configure("warning")
+    if args.only == "overload":
+        fresh = overload.run(seconds=4.0 if args.quick else 10.0)
+        print_rows(fresh)
+        replace_rows("overload", fresh)
+        return 0
     rows: list[Row] = []
     rows += envelope.run(seconds=1.0 if args.quick else 3.0)
     decrypts = rows[0].value
@@ -93,6 +128,7 @@ def main() -> int:
         holds=40 if args.quick else 300,
         sizes=(1_000, 10_000) if args.quick else holds.SIZES,
     )
+    rows += overload.run(seconds=4.0 if args.quick else 10.0)
     print_rows(rows)
     write(rows)
     print(f"\nwrote {RESULTS} ({platform.node()})")

@@ -139,6 +139,8 @@ def write_config(test_pki: TestPki, spec: NodeSpec, *, database: Path) -> Path:
         "storage": {"key_file": str(database.with_suffix(".key"))},
         "directory": {"file": "peers.toml"},
         "logging": {"level": "info"},
+        # Tests fire bursts of concurrent calls at one node; shedding has tests of its own.
+        "api": {"max_inflight": 256},
         "customers": spec.customers,
     }
     for section, values in spec.extra.items():

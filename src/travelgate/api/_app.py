@@ -477,7 +477,7 @@ async def metrics(request: web.Request) -> web.Response:
 def build_app(
     services: ApiServices, *, body_limit: int, admission: ApiAdmission | None = None
 ) -> web.Application:
-    admission = admission or ApiAdmission(max_inflight=128, max_long_polls=1024)
+    admission = admission or ApiAdmission(max_inflight=4, max_long_polls=1024)
     app = web.Application(
         middlewares=[admission.middleware, errors, authenticate, strict_query],
         client_max_size=body_limit,
