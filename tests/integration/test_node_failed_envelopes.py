@@ -21,7 +21,7 @@ from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc, errors_pb2
 from travelgate.errors import Code
 
-UNLIMITED = {"per_peer_rps": 100_000}
+UNLIMITED = {"per_peer_rps": 100_000, "max_inflight_work": 64}
 
 
 async def _start(cluster: Cluster, storage: dict[str, object] | None = None) -> None:
