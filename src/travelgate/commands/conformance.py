@@ -36,7 +36,8 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
             "actual) or SKIP (why). A peer that refuses the valid transfer is conformant; "
             "the cases that need an acceptance are then skipped. Each case has a level: "
             "required (what the protocol requires, as the TRISA reference library behaves) "
-            "or recommended (a stricter rule of trisa.md). Exit 0 when no case of --level "
+            "or recommended (a stricter rule of the TRISA v1beta1 documentation). Exit 0 "
+            "when no case of --level "
             "failed, 1 when one did, 2 for a usage error. With --format json or junit the "
             "progress lines go to stderr and stdout holds only the document."
         ),
@@ -54,7 +55,7 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
         default=LEVELS[0],
         help=(
             "which failures fail the run: required (default; the protocol as the reference "
-            "library behaves) or recommended (also trisa.md's stricter rules)"
+            "library behaves) or recommended (also the TRISA documentation's stricter rules)"
         ),
     )
     parser.add_argument(

@@ -187,8 +187,9 @@ async def _invalid_identity(probe: Probe) -> api_pb2.SecureEnvelope:
 def _payload_rule(
     name: str, checks: str, change: Callable[[api_pb2.Payload], None]
 ) -> tuple[Case, Case]:
-    """A missing payload field: trisa.md's MISSING_FIELDS with retry (recommended), and the
-    refusal the protocol requires, which the reference answers with VALIDATION_ERROR."""
+    """A missing payload field: the TRISA documentation's MISSING_FIELDS with retry
+    (recommended), and the refusal the protocol requires, which the reference answers with
+    VALIDATION_ERROR."""
     build = _payload(change)
     return (
         _error_case(name, checks, "6.3, 6.1 step 19", build, (Code.MISSING_FIELDS,), retry=True),

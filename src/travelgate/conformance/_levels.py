@@ -1,4 +1,5 @@
-"""Which cases are `recommended`: the trisa.md rules the TRISA reference library does not follow.
+"""Which cases are `recommended`: the stricter rules of the TRISA v1beta1 documentation
+that the reference library does not follow.
 
 Each entry says what the reference (github.com/trisacrypto/trisa v1.7, on which Envoy and
 the TestNet nodes are built) does instead, as observed by `make interop` against a peer

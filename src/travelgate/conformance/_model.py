@@ -18,11 +18,11 @@ class Status(StrEnum):
 
 
 class Level(StrEnum):
-    """How binding a case is: what the TRISA network requires, or trisa.md's stricter rule.
+    """How binding a case is: what the TRISA network requires, or a stricter documented rule.
 
     `required` is what the protocol demands as the reference library (and so every
-    TRISA node built on it) behaves; `recommended` is a rule of trisa.md that the
-    reference does not follow, which a careful node should.
+    TRISA node built on it) behaves; `recommended` is a rule of the TRISA v1beta1
+    documentation that the reference does not follow, which a careful node should.
     """
 
     REQUIRED = "required"
