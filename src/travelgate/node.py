@@ -163,7 +163,7 @@ class Gateway:
             review_age=config.alerts.review_age,
             webhook_failures=config.alerts.webhook_failures,
         )
-        self.wallets = WalletService(self._db, recorder, config.node.name)
+        self.wallets = WalletService(self._db, recorder, config.node.legal_name)
         self._holds = HoldService(
             db=self._db,
             directory=self.directory,

@@ -293,9 +293,12 @@ class HoldService:
                 current = self.recorder.touch(tx, current, release_at=None)
                 request = parse_withdrawal(current.request, assets=frozenset({current.asset}))
                 counterparty = self._counterparty(request)
-                _facts, decision = self.facts_of(current, None)
                 try:
                     payload = self._payload_now(tx, current)
+                    customer = None
+                    if request.customer_id is not None:
+                        customer = tx.get_customer(request.customer_id)
+                    identity = self._identity(request, customer)
                 except ApiError as exc:
                     self.recorder.move(
                         tx,
@@ -307,6 +310,9 @@ class HoldService:
                         reason=exc.message[:500],
                     )
                     return
+                created = _parse_time(current.created_at)
+                facts = self._facts(request, counterparty, identity, created)
+                decision = evaluate(facts, self.policy)
                 self._apply_decision(tx, current, decision, counterparty, payload)
 
             await self.db.write(write)
