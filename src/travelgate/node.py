@@ -384,7 +384,7 @@ class Node:
         """Ours (TLS and sealing) and every peer's named in the directory file."""
         credentials = self.gateway.credentials
         ours = [("node:tls", credentials.certificate)]
-        if credentials.sealing_certificate is not credentials.certificate:
+        if credentials.sealing_certificate.serial_number != credentials.certificate.serial_number:
             ours.append(("node:sealing", credentials.sealing_certificate))
         return ours + peer_certificates(self.config.directory.file)
 

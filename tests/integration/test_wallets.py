@@ -11,6 +11,7 @@ import base64
 import dataclasses
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -20,6 +21,7 @@ from eth_keys import keys  # type: ignore[attr-defined]
 
 from support.api import Api, withdrawal
 from support.nodes import ALICE, BOB, BOB_ADDRESS, Cluster, two_node_specs
+from travelgate.screening import new_challenge
 from travelgate.screening._bip137 import signed_message_digest
 from travelgate.screening._encodings import segwit_encode
 from travelgate.screening._hashes import hash160
@@ -165,10 +167,6 @@ async def test_an_expired_challenge_is_refused(cluster: Cluster, apis: list[Api]
     message = await _challenge(api, address, "ethereum")
     db = cluster.nodes[ALICE].gateway.db
     # A challenge issued 20 minutes ago, stored as the endpoint stores it: its window closed.
-    from datetime import UTC, datetime, timedelta
-
-    from travelgate.screening import new_challenge
-
     old = new_challenge(
         vasp=cluster.nodes[ALICE].config.node.legal_name,
         customer="cust-1",
