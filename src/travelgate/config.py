@@ -506,8 +506,6 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
             new_destination_hold = _duration(policy.pop("new_destination_hold"), base)
         except ValueError as exc:
             raise ConfigError(f"{where}: [policy] new_destination_hold: {exc}") from None
-        if new_destination_hold <= timedelta(0):
-            raise ConfigError(f"{where}: [policy] new_destination_hold must be positive")
     return Config(
         source=source,
         node=node,

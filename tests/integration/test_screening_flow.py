@@ -245,6 +245,11 @@ async def test_a_listed_originator_sends_the_deposit_to_review_and_the_sender_wa
     assert deposit["decision"]["rule"] == "screening:OFAC-SDN"
     status, reviews = await bob.call("GET", "/v1/reviews?state=open")
     assert [r["kind"] for r in reviews["items"]] == ["deposit"]
+    status, alerts = await bob.call("GET", "/v1/alerts?type=alert.screening_hit")
+    assert status == 200
+    [alert] = alerts["items"]
+    assert alert["subject"] == f"deposit:{deposit['id']}"
+    assert alert["detail"]["direction"] == "inbound"
     # The sender was told only that the transfer is under review.
     assert waiting["decision"]["code"] in ("EXCHANGE.DELIVERED", "REPLY.PENDING")
     final = await api.wait_state(hold["id"], "awaiting_reply")
