@@ -24,17 +24,18 @@ from travelgate.config import Config, parse_listen
 from travelgate.errors import ConfigError, StoreError
 from travelgate.outbox import OutboxSettings, OutboxWorker
 from travelgate.service import (
+    Alerts,
     HoldService,
     Notifier,
     PolicyDecider,
     Recorder,
     ReviewService,
+    ScreeningStep,
     ServiceHooks,
+    WalletService,
+    peer_certificates,
     person_problems,
 )
-from travelgate.service._alerts import Alerts, peer_certificates
-from travelgate.service._screening import ScreeningStep
-from travelgate.service._wallets import WalletService
 from travelgate.store import (
     AddressTakenError,
     Database,

@@ -22,9 +22,12 @@ from travelgate.api._openapi import openapi_document
 from travelgate.api._shed import ApiAdmission
 from travelgate.errors import ApiError
 from travelgate.service import (
+    ALERT_TYPES,
+    Alerts,
     DepositService,
     HoldService,
     ReviewService,
+    WalletService,
     check_api_key,
     check_person,
     decode_cursor,
@@ -33,8 +36,6 @@ from travelgate.service import (
     person_violations,
     require_scope,
 )
-from travelgate.service._alerts import ALERT_TYPES, Alerts
-from travelgate.service._wallets import WalletService
 from travelgate.store import AddressTakenError, ApiKey, Database, HoldFilter
 
 PUBLIC = frozenset({"/v1/openapi.json", "/healthz", "/metrics"})

@@ -203,13 +203,19 @@ class HoldService:
             self.recorder.audit(
                 tx, api_key_id, "hold.created", f"hold:{hold_id}", decision=decision.as_record()
             )
+            screened_out = screened is not None and screened.objects
+            verified = own_wallet and decision.action is Action.CLEAR
+            waits = not (screened_out or verified) and self._new_destination(tx, request, decision)
+            if waits:
+                # The held event already says how long it waits.
+                hold = self._wait_for_new_destination(tx, hold, now)
             self.recorder.event(tx, "withdrawal.held", hold_view(hold))
-            if screened is not None and screened.objects:
+            if screened is not None and screened_out:
                 return self._screened_out(tx, hold, screened), True
-            if own_wallet and decision.action is Action.CLEAR:
+            if verified:
                 return self._own_wallet(tx, hold, decision), True
-            if self._new_destination(tx, request, decision):
-                return self._wait_for_new_destination(tx, hold, now), True
+            if waits:
+                return hold, True
             return self._apply_decision(tx, hold, decision, counterparty, payload), True
 
         hold, created = await self.db.write(write)
