@@ -165,6 +165,16 @@ class ScreeningSection:
 
 
 @dataclass(frozen=True)
+class AlertsSection:
+    """Security alerts (README "Security alerts"): where they go and when they fire."""
+
+    url: str = ""  # "" : the [webhooks] url
+    review_age: timedelta = timedelta(hours=4)
+    webhook_failures: int = 5
+    check_interval: float = 60.0
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path | None
     node: NodeSection
@@ -180,6 +190,10 @@ class Config:
     customers: tuple[CustomerSeed, ...] = ()
     policy: Mapping[str, Any] = field(default_factory=dict)
     screening: ScreeningSection = field(default_factory=ScreeningSection)
+    alerts: AlertsSection = field(default_factory=AlertsSection)
+    # [policy] new_destination_hold: how long a withdrawal to an address new to the
+    # customer waits in held (None: it does not wait).
+    new_destination_hold: timedelta | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -451,6 +465,12 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "risk_actions": (_risk_actions, {"high": "review", "severe": "reject"}),
         "fail_open": (_boolean, False),
     },
+    "alerts": {
+        "url": (_url, ""),
+        "review_age": (_duration, "4h"),
+        "webhook_failures": (_positive, 5),
+        "check_interval": (_seconds, 60),
+    },
     "logging": {
         "level": (_choice("debug", "info", "warning", "error"), "info"),
         "format": (_choice("json", "console"), "json"),
@@ -490,6 +510,10 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
     webhooks = WebhooksSection(**values["webhooks"])
     if webhooks.url and webhooks.secret_file is None:
         raise ConfigError(f"{where}: [webhooks] url needs secret_file (the signing secret)")
+    if values["alerts"]["url"] and webhooks.secret_file is None:
+        raise ConfigError(
+            f"{where}: [alerts] url needs [webhooks] secret_file (alerts are signed like webhooks)"
+        )
     screening = ScreeningSection(**values["screening"])
     if screening.provider_url and screening.provider_secret_file is None:
         raise ConfigError(
@@ -498,6 +522,13 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
     policy = raw.get("policy", {})
     if not isinstance(policy, dict):
         raise ConfigError(f"{where}: [policy] must be a table")
+    policy = dict(policy)
+    new_destination_hold = None
+    if "new_destination_hold" in policy:
+        try:
+            new_destination_hold = _duration(policy.pop("new_destination_hold"), base)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: [policy] new_destination_hold: {exc}") from None
     return Config(
         source=source,
         node=node,
@@ -513,6 +544,8 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
         customers=_customers(raw.get("customers", []), where),
         policy=policy,
         screening=screening,
+        alerts=AlertsSection(**values["alerts"]),
+        new_destination_hold=new_destination_hold,
     )
 
 

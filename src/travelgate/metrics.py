@@ -100,3 +100,8 @@ def peer_key_alert(peer: str, *, pinned: bool) -> None:
 
 def trisa_refused(reason: str) -> None:
     TRISA_REFUSED.labels(reason).inc()
+
+
+ALERTS = Counter(
+    "travelgate_alerts_total", "Security alerts raised (once per occurrence), by type", ["type"]
+)

@@ -25,15 +25,26 @@ from travelgate.config import Config, parse_listen
 from travelgate.errors import ConfigError, StoreError
 from travelgate.outbox import OutboxSettings, OutboxWorker
 from travelgate.service import (
+    Alerts,
     HoldService,
     Notifier,
     PolicyDecider,
     Recorder,
     ReviewService,
+    ScreeningStep,
     ServiceHooks,
+    WalletService,
+    peer_certificates,
     person_problems,
 )
-from travelgate.store import AddressTakenError, Database, Sealer, Tx, load_or_create_key
+from travelgate.store import (
+    AddressTakenError,
+    Database,
+    OutboxItem,
+    Sealer,
+    Tx,
+    load_or_create_key,
+)
 from travelgate.transfers import Policy, parse_policy
 from travelgate.trisa import (
     Admission,
@@ -80,6 +91,9 @@ class Gateway:
         self.policy: Policy = parse_policy(self.config.policy)
         self._holds: HoldService | None = None
         self._reviews: ReviewService | None = None
+        self.screening: ScreeningStep | None = None
+        self.alerts: Alerts | None = None
+        self.wallets: WalletService | None = None
 
     @property
     def credentials(self) -> Credentials:
@@ -144,6 +158,14 @@ class Gateway:
         self.notifier.bind()
         recorder = Recorder(config.webhooks.url, self.notifier)
         assets = frozenset(a.upper() for a in config.api.assets)
+        self.screening = ScreeningStep.from_settings(config.screening)
+        self.alerts = Alerts(
+            self._db,
+            url=config.alerts.url or config.webhooks.url,
+            review_age=config.alerts.review_age,
+            webhook_failures=config.alerts.webhook_failures,
+        )
+        self.wallets = WalletService(self._db, recorder, config.node.legal_name)
         self._holds = HoldService(
             db=self._db,
             directory=self.directory,
@@ -152,12 +174,15 @@ class Gateway:
             recorder=recorder,
             assets=assets,
             ivms_profile=config.trisa.ivms_profile,
+            screening=self.screening,
+            alerts=self.alerts,
+            new_destination_hold=config.new_destination_hold,
         )
         self._reviews = ReviewService(
             self._db, self._holds, recorder, four_eyes=config.api.four_eyes
         )
-        hooks = ServiceHooks(self._holds, recorder)
-        decider = self.decider or PolicyDecider(self.policy)
+        hooks = ServiceHooks(self._holds, recorder, self.alerts)
+        decider = self.decider or PolicyDecider(self.policy, self.screening, self._db)
         self._crypto = ThreadPoolExecutor(
             max_workers=config.trisa.crypto_threads, thread_name_prefix="crypto"
         )
@@ -236,6 +261,8 @@ class Gateway:
             await closer()
         if self._client is not None:
             await self._client.close()
+        if self.screening is not None:
+            await self.screening.close()
         if self._db is not None:
             await self._db.close()
         if self._crypto is not None:
@@ -274,6 +301,7 @@ class Node:
         credentials = gateway.credentials
         trisa = self.config.trisa
         self.admission = Admission(admission_settings(self.config), gateway.directory)
+        self.admission.on_key_alert = self._alerts.peer_key_changed
         servicer = TrisaNetworkServicer(
             gateway.inbound,
             credentials,
@@ -315,7 +343,8 @@ class Node:
                 max_delay=outbox.max_delay,
                 per_target=outbox.per_target,
             ),
-            on_dead=gateway.holds.on_dead,
+            on_dead=self._on_dead,
+            on_webhook=self._alerts.webhook_result,
         )
         worker = self.outbox
         loop = asyncio.get_running_loop()
@@ -326,6 +355,12 @@ class Node:
         gateway.db.on_enqueue = wake
         self.spawn(worker.run(), "outbox")
         self.spawn(gateway.holds.run_expiry(outbox.expiry_interval), "expiry")
+        self.spawn(
+            self._alerts.run_checks(
+                self._certificates, review_interval=self.config.alerts.check_interval
+            ),
+            "alerts",
+        )
         storage = self.config.storage
         self.spawn(
             purge_loop(gateway.db, storage.retention, failed_retention=storage.failed_retention),
@@ -339,10 +374,32 @@ class Node:
             database=str(self.config.node.database),
         )
 
+    @property
+    def _alerts(self) -> Alerts:
+        assert self.gateway.alerts is not None, "gateway is not open"
+        return self.gateway.alerts
+
+    def _on_dead(self, tx: Tx, item: OutboxItem) -> None:
+        self.gateway.holds.on_dead(tx, item)
+        self._alerts.dead_letter(tx, item)
+
+    def _certificates(self) -> list[tuple[str, Any]]:
+        """Ours (TLS and sealing) and every peer's named in the directory file."""
+        credentials = self.gateway.credentials
+        ours = [("node:tls", credentials.certificate)]
+        if credentials.sealing_certificate.serial_number != credentials.certificate.serial_number:
+            ours.append(("node:sealing", credentials.sealing_certificate))
+        return ours + peer_certificates(self.config.directory.file)
+
     async def _start_api(self) -> None:
         gateway = self.gateway
         services = ApiServices(
-            gateway.db, gateway.holds, gateway.reviews, self.config.api.long_poll_max
+            gateway.db,
+            gateway.holds,
+            gateway.reviews,
+            self.config.api.long_poll_max,
+            wallets=gateway.wallets,
+            alerts=gateway.alerts,
         )
         admission = ApiAdmission(
             max_inflight=self.config.api.max_inflight,

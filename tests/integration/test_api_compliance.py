@@ -287,7 +287,7 @@ async def test_eu_self_hosted_above_the_limit_waits_for_an_ownership_check(
         )
     )
     assert hold["state"] == "review", hold
-    assert hold["decision"]["code"] == "POLICY.SELF_HOSTED_EVIDENCE_REQUIRED"
+    assert hold["decision"]["code"] == "SELF_HOSTED.UNVERIFIED"
 
 
 @pytest.mark.parametrize(

@@ -22,9 +22,12 @@ from travelgate.api._openapi import openapi_document
 from travelgate.api._shed import ApiAdmission
 from travelgate.errors import ApiError
 from travelgate.service import (
+    ALERT_TYPES,
+    Alerts,
     DepositService,
     HoldService,
     ReviewService,
+    WalletService,
     check_api_key,
     check_person,
     decode_cursor,
@@ -33,7 +36,7 @@ from travelgate.service import (
     person_violations,
     require_scope,
 )
-from travelgate.store import AddressTakenError, Database, HoldFilter
+from travelgate.store import AddressTakenError, ApiKey, Database, HoldFilter
 
 PUBLIC = frozenset({"/v1/openapi.json", "/healthz", "/metrics"})
 MAX_IDEMPOTENCY_KEY = 255
@@ -45,6 +48,7 @@ SCOPE_OF_PATH = {
     "/v1/customers": "customers",
     "/v1/reviews": "reviews",
     "/v1/outbox": "admin",
+    "/v1/alerts": "admin",
 }
 _PAGING = ("limit", "cursor")
 # The query parameters each endpoint takes (method, route); every other one is a 400.
@@ -62,6 +66,8 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/v1/customers"): _PAGING,
     ("GET", "/v1/reviews"): ("state", *_PAGING),
     ("GET", "/v1/outbox"): ("state", "withdrawal", "limit"),
+    ("GET", "/v1/customers/{id}/wallets/challenge"): ("address", "network"),
+    ("GET", "/v1/alerts"): ("type", *_PAGING),
 }
 
 
@@ -72,6 +78,8 @@ class ApiServices:
     reviews: ReviewService
     long_poll_max: float = 60.0
     deposits: DepositService | None = None
+    wallets: WalletService | None = None
+    alerts: Alerts | None = None
 
     @property
     def deposit_service(self) -> DepositService:
@@ -80,6 +88,7 @@ class ApiServices:
 
 SERVICES = web.AppKey("services", ApiServices)
 API_KEY_ID = web.RequestKey("api_key_id", str)
+API_KEY = web.RequestKey("api_key", ApiKey)
 
 
 def _services(request: web.Request) -> ApiServices:
@@ -103,6 +112,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     if scope is not None:
         require_scope(record, scope)
     request[API_KEY_ID] = record.id
+    request[API_KEY] = record
     return await handler(request)
 
 
@@ -400,6 +410,64 @@ async def delete_customer(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+# -- wallets and alerts ------------------------------------------------------------------
+
+
+def _wallets(request: web.Request) -> WalletService:
+    wallets = _services(request).wallets
+    if wallets is None:
+        raise ApiError(404, "not_found", "wallets are not served by this node")
+    return wallets
+
+
+async def wallet_challenge(request: web.Request) -> web.Response:
+    names = ("address", "network")
+    missing = [name for name in names if not request.query.get(name, "").strip()]
+    if missing:
+        raise ApiError(
+            400,
+            "missing_parameter",
+            f"query parameter {missing[0]!r} is required",
+            field=missing[0],
+        )
+    view = await _wallets(request).challenge(
+        request.match_info["id"], request.query["address"], request.query["network"]
+    )
+    return web.json_response(view)
+
+
+async def register_wallet(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    view = await _wallets(request).register(request.match_info["id"], body, request[API_KEY])
+    return web.json_response(view, status=201)
+
+
+async def list_wallets(request: web.Request) -> web.Response:
+    return web.json_response(await _wallets(request).book(request.match_info["id"]))
+
+
+async def delete_wallet(request: web.Request) -> web.Response:
+    await _wallets(request).forget(
+        request.match_info["id"], request.match_info["address"], _actor(request)
+    )
+    return web.Response(status=204)
+
+
+async def list_alerts(request: web.Request) -> web.Response:
+    alerts = _services(request).alerts
+    if alerts is None:
+        raise ApiError(404, "not_found", "alerts are not served by this node")
+    kind = request.query.get("type")
+    if kind is not None and kind not in ALERT_TYPES:
+        raise ApiError(
+            400, "bad_type", f"type must be one of {', '.join(ALERT_TYPES)}", field="type"
+        )
+    page = await alerts.page(
+        kind, request.query.get("cursor"), parse_limit(request.query.get("limit"))
+    )
+    return web.json_response(page)
+
+
 # -- reviews, outbox, meta ---------------------------------------------------------------
 
 
@@ -495,6 +563,11 @@ def build_app(
     app.router.add_put("/v1/customers/{id}", put_customer)
     app.router.add_get("/v1/customers/{id}", get_customer)
     app.router.add_delete("/v1/customers/{id}", delete_customer)
+    app.router.add_get("/v1/customers/{id}/wallets/challenge", wallet_challenge)
+    app.router.add_get("/v1/customers/{id}/wallets", list_wallets)
+    app.router.add_post("/v1/customers/{id}/wallets", register_wallet)
+    app.router.add_delete("/v1/customers/{id}/wallets/{address}", delete_wallet)
+    app.router.add_get("/v1/alerts", list_alerts)
     app.router.add_get("/v1/reviews", list_reviews)
     app.router.add_get("/v1/reviews/{id}", get_review)
     app.router.add_post("/v1/reviews/{id}/decision", decide_review)

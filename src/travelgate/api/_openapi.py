@@ -244,6 +244,24 @@ SCHEMAS: dict[str, Any] = {
             "txid": {"type": ["string", "null"]},
             "deadline": {"type": ["string", "null"], "format": "date-time"},
             "version": {"type": "integer"},
+            "screening": {
+                "type": ["object", "null"],
+                "description": (
+                    "what screening found for the destination before anything was sent: "
+                    "{address, asset, network, listed, hits: [{list, address, asset, "
+                    "reference}], provider: {risk, categories} or {failure, message} or null, "
+                    "action: reject | review | null, code}"
+                ),
+            },
+            "release_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": (
+                    "[policy] new_destination_hold: the destination is new to the customer, "
+                    "the withdrawal waits in held until then (decision code "
+                    "HOLD.NEW_DESTINATION)"
+                ),
+            },
         },
     },
     "Customer": {
@@ -382,6 +400,117 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+_WALLET_FIELDS = {
+    "address": {"type": "string"},
+    "network": {"type": "string", "example": "ethereum"},
+}
+SCHEMAS.update(
+    {
+        "WalletChallenge": {
+            "type": "object",
+            "required": ["message"],
+            "properties": {
+                "message": {
+                    "type": "string",
+                    "description": (
+                        "the text to sign: our VASP, the customer, the address and network, "
+                        "a nonce; single use, valid 15 minutes"
+                    ),
+                },
+                "expires_at": {"type": "string", "format": "date-time"},
+            },
+        },
+        "WalletProof": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["address", "network", "proof"],
+            "properties": {
+                **_WALLET_FIELDS,
+                "proof": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["eip191", "bip137", "manual"]},
+                        "message": {
+                            "type": "string",
+                            "description": "eip191, bip137: the challenge exactly as issued",
+                        },
+                        "signature": {
+                            "type": "string",
+                            "description": (
+                                "eip191: 65 bytes hex (personal_sign); bip137: base64 "
+                                "(P2PKH, P2SH-P2WPKH, P2WPKH)"
+                            ),
+                        },
+                        "evidence": {
+                            "type": "string",
+                            "description": (
+                                "manual: what the person checked (e.g. a Satoshi test's "
+                                "txid); needs a key with the reviews scope"
+                            ),
+                        },
+                    },
+                },
+            },
+        },
+        "Wallet": {
+            "type": "object",
+            "required": ["address", "network", "verified", "method", "verified_at"],
+            "properties": {
+                **_WALLET_FIELDS,
+                "verified": {"type": "boolean", "const": True},
+                "method": {"type": "string", "enum": ["eip191", "bip137", "manual"]},
+                "verified_at": {"type": "string", "format": "date-time"},
+            },
+        },
+        "BookEntry": {
+            "type": "object",
+            "required": ["address", "network", "kind", "verified", "verified_at"],
+            "properties": {
+                **_WALLET_FIELDS,
+                "kind": {
+                    "type": "string",
+                    "enum": ["self_hosted", "vasp"],
+                    "description": (
+                        "self_hosted: proved by the customer; vasp: a destination whose "
+                        "VASP accepted an exchange"
+                    ),
+                },
+                "verified": {"type": "boolean"},
+                "method": {"type": ["string", "null"]},
+                "verified_at": {"type": "string", "format": "date-time"},
+                "vasp": {"type": ["string", "null"]},
+                "beneficiary_name": {"type": ["string", "null"]},
+                "first_used_at": {"type": ["string", "null"], "format": "date-time"},
+                "last_used_at": {"type": ["string", "null"], "format": "date-time"},
+            },
+        },
+        "Alert": {
+            "type": "object",
+            "required": ["id", "type", "severity", "subject", "created_at"],
+            "properties": {
+                "id": {"type": "string"},
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "alert.peer_key_changed",
+                        "alert.certificate_expiring",
+                        "alert.dead_letter",
+                        "alert.screening_hit",
+                        "alert.webhook_failing",
+                        "alert.review_backlog",
+                    ],
+                },
+                "severity": {"type": "string", "enum": ["info", "warning", "critical"]},
+                "subject": {"type": "string", "example": "peer:bob.example"},
+                "created_at": {"type": "string", "format": "date-time"},
+                "detail": {"type": "object"},
+            },
+        },
+    }
+)
+
+
 def _page(item: str) -> dict[str, Any]:
     return {
         "type": "object",
@@ -453,8 +582,8 @@ def openapi_document() -> dict[str, Any]:
                 "Withdrawal holds for the exchange's withdrawal service: a withdrawal to "
                 "another VASP is held until the travel-rule exchange completes. Deposits: "
                 "what other VASPs sent to our customers. API keys carry scopes "
-                "(withdrawals, deposits, customers, reviews, admin for /v1/outbox); a "
-                "path without its scope is 403 forbidden_scope."
+                "(withdrawals, deposits, customers, reviews, admin for /v1/outbox and "
+                "/v1/alerts); a path without its scope is 403 forbidden_scope."
             ),
         },
         "components": {
@@ -659,6 +788,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            **_wallet_and_alert_paths(),
             "/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
@@ -666,5 +796,63 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": {"description": "OpenAPI"}},
                 }
             },
+        },
+    }
+
+
+def _wallet_and_alert_paths() -> dict[str, Any]:
+    address = [
+        *_ID,
+        {"name": "address", "in": "path", "required": True, "schema": {"type": "string"}},
+    ]
+    return {
+        "/v1/customers/{id}/wallets/challenge": {
+            "get": {
+                "summary": "A text for the customer to sign with a self-hosted wallet",
+                "parameters": [
+                    *_ID,
+                    {**_query("address", "the wallet's address"), "required": True},
+                    {**_query("network", "e.g. ethereum, bitcoin"), "required": True},
+                ],
+                "responses": {"200": _json(_ref("WalletChallenge"), "The challenge"), **_ERRORS},
+            }
+        },
+        "/v1/customers/{id}/wallets": {
+            "get": {
+                "summary": (
+                    "The customer's address book: verified self-hosted wallets and "
+                    "destinations verified by an accepted exchange"
+                ),
+                "parameters": _ID,
+                "responses": {"200": _json(_page("BookEntry"), "The book"), **_ERRORS},
+            },
+            "post": {
+                "summary": "Record a self-hosted wallet the customer proved to control",
+                "description": (
+                    "422 `invalid_proof`: the signature does not match the address or the "
+                    "message, or the challenge is expired, reused or not ours. A manual "
+                    "attestation needs a key with the reviews scope (403 forbidden_scope)."
+                ),
+                "parameters": _ID,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("WalletProof")}},
+                },
+                "responses": {"201": _json(_ref("Wallet"), "Verified"), **_ERRORS},
+            },
+        },
+        "/v1/customers/{id}/wallets/{address}": {
+            "delete": {
+                "summary": "Remove an address from the customer's book",
+                "parameters": address,
+                "responses": {"204": {"description": "Removed"}, **_ERRORS},
+            }
+        },
+        "/v1/alerts": {
+            "get": {
+                "summary": "Security alerts, newest first (admin scope)",
+                "parameters": [_query("type", "only alerts of this type"), *_PAGING],
+                "responses": {"200": _json(_page("Alert"), "A page"), **_ERRORS},
+            }
         },
     }

@@ -78,12 +78,14 @@ class OutboxWorker:
         webhook_secret: bytes = b"",
         settings: OutboxSettings | None = None,
         on_dead: DeadLetter | None = None,
+        on_webhook: Callable[[str, bool], None] | None = None,
     ) -> None:
         self.db = db
         self.outbound = outbound
         self.webhook_secret = webhook_secret
         self.settings = settings or OutboxSettings()
         self.on_dead = on_dead
+        self.on_webhook = on_webhook  # (URL, delivered): what alerts count failures with
         self._wake = asyncio.Event()
         self._busy: dict[int, asyncio.Task[None]] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
@@ -143,6 +145,7 @@ class OutboxWorker:
                     await self._transfer(item)
                 else:
                     await self._webhook(item)
+                    self._webhook_result(item, True)
                 metrics.OUTBOX.labels(item.kind, "delivered").inc()
             except asyncio.CancelledError:
                 raise
@@ -160,7 +163,12 @@ class OutboxWorker:
                 log.exception("outbox delivery failed", item=item.id, kind=item.kind)
                 await self._failed(item, f"internal error: {type(exc).__name__}")
 
+    def _webhook_result(self, item: OutboxItem, delivered: bool) -> None:
+        if item.kind == "webhook" and self.on_webhook is not None:
+            self.on_webhook(item.target, delivered)
+
     async def _failed(self, item: OutboxItem, error: str) -> None:
+        self._webhook_result(item, False)
         attempts = item.attempts + 1
         limit = (
             self.settings.max_attempts

@@ -1,10 +1,12 @@
-"""The gateway's application service: withdrawal holds, deposits, reviews, API keys.
+"""The gateway's application service: withdrawal holds, deposits, reviews, API keys,
+screening in the flow, customers' wallets and their address book, and security alerts.
 
 The policy engine (`travelgate.transfers`) decides; this room records every change as one
 store transaction together with its outbox rows (envelopes, webhooks) and audit events,
 so a crash at any point loses nothing and sends nothing twice.
 """
 
+from travelgate.service._alerts import ALERT_TYPES, Alerts, alert_view, peer_certificates
 from travelgate.service._deposits import DEPOSIT_STATES, DepositService, deposit_view
 from travelgate.service._holds import HoldService
 from travelgate.service._hooks import PolicyDecider, ServiceHooks
@@ -32,21 +34,31 @@ from travelgate.service._requests import (
     person_violations,
 )
 from travelgate.service._reviews import ReviewService, review_view
+from travelgate.service._screening import Screened, ScreeningStep
+from travelgate.service._wallets import PROOF_METHODS, WalletService, book_view
 
 __all__ = [
+    "ALERT_TYPES",
     "DEFAULT_ASSETS",
     "DEFAULT_SCOPES",
     "DEPOSIT_STATES",
+    "PROOF_METHODS",
     "SCOPES",
     "SELF_HOSTED",
+    "Alerts",
     "DepositService",
     "HoldService",
     "Notifier",
     "PolicyDecider",
     "Recorder",
     "ReviewService",
+    "Screened",
+    "ScreeningStep",
     "ServiceHooks",
+    "WalletService",
     "WithdrawalRequest",
+    "alert_view",
+    "book_view",
     "check_api_key",
     "check_person",
     "check_scopes",
@@ -61,6 +73,7 @@ __all__ = [
     "list_api_keys",
     "parse_limit",
     "parse_withdrawal",
+    "peer_certificates",
     "person_problems",
     "person_violations",
     "require_scope",

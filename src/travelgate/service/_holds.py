@@ -15,12 +15,13 @@ import dataclasses
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import ApiError, Code, TravelgateError
+from travelgate.screening import address_key
 from travelgate.service._paging import check_state, decode_cursor, page_of
 from travelgate.service._payloads import first_payload, outgoing_identity, outgoing_transaction
 from travelgate.service._records import Recorder, counterparty_view, hold_view
@@ -32,6 +33,8 @@ from travelgate.service._requests import (
     invalid,
     parse_withdrawal,
 )
+from travelgate.service._screening import Screened, ScreeningStep
+from travelgate.service._wallets import in_book, verified_wallet
 from travelgate.store import (
     Conversation,
     Customer,
@@ -63,8 +66,12 @@ from travelgate.transfers import (
 from travelgate.trisa import Directory, Peer, VaspInfo
 from travelgate.trisa._replies import resumed_payload
 
+if TYPE_CHECKING:
+    from travelgate.service._alerts import Alerts
+
 SYSTEM = "system"
 POLICY = "policy"
+SCREENING = "screening"
 # A long poll without a version waits only while the exchange is still running.
 _WAITING = (HoldState.HELD.value, HoldState.AWAITING_REPLY.value)
 
@@ -104,7 +111,13 @@ class HoldService:
         recorder: Recorder,
         assets: frozenset[str],
         ivms_profile: str = "standard",
+        screening: ScreeningStep | None = None,
+        alerts: Alerts | None = None,
+        new_destination_hold: timedelta | None = None,
     ) -> None:
+        self.screening = screening
+        self.alerts = alerts
+        self.new_destination_hold = new_destination_hold
         self.db = db
         self.directory = directory
         self.policy = policy
@@ -134,6 +147,22 @@ class HoldService:
         counterparty = self._counterparty(request)
         now = datetime.now(UTC)
         decision = evaluate(self._facts(request, counterparty, identity, now), self.policy)
+        own_wallet = False
+        if decision.reason == DecisionCode.POLICY_SELF_HOSTED_EVIDENCE_REQUIRED.value:
+            own_wallet = await self.db.read(
+                lambda tx: verified_wallet(
+                    tx, request.customer_id, request.address, request.network
+                )
+            )
+            if own_wallet:
+                facts = self._facts(request, counterparty, identity, now, evidence=True)
+                decision = evaluate(facts, self.policy)
+        # The provider is a network call: asked before the transaction that records.
+        answer = None
+        if self.screening is not None:
+            answer = await self.screening.consult(
+                request.address, request.asset, request.network, Direction.OUTBOUND
+            )
         payload = first_payload(identity, outgoing_transaction(request))
         hold_id = str(uuid.uuid4())
 
@@ -142,6 +171,11 @@ class HoldService:
             if raced is not None:
                 return raced, False
             stamp = _text_time(now)
+            screened = None
+            if self.screening is not None:
+                screened = self.screening.decide(
+                    tx, request.address, request.asset, request.network, answer
+                )
             tx.insert_hold(
                 stamp=stamp,
                 request=request.body,
@@ -162,19 +196,133 @@ class HoldService:
                 decision_code=decision_code(decision).value,
                 decision_rule=decision.rule,
                 decision_reason=decision.reason,
+                screening=None if screened is None else screened.record,
             )
             hold = tx.hold(hold_id)
             assert hold is not None
             self.recorder.audit(
                 tx, api_key_id, "hold.created", f"hold:{hold_id}", decision=decision.as_record()
             )
+            screened_out = screened is not None and screened.objects
+            verified = own_wallet and decision.action is Action.CLEAR
+            waits = not (screened_out or verified) and self._new_destination(tx, request, decision)
+            if waits:
+                # The held event already says how long it waits.
+                hold = self._wait_for_new_destination(tx, hold, now)
             self.recorder.event(tx, "withdrawal.held", hold_view(hold))
+            if screened is not None and screened_out:
+                return self._screened_out(tx, hold, screened), True
+            if verified:
+                return self._own_wallet(tx, hold, decision), True
+            if waits:
+                return hold, True
             return self._apply_decision(tx, hold, decision, counterparty, payload), True
 
         hold, created = await self.db.write(write)
         if not created:
             return self._replay(hold, request), 200
         return hold_view(hold), 201
+
+    def _screened_out(self, tx: Tx, hold: Hold, screened: Screened) -> Hold:
+        """Screening objects: the hold is rejected or reviewed before anything is sent."""
+        action = screened.decision.action
+        target = HoldState.REJECTED if action is Action.REJECT else HoldState.REVIEW
+        if self.alerts is not None and screened.code is not DecisionCode.SCREENING_PROVIDER_FAILED:
+            detail = {
+                key: screened.decision.detail.get(key)
+                for key in ("list", "reference", "risk", "categories")
+                if screened.decision.detail.get(key) is not None
+            }
+            self.alerts.screening_hit(
+                tx,
+                f"hold:{hold.id}",
+                Direction.OUTBOUND.value,
+                {"code": screened.code.value, "action": target.value, **detail},
+            )
+        return self.recorder.move(
+            tx,
+            hold,
+            target,
+            actor=SCREENING,
+            code=screened.code,
+            rule=screened.rule,
+            reason=screened.reason,
+        )
+
+    def _own_wallet(self, tx: Tx, hold: Hold, decision: Decision) -> Hold:
+        return self.recorder.move(
+            tx,
+            hold,
+            HoldState.CLEARED,
+            actor=POLICY,
+            code=DecisionCode.SELF_HOSTED_VERIFIED,
+            rule=decision.rule or "self_hosted",
+            reason="the destination is a verified self-hosted wallet of the originating customer",
+        )
+
+    def _new_destination(self, tx: Tx, request: WithdrawalRequest, decision: Decision) -> bool:
+        """`[policy] new_destination_hold`: a withdrawal that would proceed to an address
+        outside the customer's book waits first."""
+        return (
+            self.new_destination_hold is not None
+            and request.customer_id is not None
+            and decision.action in (Action.SEND, Action.CLEAR)
+            and not in_book(tx, request.customer_id, request.address)
+        )
+
+    def _wait_for_new_destination(self, tx: Tx, hold: Hold, now: datetime) -> Hold:
+        assert self.new_destination_hold is not None
+        release_at = _text_time(now + self.new_destination_hold)
+        self.recorder.audit(
+            tx, POLICY, "hold.new_destination", f"hold:{hold.id}", release_at=release_at
+        )
+        return self.recorder.touch(
+            tx,
+            hold,
+            release_at=release_at,
+            decision_code=DecisionCode.HOLD_NEW_DESTINATION.value,
+            decision_rule="new_destination_hold",
+            decision_reason=f"a destination new to this customer: held until {release_at}",
+        )
+
+    async def release_due(self) -> int:
+        """Let go every withdrawal whose new-destination wait is over: the decision of
+        record applies now, exactly as it would have at creation."""
+        now = now_text()
+        due = await self.db.read(lambda tx: tx.holds_to_release(now))
+        for hold in due:
+
+            def write(tx: Tx, hold_id: str = hold.id) -> None:
+                current = tx.hold(hold_id)
+                if current is None or current.state != HoldState.HELD.value:
+                    return
+                current = self.recorder.touch(tx, current, release_at=None)
+                request = parse_withdrawal(current.request, assets=frozenset({current.asset}))
+                counterparty = self._counterparty(request)
+                try:
+                    payload = self._payload_now(tx, current)
+                    customer = None
+                    if request.customer_id is not None:
+                        customer = tx.get_customer(request.customer_id)
+                    identity = self._identity(request, customer)
+                except ApiError as exc:
+                    self.recorder.move(
+                        tx,
+                        current,
+                        HoldState.REVIEW,
+                        actor=SYSTEM,
+                        code=DecisionCode.POLICY_OWN_DATA_MISSING,
+                        rule="new_destination_hold",
+                        reason=exc.message[:500],
+                    )
+                    return
+                created = _parse_time(current.created_at)
+                facts = self._facts(request, counterparty, identity, created)
+                decision = evaluate(facts, self.policy)
+                self._apply_decision(tx, current, decision, counterparty, payload)
+
+            await self.db.write(write)
+        return len(due)
 
     def _replay(self, hold: Hold, request: WithdrawalRequest) -> dict[str, Any]:
         if hold.request_hash != request.body_hash:
@@ -208,8 +356,11 @@ class HoldService:
                 )
             return self._start_exchange(tx, hold, counterparty.peer.name, payload)
         target = decision.target_state or HoldState.REVIEW
+        code = decision_code(decision)
+        if code is DecisionCode.POLICY_SELF_HOSTED_EVIDENCE_REQUIRED:
+            code = DecisionCode.SELF_HOSTED_UNVERIFIED
         return self.recorder.move(
-            tx, hold, target, actor=POLICY, code=decision_code(decision), rule=rule, reason=reason
+            tx, hold, target, actor=POLICY, code=code, rule=rule, reason=reason
         )
 
     def _start_exchange(self, tx: Tx, hold: Hold, peer_name: str, payload: api_pb2.Payload) -> Hold:
@@ -264,6 +415,8 @@ class HoldService:
         counterparty: Counterparty,
         identity: Any,
         now: datetime,
+        *,
+        evidence: bool = False,
     ) -> TransferFacts:
         valuation = None
         if request.value is not None:
@@ -283,6 +436,7 @@ class HoldService:
             counterparty=counterparty.name if counterparty.kind is CounterpartyKind.VASP else None,
             in_directory=counterparty.peer is not None,
             now=now,
+            evidence_recorded=evidence,
         )
 
     def facts_of(self, hold: Hold, identity: Any) -> tuple[TransferFacts, Decision]:
@@ -361,6 +515,10 @@ class HoldService:
                 txid=txid,
             )
             self._send_completed(tx, moved, txid)
+            if moved.customer_id is not None:
+                tx.book_entry_used(
+                    moved.customer_id, address_key(moved.destination), moved.network, now_text()
+                )
             return moved
 
         return hold_view(await self.db.write(write))
@@ -623,4 +781,6 @@ class HoldService:
         while True:
             with contextlib.suppress(TravelgateError):
                 await self.expire_due()
+            with contextlib.suppress(TravelgateError):
+                await self.release_due()
             await asyncio.sleep(interval)

@@ -9,9 +9,10 @@ customers become `deposit.<state>` events and, when policy asks a person, review
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from travelgate import envelope as env
 from travelgate.errors import Code
@@ -23,6 +24,8 @@ from travelgate.service._holds import SYSTEM, HoldService, _parse_time, _text_ti
 from travelgate.service._payloads import beneficiary_json, beneficiary_match, beneficiary_person
 from travelgate.service._records import Recorder, decision_view
 from travelgate.service._requests import parse_withdrawal
+from travelgate.service._screening import ScreeningStep
+from travelgate.service._wallets import learn_destination
 from travelgate.store import Conversation, Hold, Tx, now_text
 from travelgate.transfers import (
     Action as PolicyAction,
@@ -57,13 +60,22 @@ from travelgate.trisa import (
     state_name,
 )
 
+if TYPE_CHECKING:
+    from travelgate.service._alerts import Alerts
+    from travelgate.store import Database
+
 PEER = "peer"
+# Deposit screening outcomes that name a hit (a provider failure is no hit).
+_HITS = ("SCREENING.LISTED", "SCREENING.PROVIDER_RISK")
 
 
 class ServiceHooks:
-    def __init__(self, holds: HoldService, recorder: Recorder) -> None:
+    def __init__(
+        self, holds: HoldService, recorder: Recorder, alerts: Alerts | None = None
+    ) -> None:
         self.holds = holds
         self.recorder = recorder
+        self.alerts = alerts
 
     def on_message(self, tx: Tx, conversation: Conversation, message: PeerMessage) -> None:
         if conversation.role == ORIGINATOR and conversation.hold_id:
@@ -114,7 +126,7 @@ class ServiceHooks:
             self._extend(tx, hold, message, decision.max_wait)
             return
         try:
-            self.recorder.move(
+            moved = self.recorder.move(
                 tx,
                 hold,
                 verdict.target,
@@ -125,6 +137,9 @@ class ServiceHooks:
                 trisa_code=trisa_code,
                 **returned,
             )
+            if moved.state == HoldState.CLEARED.value:
+                beneficiary = moved.request.get("beneficiary") or {}
+                learn_destination(tx, moved, beneficiary.get("name"))
         except IllegalTransitionError:
             self.recorder.audit(
                 tx, actor, "hold.ignored_reply", f"hold:{hold.id}", outcome=verdict.outcome.value
@@ -178,6 +193,18 @@ class ServiceHooks:
         if decision is not None:
             tx.update_conversation(conversation.id, decision=decision)
             conversation = tx.conversation_by_id(conversation.id) or conversation
+        if (
+            verdict is not None
+            and self.alerts is not None
+            and verdict.reason.startswith(_HITS)
+            and conversation.role == BENEFICIARY
+        ):
+            self.alerts.screening_hit(
+                tx,
+                f"deposit:{conversation.public_id}",
+                Direction.INBOUND.value,
+                {"code": verdict.reason.split(":", 1)[0], "rule": verdict.rule},
+            )
         if verdict is not None and verdict.action is Action.PENDING:
             tx.open_review(
                 str(uuid.uuid4()),
@@ -196,9 +223,11 @@ def _deposit_decision(message: PeerMessage) -> dict[str, Any] | None:
     verdict = message.verdict
     if verdict is not None:
         trisa_code = trisa_code_name(verdict.error.code) if verdict.error is not None else None
+        # Screening's reason names the list; the counterparty only ever saw the message.
+        shown = verdict.reason if verdict.reason.startswith("SCREENING.") else verdict.message
         return decision_view(
             reason_code(verdict.reason, verdict.rule),
-            verdict.message or (verdict.error.message if verdict.error else verdict.reason),
+            shown or (verdict.error.message if verdict.error else verdict.reason),
             verdict.rule or None,
             trisa_code,
         )
@@ -221,13 +250,59 @@ def _deposit_decision(message: PeerMessage) -> dict[str, Any] | None:
 class PolicyDecider:
     """Decide inbound transfers to our customers with the jurisdiction profiles."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        screening: ScreeningStep | None = None,
+        db: Database | None = None,
+    ) -> None:
         self.policy = policy
+        self.screening = screening
+        self.db = db
 
     async def decide(self, inbound: Inbound) -> Verdict:
         miss = match_customer(inbound)
         if miss is not None and inbound.customer is None:
             return miss
+        screened = await self._screen_originator(inbound)
+        if screened is not None:
+            return screened
+        return self._decide(inbound, miss)
+
+    async def _screen_originator(self, inbound: Inbound) -> Verdict | None:
+        """Every originator address (the transaction's, the IVMS101 account numbers) is
+        screened before we answer; an objection sends the deposit to a person (PENDING),
+        telling the counterparty only that it is under review."""
+        if self.screening is None or self.db is None:
+            return None
+        transaction = inbound.parts.underlying_transaction
+        addresses = [transaction.originator] if transaction.originator else []
+        identity = inbound.parts.identity
+        if identity is not None and identity.HasField("originator"):
+            addresses.extend(identity.originator.account_numbers)
+        asset = (transaction.asset_type or transaction.network).upper()
+        step = self.screening
+        for address in dict.fromkeys(a.strip() for a in addresses if a.strip()):
+            answer = await step.consult(address, asset, transaction.network, Direction.INBOUND)
+            screened = await self.db.read(
+                functools.partial(
+                    step.decide,
+                    address=address,
+                    asset=asset,
+                    network=transaction.network,
+                    answer=answer,
+                )
+            )
+            if screened.objects:
+                return Verdict(
+                    Action.PENDING,
+                    rule=screened.rule,
+                    reason=screened.reason,
+                    message="the transfer is under compliance review",
+                )
+        return None
+
+    def _decide(self, inbound: Inbound, miss: Verdict | None) -> Verdict:
         match = BeneficiaryMatch.NAME_MISMATCH if miss is not None else BeneficiaryMatch.MATCHED
         transaction = inbound.parts.underlying_transaction
         now = datetime.now(UTC)

@@ -85,6 +85,8 @@ def hold_view(hold: Hold) -> dict[str, Any]:
         "txid": hold.txid,
         "deadline": hold.deadline,
         "version": hold.version,
+        "screening": hold.screening,
+        "release_at": hold.release_at,
     }
 
 

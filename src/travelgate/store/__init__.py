@@ -19,10 +19,13 @@ from travelgate.store._tx import (
     StoredEnvelope,
     Tx,
 )
+from travelgate.store._wallets import Alert, BookEntry, WalletChallenge
 
 __all__ = [
     "AddressTakenError",
+    "Alert",
     "ApiKey",
+    "BookEntry",
     "Conversation",
     "Customer",
     "CustomerRow",
@@ -38,6 +41,7 @@ __all__ = [
     "Sealer",
     "StoredEnvelope",
     "Tx",
+    "WalletChallenge",
     "load_or_create_key",
     "now_text",
 ]

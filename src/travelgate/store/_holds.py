@@ -61,6 +61,8 @@ class Hold:
     trisa_code: str | None = None
     beneficiary_identity: Mapping[str, Any] | None = None
     beneficiary_match: str | None = None
+    screening: Mapping[str, Any] | None = None
+    release_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ _HOLD_UPDATABLE = frozenset(
         "txid",
         "decision_code",
         "trisa_code",
+        "screening",
+        "release_at",
         "beneficiary_identity",
         "beneficiary_match",
     }
@@ -161,8 +165,9 @@ class HoldOps:
             "created_at": stamp,
             "updated_at": stamp,
         }
-        if isinstance(values.get("decision"), Mapping):
-            values["decision"] = json.dumps(values["decision"], sort_keys=True)
+        for name in ("decision", "screening"):
+            if isinstance(values.get(name), Mapping):
+                values[name] = json.dumps(values[name], sort_keys=True)
         names = ", ".join(values)
         marks = ", ".join(f":{name}" for name in values)
         self.db.execute(f"INSERT INTO holds ({names}) VALUES ({marks})", values)  # noqa: S608
@@ -171,8 +176,9 @@ class HoldOps:
         unknown = set(changes) - _HOLD_UPDATABLE
         if unknown:
             raise ValueError(f"unknown hold columns: {sorted(unknown)}")
-        if isinstance(changes.get("decision"), Mapping):
-            changes["decision"] = json.dumps(changes["decision"], sort_keys=True)
+        for name in ("decision", "screening"):
+            if isinstance(changes.get(name), Mapping):
+                changes[name] = json.dumps(changes[name], sort_keys=True)
         if isinstance(changes.get("beneficiary_identity"), Mapping):
             identity = json.dumps(changes["beneficiary_identity"], sort_keys=True).encode()
             changes["beneficiary_identity"] = self.sealer.seal(identity)
@@ -235,12 +241,22 @@ class HoldOps:
         ).fetchall()
         return [self._hold(row) for row in rows]
 
+    def holds_to_release(self, now: str, limit: int = 100) -> list[Hold]:
+        """Held withdrawals whose new-destination wait is over."""
+        rows = self.db.execute(
+            "SELECT rowid, * FROM holds WHERE release_at IS NOT NULL AND release_at <= ? "
+            "AND state = 'held' ORDER BY release_at LIMIT ?",
+            (now, limit),
+        ).fetchall()
+        return [self._hold(row) for row in rows]
+
     def _hold(self, row: sqlite3.Row) -> Hold:
         return from_row(
             Hold,
             row,
             request=json.loads(self.sealer.open(row["request"])),
             decision=json.loads(row["decision"]) if row["decision"] else None,
+            screening=json.loads(row["screening"]) if row["screening"] else None,
             beneficiary_identity=(
                 json.loads(self.sealer.open(row["beneficiary_identity"]))
                 if row["beneficiary_identity"]

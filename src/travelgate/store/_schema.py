@@ -200,4 +200,48 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX failed_envelopes_peer ON failed_envelopes(peer, id);
     CREATE INDEX failed_envelopes_created ON failed_envelopes(created_at);
     """,
+    # 7: wallet ownership challenges, the customers' address book, security alerts, and
+    #    what screening and a new-destination hold did to a withdrawal.
+    """
+    CREATE TABLE wallet_challenges (
+        nonce TEXT PRIMARY KEY,             -- 128-bit hex, single use
+        customer_id TEXT NOT NULL,
+        address TEXT NOT NULL,
+        network TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX wallet_challenges_expiry ON wallet_challenges(expires_at);
+    CREATE TABLE customer_wallets (
+        id INTEGER PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        address_key TEXT NOT NULL,          -- compared form (lower-case hex for EVM addresses)
+        address TEXT NOT NULL,              -- as the customer gave it
+        network TEXT NOT NULL,
+        kind TEXT NOT NULL,                 -- self_hosted | vasp
+        method TEXT,                        -- self_hosted: eip191 | bip137 | manual
+        evidence TEXT,                      -- manual: what the person saw (e.g. a txid)
+        verified_by TEXT,                   -- the API key (or peer) that verified it
+        verified_at TEXT NOT NULL,
+        vasp TEXT,                          -- vasp: the exchange that accepted
+        beneficiary_name TEXT,              -- vasp: the beneficiary as we named it
+        first_used_at TEXT,
+        last_used_at TEXT,
+        UNIQUE (customer_id, address_key, network)
+    );
+    CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,                 -- alert.<name>
+        severity TEXT NOT NULL,             -- info | warning | critical
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL,               -- JSON, no personal data
+        dedupe_key TEXT NOT NULL UNIQUE,    -- one alert per occurrence
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX alerts_type ON alerts(type);
+    ALTER TABLE holds ADD COLUMN screening TEXT;   -- JSON: what screening found
+    ALTER TABLE holds ADD COLUMN release_at TEXT;  -- a new destination's hold ends then
+    CREATE INDEX holds_release ON holds(release_at) WHERE release_at IS NOT NULL;
+    """,
 )

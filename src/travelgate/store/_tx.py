@@ -14,6 +14,7 @@ from travelgate.store._clock import now_text
 from travelgate.store._holds import HoldOps, from_row
 from travelgate.store._screening import ScreeningOps
 from travelgate.store._sealer import Sealer
+from travelgate.store._wallets import WalletOps
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class AddressTakenError(StoreError):
         self.owner = owner
 
 
-class Tx(HoldOps, ScreeningOps):
+class Tx(HoldOps, ScreeningOps, WalletOps):
     """The unit of work handed to `Database.read`/`Database.write`."""
 
     def __init__(self, connection: sqlite3.Connection, sealer: Sealer) -> None:

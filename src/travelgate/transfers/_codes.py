@@ -47,6 +47,12 @@ class DecisionCode(StrEnum):
     CANCELED = "CANCELED"
     BROADCAST = "BROADCAST"
     PEER_ERROR = "PEER.ERROR"
+    SCREENING_LISTED = "SCREENING.LISTED"
+    SCREENING_PROVIDER_RISK = "SCREENING.PROVIDER_RISK"
+    SCREENING_PROVIDER_FAILED = "SCREENING.PROVIDER_FAILED"
+    SELF_HOSTED_UNVERIFIED = "SELF_HOSTED.UNVERIFIED"
+    SELF_HOSTED_VERIFIED = "SELF_HOSTED.VERIFIED"
+    HOLD_NEW_DESTINATION = "HOLD.NEW_DESTINATION"
 
 
 _C = DecisionCode
@@ -93,6 +99,19 @@ DECISION_CODE_MEANINGS: dict[DecisionCode, str] = {
     _C.CANCELED: "the withdrawal service canceled the withdrawal",
     _C.BROADCAST: "the withdrawal service recorded the broadcast (txid)",
     _C.PEER_ERROR: "deposits: the sender ended the exchange with an error (see `trisa_code`)",
+    _C.SCREENING_LISTED: "the destination (withdrawals) or an originator address (deposits) "
+    "is on a sanctions list: `rule` is `screening:<list>`, `reason` names the list and its "
+    "reference; nothing was sent to the counterparty",
+    _C.SCREENING_PROVIDER_RISK: "the screening provider rated the address at a risk level "
+    "that `[screening] risk_actions` sends to review or rejection",
+    _C.SCREENING_PROVIDER_FAILED: "the screening provider failed or timed out: a person "
+    "decides (screening fails closed unless `fail_open`)",
+    _C.SELF_HOSTED_UNVERIFIED: "a self-hosted destination above the ownership threshold is "
+    "not a verified wallet of the originating customer: a person decides",
+    _C.SELF_HOSTED_VERIFIED: "the self-hosted destination is a verified wallet of the "
+    "originating customer: the hold clears",
+    _C.HOLD_NEW_DESTINATION: "the destination is not in the customer's address book: the "
+    "withdrawal waits in held until `release_at` (`[policy] new_destination_hold`)",
 }
 
 
@@ -105,7 +124,10 @@ def reason_code(reason: str | None, rule: str | None) -> DecisionCode:
     """The code for an engine reason (same spelling); POLICY.RULE for a config rule's text."""
     if rule is not None and rule.startswith("rule:"):
         return DecisionCode.POLICY_RULE
-    try:
-        return DecisionCode(reason or DecisionCode.POLICY_COMPLETE)
-    except ValueError:
-        return DecisionCode.POLICY_RULE
+    text = reason or DecisionCode.POLICY_COMPLETE
+    for candidate in (text, text.split(": ", 1)[0]):  # "CODE: detail" names its code first
+        try:
+            return DecisionCode(candidate)
+        except ValueError:
+            continue
+    return DecisionCode.POLICY_RULE

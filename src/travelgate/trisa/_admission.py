@@ -27,6 +27,7 @@ import enum
 import hashlib
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,6 +196,8 @@ class Admission:
         self._seen_keys: OrderedDict[str, bytes] = OrderedDict()
         self._alerted: OrderedDict[tuple[str, bytes], float] = OrderedDict()
         self._logged_refusals: OrderedDict[tuple[str, str], float] = OrderedDict()
+        # (peer, presented pin, pinned, action): raises the stored, delivered alert.
+        self.on_key_alert: Callable[[str, str, bool, str], None] | None = None
 
     # -- identity -------------------------------------------------------------------------
 
@@ -240,6 +243,8 @@ class Admission:
         action: str,
     ) -> None:
         metrics.peer_key_alert(name, pinned=pinned)
+        if self.on_key_alert is not None:
+            self.on_key_alert(name, format_pin(digest), pinned, action)
         if not _first_in_a_while(self._alerted, (name, digest)):
             return
         log.warning(
