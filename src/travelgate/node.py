@@ -32,7 +32,7 @@ from travelgate.service import (
     ServiceHooks,
     person_problems,
 )
-from travelgate.store import AddressTakenError, Database, Sealer, Tx, load_or_create_key
+from travelgate.store import AddressTakenError, Database, Tx, database_for
 from travelgate.transfers import Policy, parse_policy
 from travelgate.trisa import (
     Admission,
@@ -134,8 +134,7 @@ class Gateway:
             log.warning("certificate expiry", message=warning)
         self._credentials = credentials
         self.directory = Directory.load(config.directory.file)
-        sealer = Sealer(load_or_create_key(config.storage.key_file))
-        self._db = Database(config.node.database, sealer)
+        self._db = database_for(config)
         await self._db.open()
         if seed_customers:
             await self._seed_customers()

@@ -32,6 +32,16 @@ from travelgate.service._requests import (
     person_violations,
 )
 from travelgate.service._reviews import ReviewService, review_view
+from travelgate.service._totp import provisioning_uri, totp, totp_matches
+from travelgate.service._users import (
+    Enrolment,
+    create_user,
+    hash_password,
+    list_users,
+    password_matches,
+    reset_user,
+    set_user_disabled,
+)
 
 __all__ = [
     "DEFAULT_ASSETS",
@@ -40,6 +50,7 @@ __all__ = [
     "SCOPES",
     "SELF_HOSTED",
     "DepositService",
+    "Enrolment",
     "HoldService",
     "Notifier",
     "PolicyDecider",
@@ -51,19 +62,28 @@ __all__ = [
     "check_person",
     "check_scopes",
     "create_api_key",
+    "create_user",
     "decision_view",
     "decode_cursor",
     "deposit_view",
     "encode_cursor",
+    "hash_password",
     "hold_view",
     "key_hash",
     "key_prefix",
     "list_api_keys",
+    "list_users",
     "parse_limit",
     "parse_withdrawal",
+    "password_matches",
     "person_problems",
     "person_violations",
+    "provisioning_uri",
     "require_scope",
+    "reset_user",
     "review_view",
     "revoke_api_key",
+    "set_user_disabled",
+    "totp",
+    "totp_matches",
 ]

@@ -5,9 +5,11 @@ transaction on the database thread. Personal data is sealed with the storage key
 reaches SQL.
 """
 
+from travelgate.store._audit import NOTE_PREFIX, SYSTEM_ACTOR
 from travelgate.store._clock import now_text
 from travelgate.store._database import Database
 from travelgate.store._holds import ApiKey, Gauges, Hold, HoldFilter, OutboxItem, Review
+from travelgate.store._open import database_for
 from travelgate.store._screening import ListedAddress, ScreeningList
 from travelgate.store._sealer import Sealer, load_or_create_key
 from travelgate.store._tx import (
@@ -19,8 +21,12 @@ from travelgate.store._tx import (
     StoredEnvelope,
     Tx,
 )
+from travelgate.store._users import ROLES, User, UserSecrets
 
 __all__ = [
+    "NOTE_PREFIX",
+    "ROLES",
+    "SYSTEM_ACTOR",
     "AddressTakenError",
     "ApiKey",
     "Conversation",
@@ -38,6 +44,9 @@ __all__ = [
     "Sealer",
     "StoredEnvelope",
     "Tx",
+    "User",
+    "UserSecrets",
+    "database_for",
     "load_or_create_key",
     "now_text",
 ]
