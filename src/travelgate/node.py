@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import signal
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +33,7 @@ from travelgate.service import (
     ServiceHooks,
     person_problems,
 )
-from travelgate.store import AddressTakenError, Database, Tx, database_for
+from travelgate.store import SYSTEM_ACTOR, AddressTakenError, Database, Tx, database_for, now_text
 from travelgate.transfers import Policy, parse_policy
 from travelgate.trisa import (
     Admission,
@@ -269,6 +270,7 @@ class Node:
     async def start(self) -> None:
         gateway = self.gateway
         await gateway.open()
+        await record_startup(gateway.db, self.config)
         credentials = gateway.credentials
         trisa = self.config.trisa
         self.admission = Admission(admission_settings(self.config), gateway.directory)
@@ -434,6 +436,48 @@ async def purge_loop(
         except StoreError:
             log.exception("retention purge failed")
         await asyncio.sleep(interval)
+
+
+async def record_startup(db: Database, config: Config) -> None:
+    """One audit record per start: what about this node's configuration matters later
+    (digests of the files, not their content; no personal data)."""
+    from travelgate import __version__
+    from travelgate.audit import fingerprint
+
+    def digest(path: Any) -> str | None:
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else None
+        except OSError:
+            return None
+
+    detail = {
+        "version": __version__,
+        "config_sha256": digest(config.source),
+        "tls_cert_sha256": digest(config.tls.cert),
+        "sealing_cert_sha256": digest(config.sealing.cert),
+        "directory_sha256": digest(config.directory.file),
+        "audit_key": fingerprint(db.audit_key.public_key),
+        "trisa_listen": config.node.trisa_listen,
+        "api_listen": config.node.api_listen,
+        "retention": str(config.storage.retention),
+        "four_eyes": config.api.four_eyes,
+        "ivms_profile": config.trisa.ivms_profile,
+        "screening_lists": [digest(path) for path in config.screening.lists],
+        "screening_on_hit": config.screening.on_hit,
+        "screening_fail_open": config.screening.fail_open,
+        "webhooks": bool(config.webhooks.url),
+    }
+
+    def write(tx: Tx) -> None:
+        tx.audit(
+            actor=SYSTEM_ACTOR,
+            action="node.started",
+            subject=f"node:{config.node.name}",
+            detail=detail,
+            stamp=now_text(),
+        )
+
+    await db.write(write)
 
 
 def admission_settings(config: Config) -> AdmissionSettings:

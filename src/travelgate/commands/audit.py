@@ -111,6 +111,18 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def require_existing(config: Any) -> None:
+    """Checking or exporting a trail never starts one: no new database, no new key (a new
+    key would only make every record fail its signature)."""
+    if not config.node.database.exists():
+        raise TravelgateError(f"[node] database {config.node.database} does not exist")
+    if not config.storage.audit_key_file.exists():
+        raise TravelgateError(
+            f"[storage] audit_key_file {config.storage.audit_key_file} does not exist: "
+            "the audit trail cannot be checked without the key that signed it"
+        )
+
+
 def _write_private(path: Path, data: bytes) -> None:
     import os
 
@@ -124,6 +136,7 @@ def _write_private(path: Path, data: bytes) -> None:
 
 def _with_database(args: argparse.Namespace, work: Callable[[Any], Awaitable[T]]) -> T:
     config = load_config_from(args)
+    require_existing(config)
 
     async def run() -> T:
         from travelgate.store import database_for

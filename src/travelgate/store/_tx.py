@@ -14,6 +14,7 @@ from travelgate.errors import StoreError
 from travelgate.store._audit import SYSTEM_ACTOR, AuditOps
 from travelgate.store._clock import now_text
 from travelgate.store._holds import HoldOps, from_row
+from travelgate.store._records import RecordsOps
 from travelgate.store._screening import ScreeningOps
 from travelgate.store._sealer import Sealer
 from travelgate.store._users import UserOps
@@ -92,7 +93,7 @@ class AddressTakenError(StoreError):
         self.owner = owner
 
 
-class Tx(HoldOps, ScreeningOps, AuditOps, UserOps):
+class Tx(HoldOps, ScreeningOps, AuditOps, UserOps, RecordsOps):
     """The unit of work handed to `Database.read`/`Database.write`."""
 
     def __init__(self, connection: sqlite3.Connection, sealer: Sealer, audit_key: AuditKey) -> None:
@@ -105,6 +106,8 @@ class Tx(HoldOps, ScreeningOps, AuditOps, UserOps):
     def purge(self, cutoff: str) -> dict[str, int]:
         """Retention: closed records (see `HoldOps.purge`) and the chain's old head."""
         counts = super().purge(cutoff)
+        # The trail's head first: the record of what this purge removed must outlive it.
+        counts["audit"] = self.purge_audit(cutoff)
         if self.purged["holds"] or self.purged["deposits"]:
             self.audit(
                 actor=SYSTEM_ACTOR,
@@ -113,7 +116,6 @@ class Tx(HoldOps, ScreeningOps, AuditOps, UserOps):
                 detail={"cutoff": cutoff, **self.purged},
                 stamp=now_text(),
             )
-        counts["audit"] = self.purge_audit(cutoff)
         return counts
 
     def execute(
