@@ -136,3 +136,41 @@ async def test_mistakes_are_one_clear_line(config: Path) -> None:
     assert code == 1
     assert "no user has the email" in err
     assert "Traceback" not in err
+
+
+def test_processes_writing_at_once_keep_one_intact_chain(config: Path) -> None:
+    """Six CLI processes append to the trail at the same moment, next to a running node."""
+    import subprocess
+
+    from support.processes import TRAVELGATE, NodeProcess
+
+    node = NodeProcess("serve", "--config", str(config))
+    try:
+        node.wait_started()
+        writers = [
+            subprocess.Popen(
+                [
+                    TRAVELGATE,
+                    "user",
+                    "create",
+                    "--config",
+                    str(config),
+                    "--email",
+                    f"p{number}@example.com",
+                    "--role",
+                    "observer",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            for number in range(6)
+        ]
+        for writer in writers:
+            _out, err = writer.communicate(timeout=60)
+            assert writer.returncode == 0, err
+    finally:
+        node.terminate()
+    done = run_cli("audit", "verify", "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    count = int(done.stdout.split()[0])
+    assert count >= 7  # the start-up record and the six people

@@ -35,12 +35,14 @@ from travelgate.service._reviews import ReviewService, review_view
 from travelgate.service._totp import provisioning_uri, totp, totp_matches
 from travelgate.service._users import (
     Enrolment,
+    SignIn,
     create_user,
     hash_password,
     list_users,
     password_matches,
     reset_user,
     set_user_disabled,
+    sign_in,
 )
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "Recorder",
     "ReviewService",
     "ServiceHooks",
+    "SignIn",
     "WithdrawalRequest",
     "check_api_key",
     "check_person",
@@ -84,6 +87,7 @@ __all__ = [
     "review_view",
     "revoke_api_key",
     "set_user_disabled",
+    "sign_in",
     "totp",
     "totp_matches",
 ]

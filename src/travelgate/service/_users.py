@@ -7,22 +7,28 @@ secret; both are shown once, to the admin who runs the command.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import argon2
 
 from travelgate.errors import TravelgateError, UsageError
-from travelgate.service._totp import new_secret, provisioning_uri
+from travelgate.service._totp import new_secret, provisioning_uri, totp_matches
 from travelgate.store import ROLES, Database, Tx, User, now_text
 
 # argon2-cffi's defaults are RFC 9106's second recommendation (argon2id, 64 MiB, t=3).
 _HASHER = argon2.PasswordHasher()
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 TOTP_ISSUER = "travelgate"
+# Five wrong tries lock a person out for a quarter of an hour (an admin's `user reset`
+# lifts it sooner); a TOTP code alone gives an attacker 1 in 10^6 per try.
+MAX_FAILED_SIGN_INS = 5
+LOCK_OUT = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -160,3 +166,69 @@ async def reset_user(
         return Enrolment(updated, password, uri)
 
     return await db.write(reset)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in: the person when it succeeded, else why not (one reason
+    for every wrong input, so the answer does not tell which part was wrong)."""
+
+    user: User | None
+    refusal: str | None = None
+
+
+async def sign_in(
+    db: Database, email: str, password: str, code: str, *, source: str = "console"
+) -> SignIn:
+    """Check password and TOTP code; count failures, lock out after repeated ones; every
+    attempt on a known person is audited (success and failure alike)."""
+    found = await db.read(lambda tx: tx.user_by_email(email))
+    if found is None:
+        password_matches(_dummy_hash(), password)  # the same work as for a real person
+        return SignIn(None, "wrong email, password or code")
+    secrets_ = await db.read(lambda tx: tx.user_secrets(found.id))
+    assert secrets_ is not None
+    now = datetime.now(UTC)
+    stamp = now_text()
+    locked = found.locked_until is not None and found.locked_until > stamp
+    good = (
+        not locked
+        and found.disabled_at is None
+        and password_matches(secrets_.password_hash, password)
+        and totp_matches(secrets_.totp_secret, code)
+    )
+
+    def record(tx: Tx) -> User | None:
+        user = tx.user(found.id)
+        assert user is not None
+        lock_until = None
+        if not good and not locked and user.failed_sign_ins + 1 >= MAX_FAILED_SIGN_INS:
+            lock_until = (now + LOCK_OUT).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        tx.record_sign_in(user.id, succeeded=good, stamp=stamp, lock_until=lock_until)
+        detail: dict[str, Any] = {"source": source}
+        if not good:
+            detail["why"] = (
+                "locked" if locked else "disabled" if user.disabled_at else "credentials"
+            )
+            if lock_until is not None:
+                detail["locked_until"] = lock_until
+        tx.audit(
+            actor=f"user:{user.id}",
+            action="user.signed_in" if good else "user.sign_in_failed",
+            subject=f"user:{user.id}",
+            detail=detail,
+            stamp=stamp,
+        )
+        return tx.user(user.id)
+
+    user = await db.write(record)
+    if good:
+        return SignIn(user)
+    if locked:
+        return SignIn(None, "too many failed sign-ins: try again later or ask an admin")
+    return SignIn(None, "wrong email, password or code")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))

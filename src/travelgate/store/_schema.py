@@ -29,6 +29,7 @@ AUDIT_CHAIN_MIGRATION = """
         totp_secret BLOB NOT NULL,          -- sealed at rest
         must_change_password INTEGER NOT NULL DEFAULT 1,
         failed_sign_ins INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,                  -- lock-out after repeated failed sign-ins
         last_sign_in_at TEXT,
         disabled_at TEXT,
         created_at TEXT NOT NULL,

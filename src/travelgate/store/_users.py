@@ -22,6 +22,7 @@ class User:
     role: str
     must_change_password: bool
     failed_sign_ins: int
+    locked_until: str | None
     created_at: str
     updated_at: str
     disabled_at: str | None
@@ -99,7 +100,7 @@ class UserOps:
         """New one-time password and TOTP secret; the lock-out is lifted."""
         self.db.execute(
             "UPDATE users SET password_hash = ?, totp_secret = ?, must_change_password = 1, "
-            "failed_sign_ins = 0, updated_at = ? WHERE id = ?",
+            "failed_sign_ins = 0, locked_until = NULL, updated_at = ? WHERE id = ?",
             (password_hash, self.sealer.seal(totp_secret), stamp, user_id),
         )
 
@@ -119,6 +120,23 @@ class UserOps:
             parameters = (stamp, user_id)
         return self.db.execute(sql, parameters).rowcount > 0
 
+    def record_sign_in(
+        self, user_id: str, *, succeeded: bool, stamp: str, lock_until: str | None = None
+    ) -> None:
+        """Count a failure (locking until `lock_until` when given), or reset the count."""
+        if succeeded:
+            self.db.execute(
+                "UPDATE users SET failed_sign_ins = 0, locked_until = NULL, "
+                "last_sign_in_at = ? WHERE id = ?",
+                (stamp, user_id),
+            )
+        else:
+            self.db.execute(
+                "UPDATE users SET failed_sign_ins = failed_sign_ins + 1, "
+                "locked_until = coalesce(?, locked_until) WHERE id = ?",
+                (lock_until, user_id),
+            )
+
     def _user(self, row: sqlite3.Row) -> User:
         return User(
             id=row["id"],
@@ -126,6 +144,7 @@ class UserOps:
             role=row["role"],
             must_change_password=bool(row["must_change_password"]),
             failed_sign_ins=int(row["failed_sign_ins"]),
+            locked_until=row["locked_until"],
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             disabled_at=row["disabled_at"],
