@@ -1,9 +1,10 @@
 """Records for a law-enforcement request: what a selection covers, gathered in one
 transaction, written as a signed zip (`travelgate.audit` builds and checks the zip).
 
-The export is itself an audit record, written in the same transaction as the reading, so
-the bundle and the trail agree. A record that retention purged (or whose sealed data no
-longer opens) is listed as purged, never left out silently.
+The records are read in one transaction (a consistent snapshot); the export is then itself
+an audit record, which names the files' digests, and the signed manifest names that record.
+A record that retention purged (or whose sealed data no longer opens) is listed as purged,
+never left out silently.
 """
 
 from __future__ import annotations
@@ -109,29 +110,41 @@ async def export_records(
     node: str,
     keyring: env.KeyRing | None = None,
 ) -> ExportResult:
-    """Gather, audit and sign, in one write transaction; the zip's bytes are returned."""
+    """Gather, audit and sign; the zip's bytes are returned."""
 
-    def work(tx: Tx) -> ExportResult:
+    def read(tx: Tx) -> tuple[_Gathered, list[AuditRecord], dict[str, str | None]]:
         gathered = _gather(tx, selection, keyring)
         trail = list(tx.audit_records(subjects=tuple(dict.fromkeys(gathered.subjects))))
         notes: dict[str, str | None] = {}
         for record in trail:
             notes.update(tx.audit_notes(record.detail))
+        return gathered, trail, notes
+
+    # One read transaction: a consistent snapshot that never holds up the node's writes
+    # while envelopes are decrypted.
+    gathered, trail, notes = await db.read(read)
+    records_json = {
+        "case": case,
+        "selection": selection.as_json(),
+        "holds": gathered.holds,
+        "deposits": gathered.deposits,
+        "purged": gathered.purged,
+        "audit_notes": notes,
+    }
+    files = {
+        "records.json": _json_bytes(records_json),
+        "records.csv": _csv_bytes(gathered.rows),
+        AUDIT_FILE: _audit_lines(trail),
+    }
+    counts = {
+        "holds": len(gathered.holds),
+        "deposits": len(gathered.deposits),
+        "purged": len(gathered.purged),
+    }
+    selection_text = json.dumps(selection.as_json(), sort_keys=True).encode()
+
+    def record(tx: Tx) -> tuple[int, str, str]:
         stamp = now_text()
-        records_json = {
-            "case": case,
-            "selection": selection.as_json(),
-            "holds": gathered.holds,
-            "deposits": gathered.deposits,
-            "purged": gathered.purged,
-            "audit_notes": notes,
-        }
-        files = {
-            "records.json": _json_bytes(records_json),
-            "records.csv": _csv_bytes(gathered.rows),
-            AUDIT_FILE: _audit_lines(trail),
-        }
-        selection_text = json.dumps(selection.as_json(), sort_keys=True).encode()
         seq = tx.audit(
             actor=str(exported_by.get("actor", "operator")),
             action="records.exported",
@@ -142,39 +155,28 @@ async def export_records(
                 # the manifest (signed) keeps the selection itself.
                 "selection_sha256": hashlib.sha256(selection_text).hexdigest(),
                 "files": {name: file_entry(data)["sha256"] for name, data in files.items()},
-                "holds": len(gathered.holds),
-                "deposits": len(gathered.deposits),
-                "purged": len(gathered.purged),
+                **counts,
                 "login": exported_by.get("login"),
             },
             stamp=stamp,
         )
-        record = next(tx.audit_records(since=stamp, subjects=(f"case:{case}",)))
-        manifest = {
-            "case": case,
-            "node": node,
-            "exported_at": stamp,
-            "exported_by": dict(exported_by),
-            "selection": selection.as_json(),
-            "counts": {
-                "holds": len(gathered.holds),
-                "deposits": len(gathered.deposits),
-                "purged": len(gathered.purged),
-                "audit_records": len(trail),
-            },
-            "audit_record": {"seq": seq, "hash": record.hash},
-        }
-        bundle = build_bundle(manifest, files, tx.audit_key)
-        return ExportResult(
-            bundle,
-            len(gathered.holds),
-            len(gathered.deposits),
-            len(gathered.purged),
-            len(trail),
-            seq,
-        )
+        written = next(tx.audit_records(since=stamp, subjects=(f"case:{case}",)))
+        return seq, written.hash, stamp
 
-    return await db.write(work)
+    seq, record_hash, stamp = await db.write(record)
+    manifest = {
+        "case": case,
+        "node": node,
+        "exported_at": stamp,
+        "exported_by": dict(exported_by),
+        "selection": selection.as_json(),
+        "counts": {**counts, "audit_records": len(trail)},
+        "audit_record": {"seq": seq, "hash": record_hash},
+    }
+    bundle = build_bundle(manifest, files, db.audit_key)
+    return ExportResult(
+        bundle, counts["holds"], counts["deposits"], counts["purged"], len(trail), seq
+    )
 
 
 # -- gathering -------------------------------------------------------------------------
