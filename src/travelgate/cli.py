@@ -28,6 +28,9 @@ COMMAND_GROUPS = (
     "dev",
     "traddr",
     "screening",
+    "audit",
+    "records",
+    "user",
 )
 
 EXIT_OK = 0

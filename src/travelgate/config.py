@@ -75,6 +75,8 @@ class StorageSection:
     # after their own (short) retention.
     failed_per_peer: int = 10_000
     failed_retention: timedelta = timedelta(days=30)
+    # The Ed25519 key that signs the audit trail and records exports (created 0600).
+    audit_key_file: Path = Path("audit.key")
 
 
 @dataclass(frozen=True)
@@ -417,6 +419,7 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "retention": (_duration, "5y"),
         "failed_per_peer": (_positive, 10_000),
         "failed_retention": (_duration, "30d"),
+        "audit_key_file": (_path, "audit.key"),
     },
     "directory": {"file": (_optional_path, None)},
     "trisa": {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import signal
 import socket
 from collections.abc import Awaitable
@@ -38,12 +39,13 @@ from travelgate.service import (
     person_problems,
 )
 from travelgate.store import (
+    SYSTEM_ACTOR,
     AddressTakenError,
     Database,
     OutboxItem,
-    Sealer,
     Tx,
-    load_or_create_key,
+    database_for,
+    now_text,
 )
 from travelgate.transfers import Policy, parse_policy
 from travelgate.trisa import (
@@ -149,8 +151,7 @@ class Gateway:
             log.warning("certificate expiry", message=warning)
         self._credentials = credentials
         self.directory = Directory.load(config.directory.file)
-        sealer = Sealer(load_or_create_key(config.storage.key_file))
-        self._db = Database(config.node.database, sealer)
+        self._db = database_for(config)
         await self._db.open()
         if seed_customers:
             await self._seed_customers()
@@ -298,6 +299,7 @@ class Node:
     async def start(self) -> None:
         gateway = self.gateway
         await gateway.open()
+        await record_startup(gateway.db, self.config)
         credentials = gateway.credentials
         trisa = self.config.trisa
         self.admission = Admission(admission_settings(self.config), gateway.directory)
@@ -513,6 +515,48 @@ async def purge_loop(
         except StoreError:
             log.exception("retention purge failed")
         await asyncio.sleep(interval)
+
+
+async def record_startup(db: Database, config: Config) -> None:
+    """One audit record per start: what about this node's configuration matters later
+    (digests of the files, not their content; no personal data)."""
+    from travelgate import __version__
+    from travelgate.audit import fingerprint
+
+    def digest(path: Any) -> str | None:
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else None
+        except OSError:
+            return None
+
+    detail = {
+        "version": __version__,
+        "config_sha256": digest(config.source),
+        "tls_cert_sha256": digest(config.tls.cert),
+        "sealing_cert_sha256": digest(config.sealing.cert),
+        "directory_sha256": digest(config.directory.file),
+        "audit_key": fingerprint(db.audit_key.public_key),
+        "trisa_listen": config.node.trisa_listen,
+        "api_listen": config.node.api_listen,
+        "retention": str(config.storage.retention),
+        "four_eyes": config.api.four_eyes,
+        "ivms_profile": config.trisa.ivms_profile,
+        "screening_lists": [digest(path) for path in config.screening.lists],
+        "screening_on_hit": config.screening.on_hit,
+        "screening_fail_open": config.screening.fail_open,
+        "webhooks": bool(config.webhooks.url),
+    }
+
+    def write(tx: Tx) -> None:
+        tx.audit(
+            actor=SYSTEM_ACTOR,
+            action="node.started",
+            subject=f"node:{config.node.name}",
+            detail=detail,
+            stamp=now_text(),
+        )
+
+    await db.write(write)
 
 
 def admission_settings(config: Config) -> AdmissionSettings:

@@ -137,7 +137,7 @@ def expected_config(
             "database": f"{label}.db",
         },
         "tls": {"cert": f"{label}/cert.pem", "key": f"{label}/key.pem", "trust": "ca.pem"},
-        "storage": {"key_file": f"{label}-storage.key"},
+        "storage": {"key_file": f"{label}-storage.key", "audit_key_file": f"{label}-audit.key"},
         "directory": {"file": "peers.toml"},
         "customers": [customer],
     }

@@ -136,7 +136,10 @@ def write_config(test_pki: TestPki, spec: NodeSpec, *, database: Path) -> Path:
             "database": str(database),
         },
         "tls": {"cert": str(cert), "key": str(key), "trust": str(test_pki.trust)},
-        "storage": {"key_file": str(database.with_suffix(".key"))},
+        "storage": {
+            "key_file": str(database.with_suffix(".key")),
+            "audit_key_file": str(database.with_suffix(".audit.key")),
+        },
         "directory": {"file": "peers.toml"},
         "logging": {"level": "info"},
         # Tests fire bursts of concurrent calls at one node; shedding has tests of its own.

@@ -149,9 +149,9 @@ def _with_database(args: argparse.Namespace, work: Callable[[Any], Awaitable[T]]
     config = load_config_from(args)
 
     async def run() -> T:
-        from travelgate.store import Database, Sealer, load_or_create_key
+        from travelgate.store import database_for
 
-        db = Database(config.node.database, Sealer(load_or_create_key(config.storage.key_file)))
+        db = database_for(config)
         await db.open()
         try:
             return await work(db)

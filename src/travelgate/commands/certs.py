@@ -218,7 +218,7 @@ def node_config(node: DevNode) -> dict[str, Any]:
             "key": f"{label}/{pki.KEY_FILE}",
             "trust": pki.CA_CERT_FILE,
         },
-        "storage": {"key_file": f"{label}-storage.key"},
+        "storage": {"key_file": f"{label}-storage.key", "audit_key_file": f"{label}-audit.key"},
         "directory": {"file": PEERS_FILE},
         "customers": [{"id": customer.id, "addresses": [customer.address], "person": person}],
     }

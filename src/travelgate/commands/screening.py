@@ -112,10 +112,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _with_database(config: Any, work: Callable[[Any], Awaitable[T]]) -> T:
-    from travelgate.store import Database, Sealer, load_or_create_key
+    from travelgate.store import database_for
 
     async def run() -> T:
-        db = Database(config.node.database, Sealer(load_or_create_key(config.storage.key_file)))
+        db = database_for(config)
         await db.open()
         try:
             return await work(db)

@@ -35,6 +35,18 @@ from travelgate.service._requests import (
 )
 from travelgate.service._reviews import ReviewService, review_view
 from travelgate.service._screening import Screened, ScreeningStep
+from travelgate.service._totp import provisioning_uri, totp, totp_matches
+from travelgate.service._users import (
+    Enrolment,
+    SignIn,
+    create_user,
+    hash_password,
+    list_users,
+    password_matches,
+    reset_user,
+    set_user_disabled,
+    sign_in,
+)
 from travelgate.service._wallets import PROOF_METHODS, WalletService, book_view
 
 __all__ = [
@@ -47,6 +59,7 @@ __all__ = [
     "SELF_HOSTED",
     "Alerts",
     "DepositService",
+    "Enrolment",
     "HoldService",
     "Notifier",
     "PolicyDecider",
@@ -55,6 +68,7 @@ __all__ = [
     "Screened",
     "ScreeningStep",
     "ServiceHooks",
+    "SignIn",
     "WalletService",
     "WithdrawalRequest",
     "alert_view",
@@ -63,20 +77,30 @@ __all__ = [
     "check_person",
     "check_scopes",
     "create_api_key",
+    "create_user",
     "decision_view",
     "decode_cursor",
     "deposit_view",
     "encode_cursor",
+    "hash_password",
     "hold_view",
     "key_hash",
     "key_prefix",
     "list_api_keys",
+    "list_users",
     "parse_limit",
     "parse_withdrawal",
+    "password_matches",
     "peer_certificates",
     "person_problems",
     "person_violations",
+    "provisioning_uri",
     "require_scope",
+    "reset_user",
     "review_view",
     "revoke_api_key",
+    "set_user_disabled",
+    "sign_in",
+    "totp",
+    "totp_matches",
 ]

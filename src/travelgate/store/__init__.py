@@ -5,9 +5,11 @@ transaction on the database thread. Personal data is sealed with the storage key
 reaches SQL.
 """
 
+from travelgate.store._audit import NOTE_PREFIX, SYSTEM_ACTOR
 from travelgate.store._clock import now_text
 from travelgate.store._database import Database
 from travelgate.store._holds import ApiKey, Gauges, Hold, HoldFilter, OutboxItem, Review
+from travelgate.store._open import database_for
 from travelgate.store._screening import ListedAddress, ScreeningList
 from travelgate.store._sealer import Sealer, load_or_create_key
 from travelgate.store._tx import (
@@ -19,9 +21,13 @@ from travelgate.store._tx import (
     StoredEnvelope,
     Tx,
 )
+from travelgate.store._users import ROLES, User, UserSecrets
 from travelgate.store._wallets import Alert, BookEntry, WalletChallenge
 
 __all__ = [
+    "NOTE_PREFIX",
+    "ROLES",
+    "SYSTEM_ACTOR",
     "AddressTakenError",
     "Alert",
     "ApiKey",
@@ -41,7 +47,10 @@ __all__ = [
     "Sealer",
     "StoredEnvelope",
     "Tx",
+    "User",
+    "UserSecrets",
     "WalletChallenge",
+    "database_for",
     "load_or_create_key",
     "now_text",
 ]

@@ -17,8 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from travelgate.audit._key import AuditKey
 from travelgate.errors import StoreError
-from travelgate.store._schema import MIGRATIONS
+from travelgate.store._clock import now_text
+from travelgate.store._schema import AUDIT_CHAIN_MIGRATION, MIGRATIONS
 from travelgate.store._sealer import Sealer
 from travelgate.store._tx import Tx
 
@@ -30,9 +32,13 @@ _BUSY_TIMEOUT_MS = 10_000
 class Database:
     """Async facade over a thread-confined sqlite3 connection."""
 
-    def __init__(self, path: Path, sealer: Sealer) -> None:
+    def __init__(self, path: Path, sealer: Sealer, audit_key: AuditKey | None = None) -> None:
+        """`audit_key` signs the audit trail; a node always passes its own (see
+        `open_database`). Without one, a key nobody keeps is made: fine for tests, but
+        `audit verify` will not accept what it signed."""
         self.path = path
         self._sealer = sealer
+        self.audit_key = audit_key or AuditKey.generate()
         # Called (on the database thread) after a commit that enqueued outbox rows.
         self.on_enqueue: Callable[[], None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
@@ -97,6 +103,9 @@ class Database:
                 for statement in _statements(script):
                     connection.execute(statement)
                 connection.execute(f"PRAGMA user_version = {number}")
+            chain_at = MIGRATIONS.index(AUDIT_CHAIN_MIGRATION) + 1
+            if version < chain_at <= len(MIGRATIONS):
+                Tx(connection, self._sealer, self.audit_key).chain_legacy_audit(now_text())
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -108,7 +117,7 @@ class Database:
             raise StoreError("database is closed")
         try:
             connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            tx = Tx(connection, self._sealer)
+            tx = Tx(connection, self._sealer, self.audit_key)
             try:
                 result = work(tx)
             except BaseException:

@@ -1,7 +1,7 @@
-"""Rows of the withdrawal side: holds, the outbox, reviews, API keys and the audit trail.
+"""Rows of the withdrawal side: holds, the outbox, reviews and API keys.
 
 A mixin of `Tx`: every method runs inside the caller's transaction, so a state change, its
-outbox rows and its audit event commit together or not at all.
+outbox rows and its audit event (`AuditOps`) commit together or not at all.
 """
 
 from __future__ import annotations
@@ -155,6 +155,7 @@ class HoldOps:
     db: sqlite3.Connection
     sealer: Sealer
     enqueued: bool
+    purged: dict[str, list[dict[str, Any]]]
 
     # -- holds ---------------------------------------------------------------------------
 
@@ -461,30 +462,44 @@ class HoldOps:
         """Delete what is older than the retention cutoff and closed (crypto-shred: the
         sealed personal data goes with its row). Open exchanges and holds are kept."""
         final = ("REJECTED", "COMPLETED", "CANCELED")
+        conversations = self.db.execute(
+            "DELETE FROM conversations WHERE updated_at < ? AND state IN (?, ?, ?) "
+            "RETURNING public_id, role, customer_id",
+            (cutoff, *final),
+        ).fetchall()
+        envelopes = self.db.execute(
+            "DELETE FROM envelopes WHERE conversation_id IS NULL AND created_at < ?", (cutoff,)
+        ).rowcount
+        holds = self.db.execute(
+            "DELETE FROM holds WHERE updated_at < ? "
+            "AND state IN ('released', 'rejected', 'expired', 'canceled') "
+            "RETURNING id, customer_id",
+            (cutoff,),
+        ).fetchall()
+        # What went, by reference only: the audit trail says so (see `Tx.purge`), so a
+        # records export can report a purged record instead of silently missing it.
+        self.purged = {
+            "holds": [{"id": row[0], "customer_id": row[1]} for row in holds],
+            "deposits": [
+                {"id": row[0], "customer_id": row[2]}
+                for row in conversations
+                if row[1] == "beneficiary"
+            ],
+        }
         counts = {
-            "conversations": self.db.execute(
-                "DELETE FROM conversations WHERE updated_at < ? AND state IN (?, ?, ?)",
-                (cutoff, *final),
-            ).rowcount,
-            "envelopes": self.db.execute(
-                "DELETE FROM envelopes WHERE conversation_id IS NULL AND created_at < ?", (cutoff,)
-            ).rowcount,
-            "holds": self.db.execute(
-                "DELETE FROM holds WHERE updated_at < ? "
-                "AND state IN ('released', 'rejected', 'expired', 'canceled')",
-                (cutoff,),
-            ).rowcount,
+            "conversations": len(conversations),
+            "envelopes": envelopes,
+            "holds": len(holds),
             "outbox": self.db.execute(
                 "DELETE FROM outbox WHERE updated_at < ? AND state != 'pending'", (cutoff,)
             ).rowcount,
             "reviews": self.db.execute(
                 "DELETE FROM reviews WHERE created_at < ? AND state != 'open'", (cutoff,)
             ).rowcount,
-            "audit": self.db.execute("DELETE FROM audit WHERE at < ?", (cutoff,)).rowcount,
         }
         return counts
 
-    # -- API keys and audit --------------------------------------------------------------
+    # -- API keys --------------------------------------------------------------
 
     def insert_api_key(self, key_id: str, key_hash: str, label: str, stamp: str) -> None:
         self.db.execute(
@@ -546,20 +561,3 @@ class HoldOps:
         ):
             outbox[state][target] = number
         return Gauges(holds, count, oldest, outbox["pending"], outbox["dead"])
-
-    def audit(
-        self, *, actor: str, action: str, subject: str, detail: Mapping[str, Any], stamp: str
-    ) -> None:
-        self.db.execute(
-            "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-            (stamp, actor, action, subject, json.dumps(detail, sort_keys=True, default=str)),
-        )
-
-    def audit_of(self, subject: str) -> list[dict[str, Any]]:
-        rows = self.db.execute(
-            "SELECT at, actor, action, detail FROM audit WHERE subject = ? ORDER BY id",
-            (subject,),
-        ).fetchall()
-        return [
-            {"at": r[0], "actor": r[1], "action": r[2], "detail": json.loads(r[3])} for r in rows
-        ]

@@ -2,6 +2,41 @@
 
 from __future__ import annotations
 
+# The chain's columns; `Database` chains the rows already there in the same transaction.
+AUDIT_CHAIN_MIGRATION = """
+    ALTER TABLE audit ADD COLUMN prev_hash TEXT;   -- hash of the record before (chain)
+    ALTER TABLE audit ADD COLUMN hash TEXT;        -- SHA-256 of this record's canonical JSON
+    ALTER TABLE audit ADD COLUMN signature TEXT;   -- Ed25519 by the audit key, hex
+    CREATE UNIQUE INDEX audit_prev_hash ON audit(prev_hash);  -- the chain never forks
+    CREATE INDEX audit_at ON audit(at);
+    CREATE TABLE audit_anchor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,               -- the last record purged from the chain's head
+        hash TEXT NOT NULL
+    );
+    CREATE TABLE audit_notes (
+        id INTEGER PRIMARY KEY,
+        sealed BLOB NOT NULL,               -- free text of a record (reasons), sealed at rest
+        audit_seq INTEGER                   -- the record that refers to it
+    );
+    CREATE INDEX audit_notes_seq ON audit_notes(audit_seq);
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        email_digest TEXT NOT NULL UNIQUE,  -- keyed digest of the lower-cased email
+        email BLOB NOT NULL,                -- sealed at rest
+        role TEXT NOT NULL,                 -- admin | compliance | observer
+        password_hash TEXT NOT NULL,        -- argon2id
+        totp_secret BLOB NOT NULL,          -- sealed at rest
+        must_change_password INTEGER NOT NULL DEFAULT 1,
+        failed_sign_ins INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,                  -- lock-out after repeated failed sign-ins
+        last_sign_in_at TEXT,
+        disabled_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: customers, TRISA conversations and every envelope as it travelled.
     """
@@ -244,4 +279,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE holds ADD COLUMN release_at TEXT;  -- a new destination's hold ends then
     CREATE INDEX holds_release ON holds(release_at) WHERE release_at IS NOT NULL;
     """,
+    # 8: the audit trail becomes a signed hash chain (rows written before are chained once,
+    #    at upgrade, by `AUDIT_CHAIN_MIGRATION`'s hook); free text of audit records is sealed
+    #    apart; the people who use the console.
+    AUDIT_CHAIN_MIGRATION,
 )

@@ -9,11 +9,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from travelgate.audit._key import AuditKey
 from travelgate.errors import StoreError
+from travelgate.store._audit import SYSTEM_ACTOR, AuditOps
 from travelgate.store._clock import now_text
 from travelgate.store._holds import HoldOps, from_row
+from travelgate.store._records import RecordsOps
 from travelgate.store._screening import ScreeningOps
 from travelgate.store._sealer import Sealer
+from travelgate.store._users import UserOps
 from travelgate.store._wallets import WalletOps
 
 
@@ -90,13 +94,30 @@ class AddressTakenError(StoreError):
         self.owner = owner
 
 
-class Tx(HoldOps, ScreeningOps, WalletOps):
+class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps):
     """The unit of work handed to `Database.read`/`Database.write`."""
 
-    def __init__(self, connection: sqlite3.Connection, sealer: Sealer) -> None:
+    def __init__(self, connection: sqlite3.Connection, sealer: Sealer, audit_key: AuditKey) -> None:
         self.db = connection
         self.sealer = sealer
+        self.audit_key = audit_key
         self.enqueued = False  # set by `enqueue`: the outbox worker is woken after commit
+        self.purged = {"holds": [], "deposits": []}
+
+    def purge(self, cutoff: str) -> dict[str, int]:
+        """Retention: closed records (see `HoldOps.purge`) and the chain's old head."""
+        counts = super().purge(cutoff)
+        # The trail's head first: the record of what this purge removed must outlive it.
+        counts["audit"] = self.purge_audit(cutoff)
+        if self.purged["holds"] or self.purged["deposits"]:
+            self.audit(
+                actor=SYSTEM_ACTOR,
+                action="records.purged",
+                subject="retention",
+                detail={"cutoff": cutoff, **self.purged},
+                stamp=now_text(),
+            )
+        return counts
 
     def execute(
         self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()
