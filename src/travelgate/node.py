@@ -30,6 +30,7 @@ from travelgate.service import (
     Recorder,
     ReviewService,
     ServiceHooks,
+    TrpService,
     person_problems,
 )
 from travelgate.store import AddressTakenError, Database, Sealer, Tx, load_or_create_key
@@ -53,6 +54,14 @@ from travelgate.trisa import (
     load_credentials,
     start_server,
     stop_server,
+)
+from travelgate.trp import (
+    RunningTrpServer,
+    TrpClient,
+    client_ssl_context,
+    server_ssl_context,
+    start_trp_server,
+    stop_trp_server,
 )
 
 log = structlog.get_logger("travelgate.node")
@@ -79,6 +88,7 @@ class Gateway:
         self.policy: Policy = parse_policy(self.config.policy)
         self._holds: HoldService | None = None
         self._reviews: ReviewService | None = None
+        self._trp: TrpService | None = None
 
     @property
     def credentials(self) -> Credentials:
@@ -123,6 +133,12 @@ class Gateway:
         return self._reviews
 
     @property
+    def trp(self) -> TrpService:
+        if self._trp is None:
+            raise RuntimeError("gateway is not open")
+        return self._trp
+
+    @property
     def vasp(self) -> VaspInfo:
         node = self.config.node
         return VaspInfo(node.name, node.legal_name, node.country, node.lei)
@@ -157,6 +173,20 @@ class Gateway:
         )
         hooks = ServiceHooks(self._holds, recorder)
         decider = self.decider or PolicyDecider(self.policy)
+        self._trp = TrpService(
+            db=self._db,
+            holds=self._holds,
+            recorder=recorder,
+            directory=self.directory,
+            decider=decider,
+            vasp_name=config.node.name,
+            legal_name=config.node.legal_name,
+            lei=config.node.lei,
+            certificate_pem=_read_text(config.trp.cert),
+            ivms_profile=config.trisa.ivms_profile,
+            immediate=config.trp.immediate,
+        )
+        self._holds.trp = self._trp
         self._crypto = ThreadPoolExecutor(
             max_workers=config.trisa.crypto_threads, thread_name_prefix="crypto"
         )
@@ -235,6 +265,8 @@ class Gateway:
             await closer()
         if self._client is not None:
             await self._client.close()
+        if self._trp is not None and self._trp.client is not None:
+            await self._trp.client.close()
         if self._db is not None:
             await self._db.close()
         if self._crypto is not None:
@@ -250,6 +282,7 @@ class Node:
 
     def __post_init__(self) -> None:
         self.server: RunningServer | None = None
+        self.trp_server: RunningTrpServer | None = None
         self.admission: Admission | None = None
         self.outbox: OutboxWorker | None = None
         self._api: ApiListener | None = None
@@ -260,6 +293,12 @@ class Node:
     @property
     def config(self) -> Config:
         return self.gateway.config
+
+    @property
+    def trp_port(self) -> int:
+        if self.trp_server is None:
+            raise RuntimeError("the TRP server is not running")
+        return self.trp_server.port
 
     @property
     def trisa_port(self) -> int:
@@ -296,9 +335,13 @@ class Node:
             await gateway.close()
             raise ConfigError(f"[node] trisa_listen: {exc}") from None
         try:
+            await self._start_trp()
             await self._start_api()
         except ConfigError:
             await stop_server(self.server, 0)
+            if self.trp_server is not None:
+                await stop_trp_server(self.trp_server)
+                self.trp_server = None
             await gateway.close()
             raise
         outbox = self.config.outbox
@@ -314,6 +357,7 @@ class Node:
                 per_target=outbox.per_target,
             ),
             on_dead=gateway.holds.on_dead,
+            trp=gateway.trp if self.trp_server is not None else None,
         )
         worker = self.outbox
         loop = asyncio.get_running_loop()
@@ -333,14 +377,38 @@ class Node:
             "node started",
             node=self.config.node.name,
             trisa_port=self.server.port,
+            trp_port=self.trp_server.port if self.trp_server else None,
             api_port=self.api_port,
             database=str(self.config.node.database),
         )
 
+    async def _start_trp(self) -> None:
+        """`[trp] enabled`: serve TRP over mutual TLS and send with the same identity."""
+        trp = self.config.trp
+        if not trp.enabled:
+            return
+        assert trp.cert is not None
+        assert trp.key is not None
+        assert trp.trust is not None
+        host, port = parse_listen(trp.listen)
+        try:
+            self.trp_server = await start_trp_server(
+                self.gateway.trp, host, port, server_ssl_context(trp.cert, trp.key, trp.trust)
+            )
+        except OSError as exc:
+            raise ConfigError(f"[trp] listen {trp.listen}: {exc.strerror}") from None
+        service = self.gateway.trp
+        service.public_url = trp.public_url or _public_url(host, self.trp_server.port)
+        service.client = TrpClient(client_ssl_context(trp.cert, trp.key, trp.trust))
+
     async def _start_api(self) -> None:
         gateway = self.gateway
         services = ApiServices(
-            gateway.db, gateway.holds, gateway.reviews, self.config.api.long_poll_max
+            gateway.db,
+            gateway.holds,
+            gateway.reviews,
+            self.config.api.long_poll_max,
+            trp=gateway.trp,
         )
         admission = ApiAdmission(
             max_inflight=self.config.api.max_inflight,
@@ -375,6 +443,9 @@ class Node:
         if self.server is not None:
             await stop_server(self.server, grace)
             self.server = None
+        if self.trp_server is not None:
+            await stop_trp_server(self.trp_server)
+            self.trp_server = None
         if self._api is not None:
             await self._api.stop()
             self._api = None
@@ -435,6 +506,22 @@ async def purge_loop(
         except StoreError:
             log.exception("retention purge failed")
         await asyncio.sleep(interval)
+
+
+def _public_url(host: str, port: int) -> str:
+    """Where peers reach our TRP server when `[trp] public_url` is not set."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "localhost"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"https://{host}:{port}"
+
+
+def _read_text(path: Any) -> str:
+    try:
+        return str(path.read_text()) if path is not None else ""
+    except OSError:
+        return ""
 
 
 def admission_settings(config: Config) -> AdmissionSettings:

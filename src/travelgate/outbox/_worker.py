@@ -1,4 +1,5 @@
-"""The durable outbox worker: outgoing envelopes and webhooks, retried until delivered.
+"""The durable outbox worker: outgoing envelopes, TRP messages and webhooks, retried until
+delivered.
 
 Rows are written in the same transaction as the state change that caused them; this
 worker delivers them at least once, with exponential backoff and jitter, a per-target
@@ -20,13 +21,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import aiohttp
 import structlog
 
 from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
-from travelgate.errors import TravelgateError
+from travelgate.errors import TravelgateError, TrpRemoteError
 from travelgate.store import Database, OutboxItem, Tx, now_text
 from travelgate.transfers import Outcome
 from travelgate.trisa import (
@@ -69,6 +71,12 @@ def backoff(attempts: int, settings: OutboxSettings) -> float:
 DeadLetter = Callable[[Tx, OutboxItem], None]
 
 
+class TrpSender(Protocol):
+    """Sends a queued TRP message and records its answer (the service's TrpService)."""
+
+    async def deliver(self, item: OutboxItem) -> None: ...
+
+
 class OutboxWorker:
     def __init__(
         self,
@@ -78,12 +86,14 @@ class OutboxWorker:
         webhook_secret: bytes = b"",
         settings: OutboxSettings | None = None,
         on_dead: DeadLetter | None = None,
+        trp: TrpSender | None = None,
     ) -> None:
         self.db = db
         self.outbound = outbound
         self.webhook_secret = webhook_secret
         self.settings = settings or OutboxSettings()
         self.on_dead = on_dead
+        self.trp = trp
         self._wake = asyncio.Event()
         self._busy: dict[int, asyncio.Task[None]] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
@@ -141,6 +151,8 @@ class OutboxWorker:
             try:
                 if item.kind == "transfer":
                     await self._transfer(item)
+                elif item.kind == "trp":
+                    await self._trp(item)
                 else:
                     await self._webhook(item)
                 metrics.OUTBOX.labels(item.kind, "delivered").inc()
@@ -154,21 +166,23 @@ class OutboxWorker:
                 PeerBusyError,
             ) as exc:
                 await self._failed(item, exc.message)
+            except TrpRemoteError as exc:
+                await self._failed(item, exc.message, final=not exc.retryable)
             except TravelgateError as exc:
                 await self._failed(item, f"{type(exc).__name__}: {exc.message}")
             except Exception as exc:  # never let one row kill the worker
                 log.exception("outbox delivery failed", item=item.id, kind=item.kind)
                 await self._failed(item, f"internal error: {type(exc).__name__}")
 
-    async def _failed(self, item: OutboxItem, error: str) -> None:
+    async def _failed(self, item: OutboxItem, error: str, *, final: bool = False) -> None:
         attempts = item.attempts + 1
         limit = (
-            self.settings.max_attempts
-            if item.kind == "transfer"
-            else self.settings.webhook_max_attempts
+            self.settings.webhook_max_attempts
+            if item.kind == "webhook"
+            else self.settings.max_attempts
         )
         retry_at = None
-        if attempts < limit:
+        if attempts < limit and not final:
             when = datetime.now(UTC) + timedelta(seconds=backoff(attempts, self.settings))
             retry_at = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -232,6 +246,14 @@ class OutboxWorker:
             # so the next attempt seals afresh.
             await self.db.write(lambda tx: tx.outbox_sealed(item.id, None))
             raise PeerBusyError(f"{item.target} asked to retry later: {result.reply.error.message}")
+
+    # -- TRP messages ----------------------------------------------------------------------
+
+    async def _trp(self, item: OutboxItem) -> None:
+        """A TRP message (inquiry, resolution, confirmation): the service sends and records."""
+        if self.trp is None:
+            raise PeerBusyError("TRP is not enabled on this node: the message waits")
+        await self.trp.deliver(item)
 
     # -- webhooks ------------------------------------------------------------------------
 

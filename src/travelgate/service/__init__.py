@@ -32,6 +32,7 @@ from travelgate.service._requests import (
     person_violations,
 )
 from travelgate.service._reviews import ReviewService, review_view
+from travelgate.service._trp import TrpService
 
 __all__ = [
     "DEFAULT_ASSETS",
@@ -46,6 +47,7 @@ __all__ = [
     "Recorder",
     "ReviewService",
     "ServiceHooks",
+    "TrpService",
     "WithdrawalRequest",
     "check_api_key",
     "check_person",

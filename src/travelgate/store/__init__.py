@@ -10,6 +10,7 @@ from travelgate.store._database import Database
 from travelgate.store._holds import ApiKey, Gauges, Hold, HoldFilter, OutboxItem, Review
 from travelgate.store._screening import ListedAddress, ScreeningList
 from travelgate.store._sealer import Sealer, load_or_create_key
+from travelgate.store._trp import TravelAddressRecord, TrpTransfer
 from travelgate.store._tx import (
     AddressTakenError,
     Conversation,
@@ -37,6 +38,8 @@ __all__ = [
     "ScreeningList",
     "Sealer",
     "StoredEnvelope",
+    "TravelAddressRecord",
+    "TrpTransfer",
     "Tx",
     "load_or_create_key",
     "now_text",

@@ -61,6 +61,7 @@ class Hold:
     trisa_code: str | None = None
     beneficiary_identity: Mapping[str, Any] | None = None
     beneficiary_match: str | None = None
+    approved_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,8 @@ _HOLD_UPDATABLE = frozenset(
         "trisa_code",
         "beneficiary_identity",
         "beneficiary_match",
+        "approved_address",
+        "destination",
     }
 )
 

@@ -47,6 +47,7 @@ class DecisionCode(StrEnum):
     CANCELED = "CANCELED"
     BROADCAST = "BROADCAST"
     PEER_ERROR = "PEER.ERROR"
+    TRP_ADDRESS_MISMATCH = "TRP.ADDRESS_MISMATCH"
 
 
 _C = DecisionCode
@@ -93,6 +94,8 @@ DECISION_CODE_MEANINGS: dict[DecisionCode, str] = {
     _C.CANCELED: "the withdrawal service canceled the withdrawal",
     _C.BROADCAST: "the withdrawal service recorded the broadcast (txid)",
     _C.PEER_ERROR: "deposits: the sender ended the exchange with an error (see `trisa_code`)",
+    _C.TRP_ADDRESS_MISMATCH: "the beneficiary VASP approved over TRP, but to an address other "
+    "than the destination.address requested: a person decides",
 }
 
 

@@ -129,6 +129,10 @@ class TrpClient:
             ) from None
         return InquiryAnswer(response, reply)
 
+    async def post(self, url: str, body: bytes, *, request_identifier: str) -> PeerReply:
+        """POST a message already emitted (the outbox resends stored bytes as they were)."""
+        return await self._post(url, body, request_identifier, ())
+
     async def send_resolution(
         self, callback: str, resolution: Resolution, *, request_identifier: str
     ) -> PeerReply:
