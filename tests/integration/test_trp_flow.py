@@ -41,9 +41,14 @@ def trp_section(test_pki: TestPki, name: str, **extra: Any) -> dict[str, Any]:
 
 
 def specs(
-    test_pki: TestPki, *, bob_robot: str = "sync-accept", immediate: bool = False
+    test_pki: TestPki,
+    *,
+    bob_robot: str = "sync-accept",
+    immediate: bool = False,
+    bob_delay: float = 0.2,
 ) -> tuple[NodeSpec, NodeSpec]:
     alice, bob = two_node_specs(bob_robot=bob_robot)
+    bob.delay = bob_delay
     alice.extra = {"trp": trp_section(test_pki, ALICE)}
     bob.extra = {"trp": trp_section(test_pki, BOB, immediate=immediate)}
     return alice, bob
@@ -198,6 +203,65 @@ async def test_cancel_after_approval_cancels_the_deposit(
     assert status == 200, canceled
     deposit = await deposit_in(apis[BOB], "canceled")
     assert deposit["decision"]["code"] == "CANCELED"
+
+
+async def test_a_pending_inquiry_is_approved_later_by_the_async_robot(
+    cluster: Cluster, apis: dict[str, Api], test_pki: TestPki
+) -> None:
+    await start(cluster, apis, *specs(test_pki, bob_robot="async-accept"))
+    minted = await mint(apis[BOB])
+    status, hold = await apis[ALICE].create(trp_withdrawal(minted["travel_address"]))
+    assert status == 201, hold
+    waiting = await apis[ALICE].wait_state(hold["id"], "awaiting_reply", "cleared")
+    assert waiting["counterparty"]["name"] == BOB
+    cleared = await apis[ALICE].wait_state(hold["id"], "cleared", "review", "rejected")
+    assert cleared["state"] == "cleared", cleared["decision"]
+    deposit = await deposit_in(apis[BOB], "accepted")
+    assert deposit["counterparty"]["protocol"] == "trp"
+
+
+async def test_a_deposit_in_review_is_rejected_by_a_person_at_the_callback(
+    cluster: Cluster, apis: dict[str, Api], test_pki: TestPki
+) -> None:
+    # The robot would decide only after a minute: the compliance team decides first.
+    await start(cluster, apis, *specs(test_pki, bob_robot="async-accept", bob_delay=60))
+    minted = await mint(apis[BOB])
+    status, hold = await apis[ALICE].create(trp_withdrawal(minted["travel_address"]))
+    assert status == 201, hold
+    await apis[ALICE].wait_state(hold["id"], "awaiting_reply")
+    deposit = await deposit_in(apis[BOB], "pending")
+    status, page = await apis[BOB].call("GET", "/v1/reviews?state=open")
+    assert status == 200, page
+    review = next(r for r in page["items"] if r["subject_id"] == deposit["id"])
+    status, decided = await apis[BOB].call(
+        "POST",
+        f"/v1/reviews/{review['id']}/decision",
+        {"decision": "reject", "reason": "sanctions screening hit"},
+    )
+    assert status == 200, decided
+    rejected = await apis[ALICE].wait_state(hold["id"], "cleared", "review", "rejected")
+    assert rejected["state"] == "rejected", rejected["decision"]
+    assert rejected["decision"]["code"] == "REPLY.REJECTED"
+    assert (await deposit_in(apis[BOB], "rejected"))["decision"]["code"] == "REVIEW.REJECTED"
+
+
+async def test_without_trp_minting_is_refused_and_a_travel_address_goes_to_review(
+    cluster: Cluster, apis: dict[str, Api], test_pki: TestPki
+) -> None:
+    await start(cluster, apis, *two_node_specs())
+    status, error = await apis[BOB].call("POST", "/v1/customers/bob-cust-1/travel-addresses", {})
+    assert status == 409
+    assert error["error"]["code"] == "trp_disabled"
+    address = "ta2W2HPKfHxgSgrzY178knqXHg1H3jfeQrwQ9JrKBs9wv"
+    status, hold = await apis[ALICE].create(trp_withdrawal(address))
+    assert status == 201, hold
+    assert hold["state"] == "review"
+    assert hold["decision"]["code"] == "POLICY.COUNTERPARTY_UNREACHABLE"
+    assert hold["counterparty"] == {"kind": "vasp", "name": "beneficiary.com", "protocol": "trp"}
+    status, error = await apis[ALICE].create(trp_withdrawal("tanotatraveladdress"))
+    assert status == 422
+    assert error["error"]["code"] == "invalid_travel_address"
+    assert error["error"]["field"] == "destination.travel_address"
 
 
 # -- the protocol's edges, against Bob's TRP server ------------------------------------

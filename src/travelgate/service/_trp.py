@@ -498,6 +498,15 @@ class TrpService:
         tx.update_conversation(conversation.id, state="ACCEPTED" if accept else "REJECTED")
         self._send_resolution(tx, transfer.peer_callback, transfer.request_identifier, resolution)
 
+    def decide_pending(
+        self, tx: Tx, conversation: Conversation, *, accept: bool, actor: str
+    ) -> None:
+        """Decide a TRP deposit left pending (a robot, or any caller outside the review
+        queue): answer at the callback, close its reviews, tell the back office."""
+        self.resolve_deposit(tx, conversation, accept=accept)
+        tx.close_reviews_of(conversation.public_id, reason=f"decided by {actor}", stamp=now_text())
+        self._deposit_changed(tx, conversation.id, actor, "deposit.trp_decided")
+
     async def confirmation(
         self, token: str, headers: RequestHeaders, message: ConfirmationMessage, peer: str
     ) -> None:
