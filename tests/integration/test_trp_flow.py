@@ -9,6 +9,7 @@ certificate, unknown token, discoverability) are exercised against Bob's TRP ser
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import ssl
 import uuid
@@ -21,7 +22,12 @@ import pytest
 from support.api import Api, withdrawal
 from support.nodes import ALICE, BOB, BOB_ADDRESS, Cluster, NodeSpec, TestPki, two_node_specs
 from travelgate.errors import TrpRemoteError
-from travelgate.trp import TrpClient, client_ssl_context, parse_inquiry_response
+from travelgate.trp import (
+    TrpClient,
+    client_ssl_context,
+    make_travel_address,
+    parse_inquiry_response,
+)
 
 RID = "4b1d6c1e-8d0f-4b6e-9a37-0c1e5d1f7a10"
 
@@ -262,6 +268,37 @@ async def test_without_trp_minting_is_refused_and_a_travel_address_goes_to_revie
     assert status == 422
     assert error["error"]["code"] == "invalid_travel_address"
     assert error["error"]["field"] == "destination.travel_address"
+
+
+async def test_an_unreachable_trp_peer_sends_the_hold_to_review(
+    cluster: Cluster, apis: dict[str, Api], test_pki: TestPki
+) -> None:
+    alice, bob = specs(test_pki)
+    alice.extra = {**alice.extra, "outbox": {"max_attempts": 1}}
+    await start(cluster, apis, alice, bob)
+    nowhere = make_travel_address("https://127.0.0.1:1/transfers/gone?t=i")
+    status, hold = await apis[ALICE].create(trp_withdrawal(nowhere))
+    assert status == 201, hold
+    review = await apis[ALICE].wait_state(hold["id"], "review", "cleared")
+    assert review["decision"]["code"] == "POLICY.COUNTERPARTY_UNREACHABLE"
+    assert review["counterparty"]["protocol"] == "trp"
+
+
+async def test_a_certificate_name_our_directory_blocks_goes_to_review(
+    cluster: Cluster, apis: dict[str, Api], test_pki: TestPki
+) -> None:
+    await start(cluster, apis, *specs(test_pki))
+    directory = cluster.nodes[ALICE].gateway.directory
+    listed = directory.get(BOB)
+    assert listed is not None
+    directory.put(dataclasses.replace(listed, blocked=True))
+    minted = await mint(apis[BOB])
+    status, hold = await apis[ALICE].create(trp_withdrawal(minted["travel_address"]))
+    assert status == 201, hold
+    review = await apis[ALICE].wait_state(hold["id"], "review", "cleared")
+    assert review["state"] == "review"
+    assert "blocked" in review["decision"]["reason"]
+    assert review["counterparty"]["name"] == BOB
 
 
 # -- the protocol's edges, against Bob's TRP server ------------------------------------

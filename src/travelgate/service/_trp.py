@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -247,12 +248,29 @@ class TrpService:
             if hold is None:
                 return
             hold = self.recorder.touch(tx, hold, counterparty=reply.peer_common_name)
-            if isinstance(response, Approval | Rejection):
+            listed = self.directory.get(reply.peer_common_name)
+            if listed is not None and listed.blocked:
+                self._blocked(tx, hold, reply.peer_common_name)
+            elif isinstance(response, Approval | Rejection):
                 self._resolve_hold(tx, transfer, hold, response, reply.peer_common_name)
             elif hold.state == HoldState.HELD.value:
                 self._start_waiting(tx, hold)
 
         await self.db.write(write)
+
+    def _blocked(self, tx: Tx, hold: Hold, peer: str) -> None:
+        """The Travel Address led to a counterparty our directory blocks: a person decides."""
+        if hold.state not in (HoldState.HELD.value, HoldState.AWAITING_REPLY.value):
+            return
+        self.recorder.move(
+            tx,
+            hold,
+            HoldState.REVIEW,
+            actor=SYSTEM,
+            code=DecisionCode.POLICY_COUNTERPARTY_UNREACHABLE,
+            rule="directory",
+            reason=f"POLICY.COUNTERPARTY_UNREACHABLE: {peer} is blocked in our directory",
+        )
 
     def _start_waiting(self, tx: Tx, hold: Hold) -> Hold:
         _facts, decision = self.holds.facts_of(hold, None)
@@ -446,11 +464,12 @@ class TrpService:
             )
             if resolution is not None and not immediate:
                 self._send_resolution(tx, inquiry.callback, identifier, resolution)
-            if verdict.action is Action.PENDING:
+            stored = tx.conversation_by_id(conversation_id)
+            if verdict.action is Action.PENDING and stored is not None:
                 tx.open_review(
-                    new_token(),
+                    str(uuid.uuid4()),
                     kind="deposit",
-                    subject_id=tx.conversation_by_id(conversation_id).public_id,  # type: ignore[union-attr]
+                    subject_id=stored.public_id,
                     rule=verdict.rule,
                     reason=verdict.reason,
                     stamp=now_text(),
