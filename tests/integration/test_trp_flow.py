@@ -282,6 +282,27 @@ async def test_an_unreachable_trp_peer_sends_the_hold_to_review(
     review = await apis[ALICE].wait_state(hold["id"], "review", "cleared")
     assert review["decision"]["code"] == "POLICY.COUNTERPARTY_UNREACHABLE"
     assert review["counterparty"]["protocol"] == "trp"
+    # A colleague accepts: the inquiry goes out again (and fails again) rather than clearing.
+    colleague = await Api.connect(cluster.nodes[ALICE])
+    try:
+        status, page = await colleague.call("GET", "/v1/reviews?state=open")
+        assert status == 200, page
+        item = next(r for r in page["items"] if r["subject_id"] == hold["id"])
+        status, decided = await colleague.call(
+            "POST",
+            f"/v1/reviews/{item['id']}/decision",
+            {"decision": "accept", "reason": "the beneficiary VASP says it is back"},
+        )
+        assert status == 200, decided
+        again = await apis[ALICE].wait_state(
+            hold["id"], "review", "cleared", "awaiting_reply", seconds=10
+        )
+        assert again["state"] in ("awaiting_reply", "review"), again
+        assert again["envelope_id"] != review["envelope_id"]  # a new request-identifier
+        final = await apis[ALICE].wait_state(hold["id"], "review", "cleared")
+        assert final["state"] == "review"
+    finally:
+        await colleague.close()
 
 
 async def test_a_certificate_name_our_directory_blocks_goes_to_review(

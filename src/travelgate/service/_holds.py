@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from travelgate import envelope as env
+from travelgate._pb.ivms101 import identity_pb2
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import ApiError, Code, TravelgateError
 from travelgate.service._paging import check_state, decode_cursor, page_of
@@ -448,6 +449,8 @@ class HoldService:
             )
             self.end_exchange(tx, moved, Code.REJECTED, "rejected after compliance review")
             return moved
+        if self._trp_possible(tx, hold):
+            return self._ask_again_over_trp(tx, hold, actor=actor, rule=rule, reason=reason)
         conversation = self.conversation_of(tx, hold)
         why_not = self._no_exchange(tx, hold, conversation)
         if why_not is not None:
@@ -484,6 +487,37 @@ class HoldService:
             code=DecisionCode.REVIEW_ACCEPTED,
             rule=rule,
             reason=f"{reason} [{how}: clears on a valid, policy-sufficient reply]"[:1500],
+            started_at=_text_time(now),
+            deadline=_text_time(reply_deadline(now, decision.reply_timeout)),
+        )
+
+    def _trp_possible(self, tx: Tx, hold: Hold) -> bool:
+        """A TRP hold whose beneficiary has not approved, on a node that speaks TRP."""
+        return bool(
+            hold.counterparty_protocol == TRP
+            and self.trp is not None
+            and self.trp.enabled
+            and not self.trp.approved(tx, hold)
+        )
+
+    def _ask_again_over_trp(
+        self, tx: Tx, hold: Hold, *, actor: str, rule: str, reason: str
+    ) -> Hold:
+        """A person accepted a TRP hold that has no approval: send a new inquiry and wait."""
+        request = parse_withdrawal(hold.request, assets=frozenset({hold.asset}))
+        identity = identity_pb2.IdentityPayload()
+        self._payload_now(tx, hold).identity.Unpack(identity)
+        hold = self.trp.start_inquiry(tx, hold, request, identity) or hold
+        _facts, decision = self.facts_of(hold, None)
+        now = datetime.now(UTC)
+        return self.recorder.move(
+            tx,
+            hold,
+            HoldState.AWAITING_REPLY,
+            actor=actor,
+            code=DecisionCode.REVIEW_ACCEPTED,
+            rule=rule,
+            reason=f"{reason} [inquiry sent again over TRP: clears on an approval]"[:1500],
             started_at=_text_time(now),
             deadline=_text_time(reply_deadline(now, decision.reply_timeout)),
         )

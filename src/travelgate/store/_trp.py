@@ -129,7 +129,8 @@ class TrpOps:
 
     def _trp_one(self, where: str, *parameters: object) -> TrpTransfer | None:
         row = self.db.execute(
-            f"SELECT * FROM trp_transfers WHERE {where}",  # noqa: S608 - fixed clauses
+            # A hold asked again after a review has several rows: the latest counts.
+            f"SELECT * FROM trp_transfers WHERE {where} ORDER BY id DESC LIMIT 1",  # noqa: S608
             parameters,
         ).fetchone()
         if row is None:
