@@ -14,12 +14,14 @@ import json
 import ssl
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 from support.api import Api, withdrawal
+from support.backoffice import BackOffice
 from support.nodes import ALICE, BOB, BOB_ADDRESS, Cluster, NodeSpec, TestPki, two_node_specs
 from travelgate.errors import TrpRemoteError
 from travelgate.trp import (
@@ -160,6 +162,38 @@ async def test_approval_by_callback_clears_then_txid_completes_the_deposit(
     completed = await deposit_in(apis[BOB], "completed")
     assert completed["txid"] == "f00dfeed"
     assert completed["id"] == deposit["id"]
+
+
+async def test_trp_deposits_reach_the_back_office_as_deposit_webhooks(
+    cluster: Cluster, apis: dict[str, Api], test_pki: TestPki, tmp_path: Path
+) -> None:
+    backoffice = BackOffice()
+    await backoffice.start()
+    try:
+        secret = tmp_path / "webhook.secret"
+        secret.write_text("s3cret")
+        alice, bob = specs(test_pki)
+        bob.extra = {**bob.extra, "webhooks": {"url": backoffice.url, "secret_file": str(secret)}}
+        await start(cluster, apis, alice, bob)
+        minted = await mint(apis[BOB])
+        status, hold = await apis[ALICE].create(trp_withdrawal(minted["travel_address"]))
+        assert status == 201, hold
+        await apis[ALICE].wait_state(hold["id"], "cleared")
+        accepted = await backoffice.wait_for("deposit.accepted")
+        assert accepted["data"]["counterparty"] == {
+            "kind": "vasp",
+            "name": ALICE,
+            "protocol": "trp",
+        }
+        assert accepted["data"]["address"] == BOB_ADDRESS
+        status, _ = await apis[ALICE].call(
+            "POST", f"/v1/withdrawals/{hold['id']}/broadcast", {"txid": "beef"}
+        )
+        assert status == 200
+        completed = await backoffice.wait_for("deposit.completed")
+        assert completed["data"]["txid"] == "beef"
+    finally:
+        await backoffice.stop()
 
 
 async def test_immediate_approval_and_an_address_mismatch_goes_to_review(
