@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from support.api import Api, withdrawal
 from support.backoffice import BackOffice
@@ -29,6 +30,7 @@ from travelgate.trp import (
     client_ssl_context,
     make_travel_address,
     parse_inquiry_response,
+    server_ssl_context,
 )
 
 RID = "4b1d6c1e-8d0f-4b6e-9a37-0c1e5d1f7a10"
@@ -354,6 +356,95 @@ async def test_a_certificate_name_our_directory_blocks_goes_to_review(
     assert review["state"] == "review"
     assert "blocked" in review["decision"]["reason"]
     assert review["counterparty"]["name"] == BOB
+
+
+# -- what Alice's inquiry carries, seen by a scripted beneficiary ----------------------
+
+
+async def scripted_peer(
+    test_pki: TestPki, name: str, seen: list[tuple[dict[str, str], bytes]], **cert: Any
+) -> tuple[web.AppRunner, int]:
+    """A TRP beneficiary that records the inquiry and acknowledges it."""
+
+    async def transfers(request: web.Request) -> web.Response:
+        seen.append((dict(request.headers), await request.read()))
+        return web.json_response(
+            {"version": "3.1.0"},
+            headers={
+                "api-version": "3.1.0",
+                "request-identifier": request.headers["request-identifier"],
+            },
+        )
+
+    app = web.Application()
+    app.router.add_post("/transfers/{token}", transfers)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    cert_file, key_file = test_pki.write(name, folder=f"{name}-trp", **cert)
+    site = web.TCPSite(
+        runner, "127.0.0.1", 0, ssl_context=server_ssl_context(cert_file, key_file, test_pki.trust)
+    )
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, int(port)
+
+
+async def test_the_inquiry_carries_dti_symbol_plain_amount_callback_and_identity(
+    cluster: Cluster, apis: dict[str, Api], test_pki: TestPki
+) -> None:
+    seen: list[tuple[dict[str, str], bytes]] = []
+    runner, port = await scripted_peer(
+        test_pki, "carol.example", seen, dns_names=["carol.example"], ip_addresses=["127.0.0.1"]
+    )
+    try:
+        await start(cluster, apis, *specs(test_pki))
+        address = make_travel_address(f"https://127.0.0.1:{port}/transfers/abc?t=i")
+        body = trp_withdrawal(address)
+        body["amount"] = "0.00000010"
+        status, hold = await apis[ALICE].create(body)
+        assert status == 201, hold
+        waiting = await apis[ALICE].wait_state(hold["id"], "awaiting_reply", "review")
+        assert waiting["state"] == "awaiting_reply", waiting["decision"]
+        assert waiting["counterparty"] == {
+            "kind": "vasp",
+            "name": "carol.example",
+            "protocol": "trp",
+        }
+        headers, raw = seen[0]
+        assert headers["api-version"] == "3.1.0"
+        assert headers["request-identifier"] == waiting["envelope_id"]
+        assert b'"amount":0.00000010' in raw  # a plain decimal, never 1e-07
+        inquiry = json.loads(raw)
+        assert inquiry["asset"] == {"dti": "4H95J0R2X", "slip0044": "BTC"}
+        alice_port = cluster.nodes[ALICE].trp_port
+        assert inquiry["callback"].startswith(f"https://127.0.0.1:{alice_port}/resolutions/")
+        assert len(inquiry["callback"].rsplit("/", 1)[1]) >= 32  # an unguessable token
+        ivms = inquiry["IVMS101"]
+        person = ivms["originator"]["originatorPersons"][0]["naturalPerson"]
+        assert person["name"]["nameIdentifier"][0]["primaryIdentifier"] == "Smith"
+        assert ivms["beneficiary"]["accountNumber"] == [address]
+        assert "originatingVASP" in ivms["originatingVASP"]
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_server_certificate_for_another_host_is_refused(
+    cluster: Cluster, apis: dict[str, Api], test_pki: TestPki
+) -> None:
+    seen: list[tuple[dict[str, str], bytes]] = []
+    runner, port = await scripted_peer(test_pki, "mallory.example", seen)  # no 127.0.0.1
+    try:
+        await start(cluster, apis, *specs(test_pki))
+        address = make_travel_address(f"https://127.0.0.1:{port}/transfers/abc?t=i")
+        status, hold = await apis[ALICE].create(trp_withdrawal(address))
+        assert status == 201, hold
+        review = await apis[ALICE].wait_state(hold["id"], "review", "awaiting_reply", "cleared")
+        assert review["state"] == "review"
+        assert review["decision"]["code"] == "POLICY.COUNTERPARTY_UNREACHABLE"
+        assert "certificate" in review["decision"]["reason"]
+        assert seen == []
+    finally:
+        await runner.cleanup()
 
 
 # -- the protocol's edges, against Bob's TRP server ------------------------------------

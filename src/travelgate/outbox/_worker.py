@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -189,7 +190,10 @@ class OutboxWorker:
         def write(tx: Tx) -> None:
             tx.outbox_failed(item.id, stamp=now_text(), error=error, retry_at=retry_at)
             if retry_at is None and self.on_dead is not None:
-                self.on_dead(tx, item)
+                # The dead row as it now stands: its last error says why, for a person.
+                self.on_dead(
+                    tx, dataclasses.replace(item, attempts=attempts, last_error=error, state="dead")
+                )
 
         await self.db.write(write)
         metrics.OUTBOX.labels(item.kind, "retry" if retry_at else "dead").inc()
