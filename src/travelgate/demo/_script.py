@@ -24,6 +24,7 @@ from travelgate.demo._pair import (
     ALICE_CUSTOMER,
     BOB,
     BOB_ADDRESS,
+    BOB_CUSTOMER,
     ensure_pki,
     load_node,
     running,
@@ -113,6 +114,7 @@ class Scenario:
     robot: RobotPolicy
     address: str
     expected: str
+    trp: bool = False  # to a Travel Address bob mints, over TRP instead of TRISA
 
 
 SCENARIOS = (
@@ -123,6 +125,8 @@ SCENARIOS = (
     Scenario(
         "unknown beneficiary", RobotPolicy.SYNC_ACCEPT, "bc1qnobody0knows0this0address", "rejected"
     ),
+    Scenario("TRP travel address", RobotPolicy.SYNC_ACCEPT, BOB_ADDRESS, "released", trp=True),
+    Scenario("TRP reject", RobotPolicy.REJECT, BOB_ADDRESS, "rejected", trp=True),
 )
 
 
@@ -142,13 +146,15 @@ class Client:
 
 
 async def _follow(
-    client: Client, scenario: Scenario, out: TextIO, seconds: float
+    client: Client, scenario: Scenario, out: TextIO, seconds: float, bob: Node
 ) -> tuple[list[str], dict[str, Any]]:
+    body = withdrawal_body(scenario.address)
+    if scenario.trp:
+        minted = await bob.gateway.trp.mint(BOB_CUSTOMER, {"address": BOB_ADDRESS})
+        body["destination"] = {"travel_address": minted["travel_address"]}
+        del body["beneficiary_vasp"]
     hold = await client.call(
-        "POST",
-        "/v1/withdrawals",
-        withdrawal_body(scenario.address),
-        **{"Idempotency-Key": str(uuid.uuid4())},
+        "POST", "/v1/withdrawals", body, **{"Idempotency-Key": str(uuid.uuid4())}
     )
     states = [hold["state"]]
     out.write(f"  {scenario.name:20} {hold['state']}")
@@ -192,7 +198,7 @@ async def run_demo(root: Path, out: TextIO = sys.stdout, seconds: float = 30.0) 
                     )
                     async with running(bob):
                         wire(alice, bob)
-                        states, hold = await _follow(client, scenario, out, seconds)
+                        states, hold = await _follow(client, scenario, out, seconds, bob)
                         await _settled(alice, seconds)
                     results.append((scenario, states, hold))
     return _table(results, out)
