@@ -225,7 +225,7 @@ class TrpService(TrpDeposits):
 
         def write(tx: Tx) -> None:
             tx.outbox_done(item.id, stamp=now_text())
-            transfer = tx.trp_transfer_for_hold(item.hold_id or "")
+            transfer = tx.trp_sent(item.envelope_id or "")
             if transfer is None:
                 return
             tx.update_trp_transfer(transfer.id, peer=reply.peer_common_name)

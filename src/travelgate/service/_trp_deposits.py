@@ -119,6 +119,11 @@ class TrpDeposits:
             raced = tx.trp_inquiry(peer, identifier)
             if raced is not None and raced.answer is not None:
                 return raced.answer
+            if tx.conversation(peer, identifier) is not None:
+                raise TrpInvalidError(
+                    f"request-identifier {identifier[:80]!r} already names a TRISA transfer "
+                    "of yours with this node: use a fresh identifier per transfer"
+                )
             conversation_id = tx.create_conversation(
                 peer,
                 identifier,

@@ -118,6 +118,10 @@ class TrpOps:
     def trp_transfer_for_hold(self, hold_id: str) -> TrpTransfer | None:
         return self._trp_one("hold_id = ? AND role = 'originator'", hold_id)
 
+    def trp_sent(self, request_identifier: str) -> TrpTransfer | None:
+        """Our inquiry sent under this identifier (we mint a fresh one per inquiry)."""
+        return self._trp_one("role = 'originator' AND request_identifier = ?", request_identifier)
+
     def trp_transfer_for_conversation(self, conversation_id: int) -> TrpTransfer | None:
         return self._trp_one("conversation_id = ? AND role = 'beneficiary'", conversation_id)
 
