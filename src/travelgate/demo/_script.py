@@ -93,6 +93,14 @@ async def run_pair(root: Path, out: TextIO = sys.stdout) -> int:
             "travelgate is running. Ctrl-C stops both nodes.",
             f"  {ALICE:15} TRISA 127.0.0.1:{alice.trisa_port}   internal API {api}",
             f"  {BOB:15} TRISA 127.0.0.1:{bob.trisa_port}   robot counterparty (sync-accept)",
+            *(
+                [
+                    f"  TRP            https://127.0.0.1:{alice.trp_port} (alice), "
+                    f"https://127.0.0.1:{bob.trp_port} (bob)"
+                ]
+                if alice.trp_server and bob.trp_server
+                else []
+            ),
             f"  OpenAPI        {api}/v1/openapi.json",
             "",
             f"export TRAVELGATE_API_KEY={key}      # also in {key_path}",

@@ -42,6 +42,7 @@ from travelgate.trp import (
     Resolution,
     emit,
     parse_inquiry,
+    unsupported_extensions,
 )
 
 BENEFICIARY_ROLE = "beneficiary"
@@ -159,7 +160,11 @@ class TrpDeposits:
                     reason=verdict.reason,
                     stamp=now_text(),
                 )
-            self._deposit_changed(tx, conversation_id, f"peer:{peer}", "deposit.trp_inquiry")
+            # Extensions we do not implement are recorded, never fatal (trp.md 8).
+            ignored = unsupported_extensions(inquiry, headers.extensions)
+            self._deposit_changed(
+                tx, conversation_id, f"peer:{peer}", "deposit.trp_inquiry", extensions=ignored
+            )
             return answer
 
         return await self.db.write(write)
@@ -177,11 +182,19 @@ class TrpDeposits:
         kind = "approved" if isinstance(resolution, Approval) else "rejected"
         self._enqueue(tx, callback, identifier, kind, emit(resolution))
 
-    def _deposit_changed(self, tx: Tx, conversation_id: int, actor: str, action: str) -> None:
+    def _deposit_changed(
+        self, tx: Tx, conversation_id: int, actor: str, action: str, **detail: Any
+    ) -> None:
         conversation = tx.conversation_by_id(conversation_id)
         assert conversation is not None
         self.recorder.audit(
-            tx, actor, action, f"conversation:{conversation_id}", state=conversation.state
+            tx,
+            actor,
+            action,
+            f"conversation:{conversation_id}",
+            state=conversation.state,
+            protocol="trp",
+            **detail,
         )
         self.recorder.event(tx, f"deposit.{conversation.state.lower()}", deposit_view(conversation))
         self.recorder.notifier.notify(f"conversation:{conversation_id}")
