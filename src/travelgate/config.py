@@ -2,8 +2,8 @@
 
 The file layout is a contract with operators and test harnesses (issue 5): sections
 `[node]`, `[tls]`, `[sealing]`, `[storage]`, `[directory]`, `[[customers]]`, plus the
-gateway's own `[trisa]`, `[api]`, `[webhooks]`, `[policy]` and `[logging]`. Every value can
-also come from the environment as `TRAVELGATE_<SECTION>_<KEY>` (upper-cased), which wins
+gateway's own `[trisa]`, `[trp]`, `[api]`, `[webhooks]`, `[policy]` and `[logging]`. Every
+value can also come from the environment as `TRAVELGATE_<SECTION>_<KEY>` (upper-cased), which wins
 over the file. Relative paths resolve against the config file's folder (against the
 working directory for values from the environment). Every mistake is a ConfigError that
 names the key and says what is wrong; nothing is half-loaded.
@@ -177,6 +177,21 @@ class AlertsSection:
 
 
 @dataclass(frozen=True)
+class TrpSection:
+    """The TRP node (README "TRP"): server and client share one certificate and trust."""
+
+    enabled: bool = False
+    listen: str = "127.0.0.1:8200"
+    # Where minted Travel Addresses and our callbacks point ("": https://<listen host:port>).
+    public_url: str = ""
+    cert: Path | None = None
+    key: Path | None = None
+    trust: Path | None = None
+    # Answer decisions in the inquiry's 200 body instead of POSTing them to its callback.
+    immediate: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path | None
     node: NodeSection
@@ -196,6 +211,7 @@ class Config:
     # [policy] new_destination_hold: how long a withdrawal to an address new to the
     # customer waits in held (None: it does not wait).
     new_destination_hold: timedelta | None = None
+    trp: TrpSection = field(default_factory=TrpSection)
 
 
 # ---------------------------------------------------------------------------------------
@@ -319,6 +335,25 @@ def _url(value: object, base: Path) -> str:
     text = _string(value, base)
     if text and not text.startswith(("http://", "https://")):
         raise ValueError("expected an http:// or https:// URL")
+    return text
+
+
+def _https_base_url(value: object, base: Path) -> str:
+    """`https://host[:port]`, no path, query or credentials ("" for none)."""
+    from urllib.parse import urlsplit
+
+    text = _string(value, base).rstrip("/")
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    try:
+        _ = parts.port
+    except ValueError:
+        raise ValueError(f"invalid port in {text!r}") from None
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"expected https://host[:port], got {text!r}")
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"expected https://host[:port] without path or query, got {text!r}")
     return text
 
 
@@ -474,6 +509,15 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "webhook_failures": (_positive, 5),
         "check_interval": (_seconds, 60),
     },
+    "trp": {
+        "enabled": (_boolean, False),
+        "listen": (_listen, "127.0.0.1:8200"),
+        "public_url": (_https_base_url, ""),
+        "cert": (_optional_path, None),
+        "key": (_optional_path, None),
+        "trust": (_optional_path, None),
+        "immediate": (_boolean, False),
+    },
     "logging": {
         "level": (_choice("debug", "info", "warning", "error"), "info"),
         "format": (_choice("json", "console"), "json"),
@@ -522,6 +566,17 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
         raise ConfigError(
             f"{where}: [screening] provider_url needs provider_secret_file (the signing secret)"
         )
+    trp_values = values["trp"]
+    if (trp_values["cert"] is None) != (trp_values["key"] is None):
+        raise ConfigError(f"{where}: [trp] needs both cert and key, or neither")
+    trp = TrpSection(
+        **{
+            **trp_values,
+            "cert": trp_values["cert"] or tls.cert,
+            "key": trp_values["key"] or tls.key,
+            "trust": trp_values["trust"] or tls.trust,
+        }
+    )
     policy = raw.get("policy", {})
     if not isinstance(policy, dict):
         raise ConfigError(f"{where}: [policy] must be a table")
@@ -549,6 +604,7 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
         screening=screening,
         alerts=AlertsSection(**values["alerts"]),
         new_destination_hold=new_destination_hold,
+        trp=trp,
     )
 
 

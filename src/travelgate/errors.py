@@ -215,6 +215,18 @@ class TrpExtensionError(TrpInvalidError):
     """An inquiry that is unusable without an extension this node does not implement."""
 
 
+class TrpNotFoundError(TrpError):
+    """No Travel Address or callback of ours has this token (404)."""
+
+    status = 404
+
+
+class TrpForbiddenError(TrpError):
+    """The client certificate names a counterparty we do not deal with (403)."""
+
+    status = 403
+
+
 class TrpRemoteError(TrpError):
     """The counterparty answered a TRP request with a non-2xx status (`peer_status`), or
     could not be reached or verified (`peer_status` None); `retryable` says whether resending

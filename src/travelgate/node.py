@@ -34,6 +34,7 @@ from travelgate.service import (
     ReviewService,
     ScreeningStep,
     ServiceHooks,
+    TrpService,
     WalletService,
     peer_certificates,
     person_problems,
@@ -68,6 +69,14 @@ from travelgate.trisa import (
     start_server,
     stop_server,
 )
+from travelgate.trp import (
+    RunningTrpServer,
+    TrpClient,
+    client_ssl_context,
+    server_ssl_context,
+    start_trp_server,
+    stop_trp_server,
+)
 
 log = structlog.get_logger("travelgate.node")
 
@@ -96,6 +105,7 @@ class Gateway:
         self.screening: ScreeningStep | None = None
         self.alerts: Alerts | None = None
         self.wallets: WalletService | None = None
+        self._trp: TrpService | None = None
 
     @property
     def credentials(self) -> Credentials:
@@ -138,6 +148,12 @@ class Gateway:
         if self._reviews is None:
             raise RuntimeError("gateway is not open")
         return self._reviews
+
+    @property
+    def trp(self) -> TrpService:
+        if self._trp is None:
+            raise RuntimeError("gateway is not open")
+        return self._trp
 
     @property
     def vasp(self) -> VaspInfo:
@@ -184,6 +200,20 @@ class Gateway:
         )
         hooks = ServiceHooks(self._holds, recorder, self.alerts)
         decider = self.decider or PolicyDecider(self.policy, self.screening, self._db)
+        self._trp = TrpService(
+            db=self._db,
+            holds=self._holds,
+            recorder=recorder,
+            directory=self.directory,
+            decider=decider,
+            vasp_name=config.node.name,
+            legal_name=config.node.legal_name,
+            lei=config.node.lei,
+            certificate_pem=_read_text(config.trp.cert),
+            ivms_profile=config.trisa.ivms_profile,
+            immediate=config.trp.immediate,
+        )
+        self._holds.trp = self._trp
         self._crypto = ThreadPoolExecutor(
             max_workers=config.trisa.crypto_threads, thread_name_prefix="crypto"
         )
@@ -264,6 +294,8 @@ class Gateway:
             await self._client.close()
         if self.screening is not None:
             await self.screening.close()
+        if self._trp is not None and self._trp.client is not None:
+            await self._trp.client.close()
         if self._db is not None:
             await self._db.close()
         if self._crypto is not None:
@@ -279,6 +311,7 @@ class Node:
 
     def __post_init__(self) -> None:
         self.server: RunningServer | None = None
+        self.trp_server: RunningTrpServer | None = None
         self.admission: Admission | None = None
         self.outbox: OutboxWorker | None = None
         self._api: ApiListener | None = None
@@ -289,6 +322,12 @@ class Node:
     @property
     def config(self) -> Config:
         return self.gateway.config
+
+    @property
+    def trp_port(self) -> int:
+        if self.trp_server is None:
+            raise RuntimeError("the TRP server is not running")
+        return self.trp_server.port
 
     @property
     def trisa_port(self) -> int:
@@ -328,9 +367,13 @@ class Node:
             listen = self.config.node.trisa_listen
             raise ConfigError(f"[node] trisa_listen {listen}: {listen_problem(listen)}") from None
         try:
+            await self._start_trp()
             await self._start_api()
         except ConfigError:
             await stop_server(self.server, 0)
+            if self.trp_server is not None:
+                await stop_trp_server(self.trp_server)
+                self.trp_server = None
             await gateway.close()
             raise
         outbox = self.config.outbox
@@ -347,6 +390,7 @@ class Node:
             ),
             on_dead=self._on_dead,
             on_webhook=self._alerts.webhook_result,
+            trp=gateway.trp if self.trp_server is not None else None,
         )
         worker = self.outbox
         loop = asyncio.get_running_loop()
@@ -372,6 +416,7 @@ class Node:
             "node started",
             node=self.config.node.name,
             trisa_port=self.server.port,
+            trp_port=self.trp_server.port if self.trp_server else None,
             api_port=self.api_port,
             database=str(self.config.node.database),
         )
@@ -393,6 +438,25 @@ class Node:
             ours.append(("node:sealing", credentials.sealing_certificate))
         return ours + peer_certificates(self.config.directory.file)
 
+    async def _start_trp(self) -> None:
+        """`[trp] enabled`: serve TRP over mutual TLS and send with the same identity."""
+        trp = self.config.trp
+        if not trp.enabled:
+            return
+        assert trp.cert is not None
+        assert trp.key is not None
+        assert trp.trust is not None
+        host, port = parse_listen(trp.listen)
+        try:
+            self.trp_server = await start_trp_server(
+                self.gateway.trp, host, port, server_ssl_context(trp.cert, trp.key, trp.trust)
+            )
+        except OSError as exc:
+            raise ConfigError(f"[trp] listen {trp.listen}: {exc.strerror}") from None
+        service = self.gateway.trp
+        service.public_url = trp.public_url or _public_url(host, self.trp_server.port)
+        service.client = TrpClient(client_ssl_context(trp.cert, trp.key, trp.trust))
+
     async def _start_api(self) -> None:
         gateway = self.gateway
         services = ApiServices(
@@ -402,6 +466,7 @@ class Node:
             self.config.api.long_poll_max,
             wallets=gateway.wallets,
             alerts=gateway.alerts,
+            trp=gateway.trp,
         )
         admission = ApiAdmission(
             max_inflight=self.config.api.max_inflight,
@@ -435,6 +500,9 @@ class Node:
         if self.server is not None:
             await stop_server(self.server, grace)
             self.server = None
+        if self.trp_server is not None:
+            await stop_trp_server(self.trp_server)
+            self.trp_server = None
         if self._api is not None:
             await self._api.stop()
             self._api = None
@@ -557,6 +625,22 @@ async def record_startup(db: Database, config: Config) -> None:
         )
 
     await db.write(write)
+
+
+def _public_url(host: str, port: int) -> str:
+    """Where peers reach our TRP server when `[trp] public_url` is not set."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "localhost"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"https://{host}:{port}"
+
+
+def _read_text(path: Any) -> str:
+    try:
+        return str(path.read_text()) if path is not None else ""
+    except OSError:
+        return ""
 
 
 def admission_settings(config: Config) -> AdmissionSettings:

@@ -139,6 +139,11 @@ def expected_config(
         "tls": {"cert": f"{label}/cert.pem", "key": f"{label}/key.pem", "trust": "ca.pem"},
         "storage": {"key_file": f"{label}-storage.key", "audit_key_file": f"{label}-audit.key"},
         "directory": {"file": "peers.toml"},
+        "trp": {
+            "enabled": True,
+            "listen": f"127.0.0.1:{8200 + index}",
+            "public_url": f"https://127.0.0.1:{8200 + index}",
+        },
         "customers": [customer],
     }
 

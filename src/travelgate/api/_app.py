@@ -80,6 +80,7 @@ class ApiServices:
     deposits: DepositService | None = None
     wallets: WalletService | None = None
     alerts: Alerts | None = None
+    trp: Any = None  # the TrpService: mints Travel Addresses
 
     @property
     def deposit_service(self) -> DepositService:
@@ -384,6 +385,17 @@ async def get_customer(request: web.Request) -> web.Response:
     return web.json_response(customer_view(customer, _services(request).holds.ivms_profile))
 
 
+async def mint_travel_address(request: web.Request) -> web.Response:
+    """A Travel Address for one of the customer's deposit addresses (TRP, README "TRP")."""
+    trp = _services(request).trp
+    if trp is None:
+        raise ApiError(409, "trp_disabled", "TRP is not enabled on this node")
+    raw = await request.read()
+    body = await json_body(request) if raw.strip() else None
+    minted = await trp.mint(request.match_info["id"], body)
+    return web.json_response(minted, status=201)
+
+
 async def list_customers(request: web.Request) -> web.Response:
     query = request.query
     before = decode_cursor(query.get("cursor"))
@@ -568,6 +580,7 @@ def build_app(
     app.router.add_post("/v1/customers/{id}/wallets", register_wallet)
     app.router.add_delete("/v1/customers/{id}/wallets/{address}", delete_wallet)
     app.router.add_get("/v1/alerts", list_alerts)
+    app.router.add_post("/v1/customers/{id}/travel-addresses", mint_travel_address)
     app.router.add_get("/v1/reviews", list_reviews)
     app.router.add_get("/v1/reviews/{id}", get_review)
     app.router.add_post("/v1/reviews/{id}/decision", decide_review)

@@ -65,10 +65,14 @@ _COUNTERPARTY = {
     "required": ["kind", "name", "protocol"],
     "properties": {
         "kind": {"type": "string", "enum": ["vasp", "self_hosted", "unknown"]},
-        "name": {"type": ["string", "null"], "description": "the VASP's TRISA name"},
+        "name": {
+            "type": ["string", "null"],
+            "description": "the VASP's TRISA name, or over TRP its server certificate's CN "
+            "(until it answers: the host its Travel Address names)",
+        },
         "protocol": {
             "type": ["string", "null"],
-            "enum": ["trisa", None],
+            "enum": ["trisa", "trp", None],
             "description": "how we exchange with it; null when no exchange is possible",
         },
     },
@@ -117,9 +121,20 @@ SCHEMAS: dict[str, Any] = {
             },
             "destination": {
                 "type": "object",
-                "required": ["address"],
+                "anyOf": [{"required": ["address"]}, {"required": ["travel_address"]}],
                 "properties": {
-                    "address": {"type": "string"},
+                    "address": {
+                        "type": "string",
+                        "description": "optional with travel_address: then the address the "
+                        "beneficiary VASP approves must equal it (else review, "
+                        "TRP.ADDRESS_MISMATCH)",
+                    },
+                    "travel_address": {
+                        "type": "string",
+                        "example": "ta2W2HPKfHxgSgrzY178knqXHg1H3jfeQrwQ9JrKBs9wv",
+                        "description": "the beneficiary VASP's Travel Address: the exchange "
+                        "runs over TRP and beneficiary_vasp is not needed",
+                    },
                     "tag": {"type": ["string", "null"]},
                     "kind": {
                         "type": ["string", "null"],
@@ -212,6 +227,11 @@ SCHEMAS: dict[str, Any] = {
                     "address": {"type": "string"},
                     "tag": {"type": ["string", "null"]},
                     "kind": {"type": ["string", "null"], "enum": ["vasp", "self_hosted", None]},
+                    "travel_address": {"type": ["string", "null"], "description": "as given"},
+                    "approved_address": {
+                        "type": ["string", "null"],
+                        "description": "TRP: the deposit address the beneficiary VASP approved",
+                    },
                 },
             },
             "beneficiary": {
@@ -294,6 +314,16 @@ SCHEMAS: dict[str, Any] = {
     },
     "Decision": _DECISION,
     "Counterparty": _COUNTERPARTY,
+    "TravelAddress": {
+        "type": "object",
+        "required": ["travel_address", "url", "customer_id", "address"],
+        "properties": {
+            "travel_address": {"type": "string", "example": "ta..."},
+            "url": {"type": "string", "description": "https URL the address decodes to"},
+            "customer_id": {"type": "string"},
+            "address": {"type": "string", "description": "the deposit address it stands for"},
+        },
+    },
     "Violation": _VIOLATION,
     "Review": {
         "type": "object",
@@ -708,6 +738,34 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": _ID,
                     "responses": {"204": {"description": "Deleted"}, **_ERRORS},
                 },
+            },
+            "/v1/customers/{id}/travel-addresses": {
+                "post": {
+                    "summary": "Mint a Travel Address for one of the customer's addresses (TRP)",
+                    "description": (
+                        "Each call mints a new unguessable token routed by our TRP server; "
+                        "inquiries to it are deposits to this customer's address. Body "
+                        'optional: {"address": one of the customer\'s addresses} (default: '
+                        "the first). 409 `trp_disabled` when [trp] is not enabled."
+                    ),
+                    "parameters": _ID,
+                    "requestBody": {
+                        "required": False,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "properties": {"address": {"type": "string"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json(_ref("TravelAddress"), "Minted"),
+                        **_ERRORS,
+                    },
+                }
             },
             "/v1/reviews": {
                 "get": {

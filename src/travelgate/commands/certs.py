@@ -9,6 +9,7 @@ byte for byte, only missing files are created, and `--force` starts everything a
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -35,6 +36,7 @@ TRISA_PORT_BASE = 8100
 API_PORT_BASE = 8000
 # New nodes take the first free offset from the bases; this bounds the search.
 MAX_PORT_OFFSET = 1000
+TRP_PORT_BASE = 8200
 PEERS_FILE = "peers.toml"
 # Labels that would collide with the files of the PKI itself.
 _RESERVED_LABELS = frozenset({"peers"})
@@ -105,6 +107,11 @@ class DevNode:
     @property
     def label(self) -> str:
         return self.name.split(".", 1)[0]
+
+    @property
+    def trp_port(self) -> int:
+        """The TRP port follows the TRISA port's offset: 8200, 8201, ..."""
+        return TRP_PORT_BASE + self.trisa_port - TRISA_PORT_BASE
 
     @property
     def title(self) -> str:
@@ -220,8 +227,23 @@ def node_config(node: DevNode) -> dict[str, Any]:
         },
         "storage": {"key_file": f"{label}-storage.key", "audit_key_file": f"{label}-audit.key"},
         "directory": {"file": PEERS_FILE},
+        # TRP on loopback: the certificate also names 127.0.0.1 for the TRP client's check.
+        "trp": {
+            "enabled": True,
+            "listen": f"127.0.0.1:{node.trp_port}",
+            "public_url": f"https://127.0.0.1:{node.trp_port}",
+        },
         "customers": [{"id": customer.id, "addresses": [customer.address], "person": person}],
     }
+
+
+def _names_loopback(certificate: x509.Certificate) -> bool:
+    """The certificate names 127.0.0.1 (the TRP client checks the host it calls)."""
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return False
+    return ipaddress.ip_address("127.0.0.1") in names.value.get_values_for_type(x509.IPAddress)
 
 
 def peers_document(nodes: Sequence[DevNode]) -> dict[str, Any]:
@@ -459,6 +481,9 @@ class _Init:
                 f"{cert_path} is for {identity.common_name!r}, not {files.node.name!r}; "
                 "move it away or run with --force"
             )
+        if not _names_loopback(identity.certificate):
+            # Issued before the dev nodes spoke TRP: keep the key, certify 127.0.0.1 too.
+            return identity.key
         return identity
 
     # actions
@@ -481,6 +506,7 @@ class _Init:
             key=key,
             not_before=start,
             not_after=end,
+            ip_addresses=["127.0.0.1"],
         )
         pki.write_identity(files.folder, identity, force=self.force)
         if key is None:

@@ -21,6 +21,7 @@ ALICE = "alice.example"
 BOB = "bob.example"
 ALICE_CUSTOMER = "cust-1"
 BOB_ADDRESS = "bc1qbob0customer00000000000000000000000000"
+BOB_CUSTOMER = "bob-cust-1"
 
 
 def ensure_pki(root: Path) -> None:
@@ -39,6 +40,9 @@ def _env(ephemeral: bool, database: Path | None, level: str) -> dict[str, str]:
     if ephemeral:
         env["TRAVELGATE_NODE_TRISA_LISTEN"] = "127.0.0.1:0"
         env["TRAVELGATE_NODE_API_LISTEN"] = "127.0.0.1:0"
+        # Minted addresses and callbacks then name the port the TRP server really got.
+        env["TRAVELGATE_TRP_LISTEN"] = "127.0.0.1:0"
+        env["TRAVELGATE_TRP_PUBLIC_URL"] = ""
     if database is not None:
         env["TRAVELGATE_NODE_DATABASE"] = str(database)
     return env

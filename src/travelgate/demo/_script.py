@@ -29,6 +29,7 @@ from travelgate.demo._pair import (
     ALICE_CUSTOMER,
     BOB,
     BOB_ADDRESS,
+    BOB_CUSTOMER,
     ensure_pki,
     load_node,
     running,
@@ -130,6 +131,14 @@ async def _announce(root: Path, alice: Node, bob: Node, out: TextIO) -> None:
         "travelgate is running. Ctrl-C stops both nodes.",
         f"  {ALICE:15} TRISA 127.0.0.1:{alice.trisa_port}   internal API {api}",
         f"  {BOB:15} TRISA 127.0.0.1:{bob.trisa_port}   robot counterparty (sync-accept)",
+        *(
+            [
+                f"  TRP            https://127.0.0.1:{alice.trp_port} (alice), "
+                f"https://127.0.0.1:{bob.trp_port} (bob)"
+            ]
+            if alice.trp_server and bob.trp_server
+            else []
+        ),
         f"  OpenAPI        {api}/v1/openapi.json",
         "",
         f"export TRAVELGATE_API_KEY={key}      # also in {key_path}",
@@ -191,6 +200,7 @@ class Scenario:
     robot: RobotPolicy
     address: str
     expected: str
+    trp: bool = False  # to a Travel Address bob mints, over TRP instead of TRISA
 
 
 SCENARIOS = (
@@ -201,6 +211,8 @@ SCENARIOS = (
     Scenario(
         "unknown beneficiary", RobotPolicy.SYNC_ACCEPT, "bc1qnobody0knows0this0address", "rejected"
     ),
+    Scenario("TRP travel address", RobotPolicy.SYNC_ACCEPT, BOB_ADDRESS, "released", trp=True),
+    Scenario("TRP reject", RobotPolicy.REJECT, BOB_ADDRESS, "rejected", trp=True),
 )
 
 
@@ -220,13 +232,15 @@ class Client:
 
 
 async def _follow(
-    client: Client, scenario: Scenario, out: TextIO, seconds: float
+    client: Client, scenario: Scenario, out: TextIO, seconds: float, bob: Node
 ) -> tuple[list[str], dict[str, Any]]:
+    body = withdrawal_body(scenario.address)
+    if scenario.trp:
+        minted = await bob.gateway.trp.mint(BOB_CUSTOMER, {"address": BOB_ADDRESS})
+        body["destination"] = {"travel_address": minted["travel_address"]}
+        del body["beneficiary_vasp"]
     hold = await client.call(
-        "POST",
-        "/v1/withdrawals",
-        withdrawal_body(scenario.address),
-        **{"Idempotency-Key": str(uuid.uuid4())},
+        "POST", "/v1/withdrawals", body, **{"Idempotency-Key": str(uuid.uuid4())}
     )
     states = [hold["state"]]
     out.write(f"  {scenario.name:20} {hold['state']}")
@@ -270,7 +284,7 @@ async def run_demo(root: Path, out: TextIO = sys.stdout, seconds: float = 30.0) 
                     )
                     async with running(bob):
                         wire(alice, bob)
-                        states, hold = await _follow(client, scenario, out, seconds)
+                        states, hold = await _follow(client, scenario, out, seconds, bob)
                         await _settled(alice, seconds)
                     results.append((scenario, states, hold))
     return _table(results, out)

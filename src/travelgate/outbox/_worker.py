@@ -1,4 +1,5 @@
-"""The durable outbox worker: outgoing envelopes and webhooks, retried until delivered.
+"""The durable outbox worker: outgoing envelopes, TRP messages and webhooks, retried until
+delivered.
 
 Rows are written in the same transaction as the state change that caused them; this
 worker delivers them at least once, with exponential backoff and jitter, a per-target
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -20,13 +22,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import aiohttp
 import structlog
 
 from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
-from travelgate.errors import TravelgateError
+from travelgate.errors import TravelgateError, TrpRemoteError
 from travelgate.store import Database, OutboxItem, Tx, now_text
 from travelgate.transfers import Outcome
 from travelgate.trisa import (
@@ -69,6 +72,12 @@ def backoff(attempts: int, settings: OutboxSettings) -> float:
 DeadLetter = Callable[[Tx, OutboxItem], None]
 
 
+class TrpSender(Protocol):
+    """Sends a queued TRP message and records its answer (the service's TrpService)."""
+
+    async def deliver(self, item: OutboxItem) -> None: ...
+
+
 class OutboxWorker:
     def __init__(
         self,
@@ -79,6 +88,7 @@ class OutboxWorker:
         settings: OutboxSettings | None = None,
         on_dead: DeadLetter | None = None,
         on_webhook: Callable[[str, bool], None] | None = None,
+        trp: TrpSender | None = None,
     ) -> None:
         self.db = db
         self.outbound = outbound
@@ -86,6 +96,7 @@ class OutboxWorker:
         self.settings = settings or OutboxSettings()
         self.on_dead = on_dead
         self.on_webhook = on_webhook  # (URL, delivered): what alerts count failures with
+        self.trp = trp
         self._wake = asyncio.Event()
         self._busy: dict[int, asyncio.Task[None]] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
@@ -143,6 +154,8 @@ class OutboxWorker:
             try:
                 if item.kind == "transfer":
                     await self._transfer(item)
+                elif item.kind == "trp":
+                    await self._trp(item)
                 else:
                     await self._webhook(item)
                     self._webhook_result(item, True)
@@ -157,6 +170,8 @@ class OutboxWorker:
                 PeerBusyError,
             ) as exc:
                 await self._failed(item, exc.message)
+            except TrpRemoteError as exc:
+                await self._failed(item, exc.message, final=not exc.retryable)
             except TravelgateError as exc:
                 await self._failed(item, f"{type(exc).__name__}: {exc.message}")
             except Exception as exc:  # never let one row kill the worker
@@ -167,23 +182,26 @@ class OutboxWorker:
         if item.kind == "webhook" and self.on_webhook is not None:
             self.on_webhook(item.target, delivered)
 
-    async def _failed(self, item: OutboxItem, error: str) -> None:
+    async def _failed(self, item: OutboxItem, error: str, *, final: bool = False) -> None:
         self._webhook_result(item, False)
         attempts = item.attempts + 1
         limit = (
-            self.settings.max_attempts
-            if item.kind == "transfer"
-            else self.settings.webhook_max_attempts
+            self.settings.webhook_max_attempts
+            if item.kind == "webhook"
+            else self.settings.max_attempts
         )
         retry_at = None
-        if attempts < limit:
+        if attempts < limit and not final:
             when = datetime.now(UTC) + timedelta(seconds=backoff(attempts, self.settings))
             retry_at = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
         def write(tx: Tx) -> None:
             tx.outbox_failed(item.id, stamp=now_text(), error=error, retry_at=retry_at)
             if retry_at is None and self.on_dead is not None:
-                self.on_dead(tx, item)
+                # The dead row as it now stands: its last error says why, for a person.
+                self.on_dead(
+                    tx, dataclasses.replace(item, attempts=attempts, last_error=error, state="dead")
+                )
 
         await self.db.write(write)
         metrics.OUTBOX.labels(item.kind, "retry" if retry_at else "dead").inc()
@@ -240,6 +258,14 @@ class OutboxWorker:
             # so the next attempt seals afresh.
             await self.db.write(lambda tx: tx.outbox_sealed(item.id, None))
             raise PeerBusyError(f"{item.target} asked to retry later: {result.reply.error.message}")
+
+    # -- TRP messages ----------------------------------------------------------------------
+
+    async def _trp(self, item: OutboxItem) -> None:
+        """A TRP message (inquiry, resolution, confirmation): the service sends and records."""
+        if self.trp is None:
+            raise PeerBusyError("TRP is not enabled on this node: the message waits")
+        await self.trp.deliver(item)
 
     # -- webhooks ------------------------------------------------------------------------
 

@@ -92,7 +92,8 @@ class RobotDecider:
         task.add_done_callback(self._callbacks.discard)
 
     async def _call_back(self, peer: str, envelope_id: str) -> None:
-        """After the delay, accept: queue a Transfer back to the originator, same id (TRISA async).
+        """After the delay, accept: queue a Transfer back to the originator, same id (TRISA async),
+        or for a TRP inquiry the approval to its callback.
 
         The outbox delivers it (durably, with retries), like any callback of the gateway.
         """
@@ -103,10 +104,16 @@ class RobotDecider:
         gateway = self.gateway
         assert gateway is not None
         await asyncio.sleep(self.delay)
-        key = normalize_envelope_id(envelope_id)
 
         def accept(tx: Tx) -> bool:
-            conversation = tx.conversation(peer, key)
+            inquiry = tx.trp_inquiry(peer, envelope_id)
+            if inquiry is not None:  # a TRP inquiry: approve at its callback
+                pending = tx.conversation_by_id(inquiry.conversation_id or 0)
+                if pending is not None and pending.state == "PENDING":
+                    assert gateway is not None
+                    gateway.trp.decide_pending(tx, pending, accept=True, actor="robot")
+                return pending is not None
+            conversation = tx.conversation(peer, normalize_envelope_id(envelope_id))
             if conversation is None or conversation.payload is None:
                 return False
             if conversation.state != "PENDING":

@@ -36,6 +36,7 @@ from travelgate.service._requests import (
 from travelgate.service._reviews import ReviewService, review_view
 from travelgate.service._screening import Screened, ScreeningStep
 from travelgate.service._totp import provisioning_uri, totp, totp_matches
+from travelgate.service._trp import TrpService
 from travelgate.service._users import (
     Enrolment,
     SignIn,
@@ -69,6 +70,7 @@ __all__ = [
     "ScreeningStep",
     "ServiceHooks",
     "SignIn",
+    "TrpService",
     "WalletService",
     "WithdrawalRequest",
     "alert_view",

@@ -36,8 +36,8 @@ def trisa_code_name(code: int) -> str:
 
 
 def deposit_counterparty(conversation: Conversation) -> dict[str, Any]:
-    """The originating VASP of a deposit: always a VASP we spoke TRISA with."""
-    return {"kind": "vasp", "name": conversation.peer, "protocol": "trisa"}
+    """The originating VASP of a deposit: always a VASP, reached over TRISA or TRP."""
+    return {"kind": "vasp", "name": conversation.peer, "protocol": conversation.protocol}
 
 
 def _person_json(person: Any) -> dict[str, Any] | None:

@@ -14,11 +14,11 @@ import contextlib
 import dataclasses
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from travelgate import envelope as env
+from travelgate._pb.ivms101 import identity_pb2
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import ApiError, Code, TravelgateError
 from travelgate.screening import address_key
@@ -26,13 +26,13 @@ from travelgate.service._paging import check_state, decode_cursor, page_of
 from travelgate.service._payloads import first_payload, outgoing_identity, outgoing_transaction
 from travelgate.service._records import Recorder, counterparty_view, hold_view
 from travelgate.service._requests import (
-    SELF_HOSTED,
     WithdrawalRequest,
     check_originator,
     check_person,
     invalid,
     parse_withdrawal,
 )
+from travelgate.service._routing import TRP, Counterparty, route
 from travelgate.service._screening import Screened, ScreeningStep
 from travelgate.service._wallets import in_book, verified_wallet
 from travelgate.store import (
@@ -63,7 +63,7 @@ from travelgate.transfers import (
     outbound_timeout,
     reply_deadline,
 )
-from travelgate.trisa import Directory, Peer, VaspInfo
+from travelgate.trisa import Directory, VaspInfo
 from travelgate.trisa._replies import resumed_payload
 
 if TYPE_CHECKING:
@@ -74,22 +74,6 @@ POLICY = "policy"
 SCREENING = "screening"
 # A long poll without a version waits only while the exchange is still running.
 _WAITING = (HoldState.HELD.value, HoldState.AWAITING_REPLY.value)
-
-
-@dataclass(frozen=True)
-class Counterparty:
-    kind: CounterpartyKind
-    name: str | None
-    peer: Peer | None
-
-    @property
-    def api_kind(self) -> str:
-        """The kind as the API spells it: vasp | self_hosted | unknown."""
-        return self.kind.value.replace("-", "_")
-
-    @property
-    def protocol(self) -> str | None:
-        return "trisa" if self.peer is not None else None
 
 
 def _parse_time(text: str) -> datetime:
@@ -125,6 +109,7 @@ class HoldService:
         self.recorder = recorder
         self.assets = assets
         self.ivms_profile = ivms_profile
+        self.trp: Any = None  # the TrpService, when this node speaks TRP
 
     # -- create --------------------------------------------------------------------------
 
@@ -216,7 +201,10 @@ class HoldService:
                 return self._own_wallet(tx, hold, decision), True
             if waits:
                 return hold, True
-            return self._apply_decision(tx, hold, decision, counterparty, payload), True
+            applied = self._apply_decision(
+                tx, hold, decision, counterparty, payload, request, identity
+            )
+            return applied, True
 
         hold, created = await self.db.write(write)
         if not created:
@@ -341,8 +329,25 @@ class HoldService:
         decision: Decision,
         counterparty: Counterparty,
         payload: api_pb2.Payload,
+        request: WithdrawalRequest | None = None,
+        identity: Any = None,
     ) -> Hold:
         rule, reason = decision.rule, decision.reason
+        if decision.action is Action.SEND and counterparty.protocol == TRP:
+            started = None
+            if self.trp is not None and request is not None:
+                started = self.trp.start_inquiry(tx, hold, request, identity)
+            if started is not None:
+                return started  # type: ignore[no-any-return]
+            return self.recorder.move(
+                tx,
+                hold,
+                HoldState.REVIEW,
+                actor=POLICY,
+                code=DecisionCode.POLICY_COUNTERPARTY_UNREACHABLE,
+                rule=rule,
+                reason="POLICY.COUNTERPARTY_UNREACHABLE: TRP is not enabled on this node",
+            )
         if decision.action is Action.SEND:
             if counterparty.peer is None:
                 return self.recorder.move(
@@ -398,16 +403,7 @@ class HoldService:
         return outgoing_identity(request, originator=originator, account=account, vasp=self.vasp)
 
     def _counterparty(self, request: WithdrawalRequest) -> Counterparty:
-        if request.destination_kind == "self_hosted" or request.beneficiary_vasp == SELF_HOSTED:
-            return Counterparty(CounterpartyKind.SELF_HOSTED, SELF_HOSTED, None)
-        if request.beneficiary_vasp is not None:
-            peer = self.directory.get(request.beneficiary_vasp)
-            usable = peer if peer is not None and not peer.blocked else None
-            return Counterparty(CounterpartyKind.VASP, request.beneficiary_vasp, usable)
-        peer = self.directory.for_address(request.address)
-        if peer is not None and not peer.blocked:
-            return Counterparty(CounterpartyKind.VASP, peer.name, peer)
-        return Counterparty(CounterpartyKind.UNKNOWN, None, None)
+        return route(request, self.directory)
 
     def _facts(
         self,
@@ -428,13 +424,13 @@ class HoldService:
                 amount=request.amount,
                 asset=request.asset,
                 network=request.network,
-                beneficiary_address=request.address,
+                beneficiary_address=request.address or request.travel_address or "",
                 timestamp=now,
             ),
             valuation=valuation,
             counterparty_kind=counterparty.kind,
             counterparty=counterparty.name if counterparty.kind is CounterpartyKind.VASP else None,
-            in_directory=counterparty.peer is not None,
+            in_directory=counterparty.reachable,
             now=now,
             evidence_recorded=evidence,
         )
@@ -530,6 +526,10 @@ class HoldService:
         return tx.conversation(hold.counterparty, env.normalize_envelope_id(hold.envelope_id))
 
     def _send_completed(self, tx: Tx, hold: Hold, txid: str) -> None:
+        if hold.counterparty_protocol == TRP:
+            if self.trp is not None:
+                self.trp.send_txid(tx, hold, txid)
+            return
         conversation = self.conversation_of(tx, hold)
         if conversation is None or conversation.payload is None:
             return
@@ -569,6 +569,10 @@ class HoldService:
 
     def end_exchange(self, tx: Tx, hold: Hold, code: int, message: str) -> None:
         """Tell the counterparty the exchange is over (error-only, retry=false), if one began."""
+        if hold.counterparty_protocol == TRP:
+            if self.trp is not None:
+                self.trp.end_exchange(tx, hold, message)
+            return
         conversation = self.conversation_of(tx, hold)
         if conversation is None or self.directory.get(conversation.peer) is None:
             return  # no envelope ever left (the outbox skips it), or the peer is gone
@@ -603,6 +607,8 @@ class HoldService:
             )
             self.end_exchange(tx, moved, Code.REJECTED, "rejected after compliance review")
             return moved
+        if self._trp_possible(tx, hold):
+            return self._ask_again_over_trp(tx, hold, actor=actor, rule=rule, reason=reason)
         conversation = self.conversation_of(tx, hold)
         why_not = self._no_exchange(tx, hold, conversation)
         if why_not is not None:
@@ -643,10 +649,47 @@ class HoldService:
             deadline=_text_time(reply_deadline(now, decision.reply_timeout)),
         )
 
+    def _trp_possible(self, tx: Tx, hold: Hold) -> bool:
+        """A TRP hold whose beneficiary has not approved, on a node that speaks TRP."""
+        return bool(
+            hold.counterparty_protocol == TRP
+            and self.trp is not None
+            and self.trp.enabled
+            and not self.trp.approved(tx, hold)
+        )
+
+    def _ask_again_over_trp(
+        self, tx: Tx, hold: Hold, *, actor: str, rule: str, reason: str
+    ) -> Hold:
+        """A person accepted a TRP hold that has no approval: send a new inquiry and wait."""
+        request = parse_withdrawal(hold.request, assets=frozenset({hold.asset}))
+        identity = identity_pb2.IdentityPayload()
+        self._payload_now(tx, hold).identity.Unpack(identity)
+        hold = self.trp.start_inquiry(tx, hold, request, identity) or hold
+        _facts, decision = self.facts_of(hold, None)
+        now = datetime.now(UTC)
+        return self.recorder.move(
+            tx,
+            hold,
+            HoldState.AWAITING_REPLY,
+            actor=actor,
+            code=DecisionCode.REVIEW_ACCEPTED,
+            rule=rule,
+            reason=f"{reason} [inquiry sent again over TRP: clears on an approval]"[:1500],
+            started_at=_text_time(now),
+            deadline=_text_time(reply_deadline(now, decision.reply_timeout)),
+        )
+
     def _no_exchange(self, tx: Tx, hold: Hold, conversation: Conversation | None) -> str | None:
         """Why no exchange is possible for a hold in review, or None when one is."""
         if conversation is not None and conversation.state == "ACCEPTED":
             return "the counterparty already accepted; its reply was short of what policy wants"
+        if (
+            hold.counterparty_protocol == TRP
+            and self.trp is not None
+            and self.trp.approved(tx, hold)
+        ):
+            return "the counterparty approved over TRP (to the address shown as approved_address)"
         kind = counterparty_view(hold)["kind"]
         if kind == "self_hosted":
             return "no exchange possible: the destination is a self-hosted wallet"
@@ -709,8 +752,10 @@ class HoldService:
 
     def on_dead(self, tx: Tx, item: OutboxItem) -> None:
         """An envelope could not be delivered at all: a person must look at the hold."""
-        if item.kind != "transfer" or item.hold_id is None:
+        if item.kind not in ("transfer", "trp") or item.hold_id is None:
             return
+        if item.kind == "trp" and item.transfer_state != "inquiry":
+            return  # a confirmation the beneficiary never took changes nothing here
         hold = tx.hold(item.hold_id)
         if hold is None or hold.state not in (HoldState.HELD.value, HoldState.AWAITING_REPLY.value):
             return

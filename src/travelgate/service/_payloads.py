@@ -40,7 +40,9 @@ def outgoing_identity(
     identity.originator.originator_persons.add().CopyFrom(person_from_json(originator))
     identity.originator.account_numbers.append(account)
     identity.beneficiary.beneficiary_persons.add().CopyFrom(beneficiary_person(request))
-    identity.beneficiary.account_numbers.append(request.address)
+    # Over TRP the deposit address comes with the approval: until then the Travel Address
+    # is the beneficiary's account reference.
+    identity.beneficiary.account_numbers.append(request.address or request.travel_address or "")
     identity.originating_vasp.originating_vasp.CopyFrom(vasp.legal_person())
     return identity
 

@@ -74,6 +74,8 @@ def hold_view(hold: Hold) -> dict[str, Any]:
             "address": hold.destination,
             "tag": request.get("destination", {}).get("tag"),
             "kind": request.get("destination", {}).get("kind"),
+            "travel_address": request.get("destination", {}).get("travel_address"),
+            "approved_address": hold.approved_address,
         },
         "beneficiary": request.get("beneficiary"),
         "beneficiary_vasp": request.get("beneficiary_vasp"),

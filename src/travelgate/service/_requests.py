@@ -61,6 +61,9 @@ class WithdrawalRequest:
     beneficiary_vasp: str | None
     body: Mapping[str, Any]
     body_hash: str
+    travel_address: str | None = None
+    """The beneficiary VASP's Travel Address (TRP): it names the VASP and, once it approves,
+    the deposit address."""
 
 
 def request_hash(body: Mapping[str, Any]) -> str:
@@ -132,8 +135,11 @@ def parse_withdrawal(body: object, *, assets: frozenset[str]) -> WithdrawalReque
             raise invalid("value.currency", "value.currency must be an ISO 4217 code like USD")
         value = Fiat(_amount(table.get("amount"), "value.amount", currency), currency)
     destination = _object(top["destination"], "destination")
-    _only(destination, {"address", "tag", "kind"}, "destination")
-    address = _text(destination.get("address"), "destination.address")
+    _only(destination, {"address", "tag", "kind", "travel_address"}, "destination")
+    travel_address = _travel_address(destination.get("travel_address"))
+    address = _text(
+        destination.get("address"), "destination.address", required=travel_address is None
+    )
     tag = _text(destination.get("tag"), "destination.tag", required=False)
     kind = destination.get("kind")
     if kind is not None and kind not in DESTINATION_KINDS:
@@ -168,7 +174,12 @@ def parse_withdrawal(body: object, *, assets: frozenset[str]) -> WithdrawalReque
         _object(beneficiary["person"], "beneficiary.person") if "person" in beneficiary else None
     )
     vasp = _text(top.get("beneficiary_vasp"), "beneficiary_vasp", required=False)
-    if kind == "vasp" and (vasp is None or vasp == SELF_HOSTED):
+    if travel_address is not None and (kind == "self_hosted" or vasp == SELF_HOSTED):
+        raise invalid(
+            "destination.travel_address",
+            "a travel address names the beneficiary VASP: the destination is not self-hosted",
+        )
+    if kind == "vasp" and travel_address is None and (vasp is None or vasp == SELF_HOSTED):
         raise invalid(
             "beneficiary_vasp",
             'destination.kind "vasp" needs beneficiary_vasp: the name of the beneficiary VASP',
@@ -195,7 +206,31 @@ def parse_withdrawal(body: object, *, assets: frozenset[str]) -> WithdrawalReque
         beneficiary_vasp=vasp,
         body=top,
         body_hash=request_hash(top),
+        travel_address=travel_address,
     )
+
+
+def _travel_address(value: object) -> str | None:
+    """A Travel Address (`ta...`) or LNURL that decodes to an https TRP endpoint."""
+    if value is None:
+        return None
+    from travelgate.errors import TravelAddressError
+    from travelgate.trp import target_url
+
+    if not isinstance(value, str) or not value.strip():
+        raise invalid("destination.travel_address", "destination.travel_address must be a string")
+    text = value.strip()
+    if len(text) > 2048:
+        raise invalid("destination.travel_address", "destination.travel_address is too long")
+    try:
+        target_url(text)
+    except TravelAddressError as exc:
+        raise invalid(
+            "destination.travel_address",
+            f"destination.travel_address is not a usable Travel Address: {exc.message}",
+            "invalid_travel_address",
+        ) from None
+    return text
 
 
 def person_violations(

@@ -226,10 +226,15 @@ class ReviewService:
                 None if accept else "REJECTED",
             ),
         )
+        trp = getattr(self.holds, "trp", None)
+        if conversation.protocol == "trp" and trp is not None:
+            trp.resolve_deposit(tx, conversation, accept=accept)
         decided = tx.conversation_by_id(conversation.id)
         if decided is not None:
             self.recorder.event(tx, f"deposit.{decided.state.lower()}", deposit_view(decided))
             self.recorder.notifier.notify(f"conversation:{decided.id}")
+        if conversation.protocol == "trp":
+            return  # answered at the inquiry's callback, not with an envelope
         if accept:
             tx.enqueue_transfer(
                 conversation.peer,

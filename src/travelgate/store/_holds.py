@@ -63,6 +63,7 @@ class Hold:
     beneficiary_match: str | None = None
     screening: Mapping[str, Any] | None = None
     release_at: str | None = None
+    approved_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,8 @@ _HOLD_UPDATABLE = frozenset(
         "release_at",
         "beneficiary_identity",
         "beneficiary_match",
+        "approved_address",
+        "destination",
     }
 )
 

@@ -283,4 +283,37 @@ MIGRATIONS: tuple[str, ...] = (
     #    at upgrade, by `AUDIT_CHAIN_MIGRATION`'s hook); free text of audit records is sealed
     #    apart; the people who use the console.
     AUDIT_CHAIN_MIGRATION,
+    # 9: TRP: minted Travel Addresses, one row per TRP transfer (either role), and which
+    #    protocol a deposit or hold used.
+    """
+    CREATE TABLE trp_addresses (
+        token TEXT PRIMARY KEY,             -- unguessable, the path of the minted URL
+        customer_id TEXT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+        address TEXT NOT NULL,              -- the customer's deposit address it stands for
+        travel_address TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX trp_addresses_customer ON trp_addresses(customer_id);
+    CREATE TABLE trp_transfers (
+        id INTEGER PRIMARY KEY,
+        role TEXT NOT NULL,                 -- our role: originator | beneficiary
+        peer TEXT NOT NULL,                 -- counterparty certificate CN ("" until known)
+        request_identifier TEXT NOT NULL,
+        hold_id TEXT,                       -- originator: the withdrawal hold
+        conversation_id INTEGER,            -- beneficiary: the deposit's conversation
+        callback_token TEXT NOT NULL UNIQUE,  -- of the callback URL we minted for the peer
+        peer_callback TEXT,                 -- the peer's callback (inquiry's or approval's)
+        inquiry_url TEXT,                   -- originator: where the inquiry went
+        answer BLOB,                        -- beneficiary: our 200 body, replayed on repeats
+        approved_address TEXT,
+        state TEXT NOT NULL,                -- inquired | approved | rejected | confirmed | canceled
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX trp_transfers_request ON trp_transfers(role, peer, request_identifier)
+        WHERE role = 'beneficiary';
+    CREATE INDEX trp_transfers_hold ON trp_transfers(hold_id);
+    ALTER TABLE conversations ADD COLUMN protocol TEXT NOT NULL DEFAULT 'trisa';
+    ALTER TABLE holds ADD COLUMN approved_address TEXT;  -- TRP: the address the peer approved
+    """,
 )

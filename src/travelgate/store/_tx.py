@@ -17,6 +17,7 @@ from travelgate.store._holds import HoldOps, from_row
 from travelgate.store._records import RecordsOps
 from travelgate.store._screening import ScreeningOps
 from travelgate.store._sealer import Sealer
+from travelgate.store._trp import TrpOps
 from travelgate.store._users import UserOps
 from travelgate.store._wallets import WalletOps
 
@@ -48,6 +49,7 @@ class Conversation:
     public_id: str  # the deposit id of the internal API (a UUID)
     version: int  # bumped on every change (long polls, webhooks)
     decision: Mapping[str, Any] | None  # the decision of record on our side, if any
+    protocol: str = "trisa"  # trisa | trp
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class AddressTakenError(StoreError):
         self.owner = owner
 
 
-class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps):
+class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps):
     """The unit of work handed to `Database.read`/`Database.write`."""
 
     def __init__(self, connection: sqlite3.Connection, sealer: Sealer, audit_key: AuditKey) -> None:
@@ -251,12 +253,24 @@ class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps):
         state: str,
         hold_id: str | None = None,
         customer_id: str | None = None,
+        protocol: str = "trisa",
     ) -> int:
         stamp = now_text()
         cursor = self.db.execute(
             "INSERT INTO conversations (peer, envelope_id, role, state, hold_id, customer_id, "
-            "public_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (peer, envelope_id, role, state, hold_id, customer_id, str(uuid.uuid4()), stamp, stamp),
+            "public_id, created_at, updated_at, protocol) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                peer,
+                envelope_id,
+                role,
+                state,
+                hold_id,
+                customer_id,
+                str(uuid.uuid4()),
+                stamp,
+                stamp,
+                protocol,
+            ),
         )
         return int(cursor.lastrowid or 0)
 

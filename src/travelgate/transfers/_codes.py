@@ -53,6 +53,7 @@ class DecisionCode(StrEnum):
     SELF_HOSTED_UNVERIFIED = "SELF_HOSTED.UNVERIFIED"
     SELF_HOSTED_VERIFIED = "SELF_HOSTED.VERIFIED"
     HOLD_NEW_DESTINATION = "HOLD.NEW_DESTINATION"
+    TRP_ADDRESS_MISMATCH = "TRP.ADDRESS_MISMATCH"
 
 
 _C = DecisionCode
@@ -112,6 +113,8 @@ DECISION_CODE_MEANINGS: dict[DecisionCode, str] = {
     "originating customer: the hold clears",
     _C.HOLD_NEW_DESTINATION: "the destination is not in the customer's address book: the "
     "withdrawal waits in held until `release_at` (`[policy] new_destination_hold`)",
+    _C.TRP_ADDRESS_MISMATCH: "the beneficiary VASP approved over TRP, but to an address other "
+    "than the destination.address requested: a person decides",
 }
 
 

@@ -80,6 +80,13 @@ from travelgate.trp._messages import (
     unsupported_extensions,
     validate_identity,
 )
+from travelgate.trp._server import (
+    RunningTrpServer,
+    TrpHandler,
+    build_trp_app,
+    start_trp_server,
+    stop_trp_server,
+)
 from travelgate.trp._targets import inquiry_url, target_url
 from travelgate.trp._tls import client_ssl_context, server_ssl_context
 from travelgate.trp._traddr import (
@@ -121,8 +128,11 @@ __all__ = [
     "Rejection",
     "RequestHeaders",
     "Resolution",
+    "RunningTrpServer",
     "TrpClient",
+    "TrpHandler",
     "VersionInfo",
+    "build_trp_app",
     "check_bare_url",
     "check_content_type",
     "client_ssl_context",
@@ -155,6 +165,8 @@ __all__ = [
     "request_headers",
     "response_headers",
     "server_ssl_context",
+    "start_trp_server",
+    "stop_trp_server",
     "target_url",
     "to_json",
     "travel_address_url",

@@ -1,10 +1,11 @@
 """The TRP client: POSTs inquiries, resolutions and confirmations over mutual TLS (trp.md 5, 10).
 
-One `TrpClient` per process keeps one aiohttp session. Every request carries `api-version`
-and the transfer's `request-identifier`; the server certificate must chain to the trust
-bundle of the SSL context and name the URL's host, and its common name is reported as the
-counterparty. Redirects are never followed (a Travel Address must not bounce our identity
-data elsewhere). Failures raise `TrpRemoteError` with `retryable` set per trp.md 10.
+One `TrpClient` per process keeps one aiohttp session (a connection per message). Every
+request carries `api-version` and the transfer's `request-identifier`; the server
+certificate must chain to the trust bundle of the SSL context and name the URL's host, and
+its common name is reported as the counterparty. Redirects are never followed (a Travel
+Address must not bounce our identity data elsewhere). Failures raise `TrpRemoteError` with
+`retryable` set per trp.md 10.
 """
 
 from __future__ import annotations
@@ -129,6 +130,10 @@ class TrpClient:
             ) from None
         return InquiryAnswer(response, reply)
 
+    async def post(self, url: str, body: bytes, *, request_identifier: str) -> PeerReply:
+        """POST a message already emitted (the outbox resends stored bytes as they were)."""
+        return await self._post(url, body, request_identifier, ())
+
     async def send_resolution(
         self, callback: str, resolution: Resolution, *, request_identifier: str
     ) -> PeerReply:
@@ -223,8 +228,12 @@ class TrpClient:
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            # One connection per message: TRP messages to a peer are few and far apart, and
+            # a connection closed with its answer leaves no TLS session to tear down later.
             self._session = aiohttp.ClientSession(
-                timeout=self._timeout, response_class=_CertifiedResponse
+                timeout=self._timeout,
+                response_class=_CertifiedResponse,
+                connector=aiohttp.TCPConnector(force_close=True),
             )
         return self._session
 

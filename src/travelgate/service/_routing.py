@@ -1,0 +1,62 @@
+"""Protocol routing, in one place: which counterparty a withdrawal goes to, and how.
+
+A Travel Address -> TRP (the counterparty is named by the server certificate once it
+answers; until then by the host the address names). A self-hosted destination -> none.
+A named TRISA VASP (peers.toml) -> TRISA. An address listed under a peer -> that peer's
+protocol (TRISA). Anything else is an unknown counterparty, for the policy's rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from travelgate.service._requests import SELF_HOSTED, WithdrawalRequest
+from travelgate.transfers import CounterpartyKind
+from travelgate.trisa import Directory, Peer
+
+TRISA = "trisa"
+TRP = "trp"
+
+
+@dataclass(frozen=True)
+class Counterparty:
+    kind: CounterpartyKind
+    name: str | None
+    peer: Peer | None
+    travel_address: str | None = None
+
+    @property
+    def api_kind(self) -> str:
+        """The kind as the API spells it: vasp | self_hosted | unknown."""
+        return self.kind.value.replace("-", "_")
+
+    @property
+    def protocol(self) -> str | None:
+        if self.travel_address is not None:
+            return TRP
+        return TRISA if self.peer is not None else None
+
+    @property
+    def reachable(self) -> bool:
+        """An exchange can be started with it."""
+        return self.protocol is not None
+
+
+def route(request: WithdrawalRequest, directory: Directory) -> Counterparty:
+    """The counterparty of a withdrawal and the protocol that reaches it."""
+    if request.travel_address is not None:
+        from travelgate.trp import target_url
+
+        host = urlsplit(target_url(request.travel_address)).hostname or None
+        return Counterparty(CounterpartyKind.VASP, host, None, request.travel_address)
+    if request.destination_kind == "self_hosted" or request.beneficiary_vasp == SELF_HOSTED:
+        return Counterparty(CounterpartyKind.SELF_HOSTED, SELF_HOSTED, None)
+    if request.beneficiary_vasp is not None:
+        peer = directory.get(request.beneficiary_vasp)
+        usable = peer if peer is not None and not peer.blocked else None
+        return Counterparty(CounterpartyKind.VASP, request.beneficiary_vasp, usable)
+    peer = directory.for_address(request.address) if request.address else None
+    if peer is not None and not peer.blocked:
+        return Counterparty(CounterpartyKind.VASP, peer.name, peer)
+    return Counterparty(CounterpartyKind.UNKNOWN, None, None)
