@@ -185,7 +185,10 @@ async def test_health_status(cluster: Cluster) -> None:
 
 
 async def test_exact_duplicate_gets_the_stored_reply_byte_for_byte(cluster: Cluster) -> None:
-    await cluster.start(*two_node_specs())
+    alice_spec, bob_spec = two_node_specs()
+    # Ten copies at once: duplicates, not admission, are under test here.
+    roomy = {"trisa": {"per_peer_streams": 64, "max_inflight_work": 64}}
+    await cluster.start(alice_spec, dataclasses.replace(bob_spec, extra=roomy))
     alice, bob = cluster.nodes[ALICE], cluster.nodes[BOB]
     prepared = await alice.gateway.outbound.prepare(
         BOB, envelope_id=env.new_envelope_id(), state=api_pb2.STARTED, payload=transfer_payload()

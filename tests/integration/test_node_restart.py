@@ -21,12 +21,15 @@ from travelgate.node import Gateway
 from travelgate.trisa import PeerUnavailableError, Prepared
 
 TRANSFERS = 60
+ROOMY = {"per_peer_streams": 128, "per_peer_rps": 10_000, "max_inflight_work": 128}
 
 
 async def test_sigkill_mid_exchange_loses_nothing_and_retries_are_idempotent(
     test_pki: TestPki, tmp_path: Path
 ) -> None:
     alice_spec, bob_spec = two_node_specs(bob_robot=None)
+    # Crash safety, not admission: every one of the concurrent transfers gets in.
+    bob_spec = dataclasses.replace(bob_spec, extra={"trisa": ROOMY})
     write_peers(test_pki.root, [ALICE, BOB])
     bob_config = write_config(test_pki, bob_spec, database=tmp_path / "bob.db")
     alice = Gateway(load_config(write_config(test_pki, alice_spec, database=tmp_path / "alice.db")))

@@ -1,6 +1,8 @@
 """The TRISA client: mTLS channels per peer, deadlines, retries, KeyExchange and key cache.
 
-Only UNAVAILABLE (the request was not processed) is retried automatically; Transfer is
+Only UNAVAILABLE and RESOURCE_EXHAUSTED (the request was not processed: the peer was
+unreachable, or its admission refused the call before any work) are retried automatically,
+with jittered backoff; Transfer is
 idempotent on the peer's side by content (TRISA duplicate envelopes), so callers may also resend the
 same stored bytes after a deadline. Legacy peers that answer with gRPC errors carrying a
 TRISA error are read as error envelopes (legacy TRISA peers).
@@ -9,6 +11,7 @@ TRISA error are read as error envelopes (legacy TRISA peers).
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import time
 from dataclasses import dataclass
@@ -25,6 +28,8 @@ from travelgate.trisa._directory import Peer
 
 KEEPALIVE_MS = 60_000
 PINNED_FALLBACK_TTL = 300.0
+# Statuses that say the peer did not process the request, so sending it again is safe.
+_NOT_PROCESSED = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
 _LEGACY_REJECTION = re.compile(r"trisa rejection \[([A-Z0-9_]+)\]: ?(.*)", re.DOTALL)
 
 
@@ -125,8 +130,9 @@ class TrisaClient:
             try:
                 return await method(request, timeout=timeout)
             except grpc.aio.AioRpcError as exc:
-                if exc.code() == grpc.StatusCode.UNAVAILABLE and attempt < self.settings.attempts:
-                    await asyncio.sleep(delay)
+                if exc.code() in _NOT_PROCESSED and attempt < self.settings.attempts:
+                    # Jitter spreads callers that were refused together.
+                    await asyncio.sleep(delay * (0.5 + random.random()))
                     delay *= 2
                     continue
                 raise
