@@ -458,7 +458,10 @@ async def list_outbox(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document())
+    services = _services(request)
+    return web.json_response(
+        openapi_document(long_poll_max=services.long_poll_max, assets=services.holds.assets)
+    )
 
 
 async def healthz(request: web.Request) -> web.Response:
