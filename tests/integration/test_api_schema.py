@@ -30,7 +30,7 @@ from support.processes import NodeProcess, run_cli
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
 SCOPES = ("withdrawals", "deposits", "customers", "reviews", "admin")
 # Bounded and deterministic: the same seed draws the same requests on every run.
-EXAMPLES = 40
+EXAMPLES = 20
 SEED = "20261207"
 # Long polls are capped low so that a generated ?wait= on a held withdrawal costs little;
 # the document's `wait` maximum follows the node's setting.
@@ -90,6 +90,11 @@ def test_the_api_matches_its_openapi_under_generated_requests(
             "1",
             "--request-timeout",
             "10",
+            # An operation whose only parameter is a free-text path id has almost no
+            # schema-invalid values to draw; Hypothesis would give up on it rather than
+            # test it with the few it finds.
+            "--suppress-health-check",
+            "filter_too_much",
             "--header",
             f"Authorization: Bearer {key}",
             "--no-color",

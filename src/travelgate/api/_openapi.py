@@ -207,6 +207,21 @@ SCHEMAS: dict[str, Any] = {
             "envelope_id",
             "counterparty",
             "decision",
+            "asset",
+            "network",
+            "amount",
+            "value",
+            "destination",
+            "beneficiary",
+            "beneficiary_vasp",
+            "beneficiary_identity",
+            "beneficiary_match",
+            "originator",
+            "customer_id",
+            "idempotency_key",
+            "txid",
+            "deadline",
+            "version",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -312,6 +327,17 @@ SCHEMAS: dict[str, Any] = {
     "Violation": _VIOLATION,
     "Review": {
         "type": "object",
+        "required": [
+            "id",
+            "kind",
+            "subject_id",
+            "rule",
+            "reason",
+            "state",
+            "decision_reason",
+            "decided_at",
+            "created_at",
+        ],
         "properties": {
             "id": {"type": "string"},
             "kind": {"type": "string", "enum": ["withdrawal", "deposit"]},
@@ -638,7 +664,7 @@ _PAGING = [
         {"type": "string", "maxLength": 26, "pattern": _CURSOR},
     ),
 ]
-_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}]
+_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
 _CUSTOMER_ID = [
     {
         "name": "id",
