@@ -18,13 +18,22 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from support import schemathesis_hooks
-from support.nodes import ALICE, BOB, TestPki, two_node_specs, write_config, write_peers
+from support.api import Api, withdrawal
+from support.nodes import (
+    ALICE,
+    BOB,
+    Cluster,
+    TestPki,
+    two_node_specs,
+    write_config,
+    write_peers,
+)
 from support.processes import NodeProcess, run_cli
 
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
@@ -120,3 +129,67 @@ def test_the_api_matches_its_openapi_under_generated_requests(
     assert tested is not None, output[-5000:]
     assert selected.group(1) == selected.group(2) == tested.group(1), output[-5000:]
     assert re.search(r"\b[1-9]\d* generated\b", output), output[-5000:]
+
+
+# -- what the generated run found, pinned as plain regression tests --------------------
+
+
+@pytest.fixture
+async def api(cluster: Cluster) -> AsyncIterator[Api]:
+    await cluster.start(*two_node_specs(bob_robot="sync-accept"))
+    client = await Api.connect(cluster.nodes[ALICE])
+    yield client
+    await client.close()
+
+
+async def test_an_undeclared_method_is_405_naming_the_allowed_ones(api: Api) -> None:
+    for method, path, allowed in (
+        ("TRACE", "/v1/withdrawals", {"GET", "POST"}),
+        ("PATCH", "/v1/customers/cust-1", {"GET", "PUT", "DELETE"}),
+        ("DELETE", "/healthz", {"GET"}),
+    ):
+        async with api.session.request(
+            method, api.base + path, headers={"Authorization": f"Bearer {api.key}"}
+        ) as response:
+            assert response.status == 405, path
+            assert allowed <= set(response.headers["Allow"].split(", ")), response.headers
+            error = (await response.json())["error"]
+            assert error["code"] == "method_not_allowed"
+            assert method in error["message"]
+
+
+async def test_a_beneficiary_person_against_the_rules_is_422_and_nothing_is_stored(
+    api: Api, cluster: Cluster
+) -> None:
+    person = {
+        "legalPerson": {
+            "name": {
+                "nameIdentifier": [
+                    {"legalPersonName": "Bob Ltd", "legalPersonNameIdentifierType": "LEGL"}
+                ]
+            },
+            "countryOfRegistration": "AAA",
+        }
+    }
+    status, payload = await api.create(withdrawal(beneficiary={"person": person}))
+    assert status == 422, payload
+    assert payload["error"]["code"] == "invalid_person"
+    assert payload["error"]["field"] == "beneficiary.person"
+    db = cluster.nodes[ALICE].gateway.db
+    assert await db.read(lambda tx: tx.count("holds")) == 0
+
+
+async def test_the_document_states_the_node_limits(api: Api) -> None:
+    status, document = await api.call("GET", "/v1/openapi.json", auth=False)
+    assert status == 200
+    operation = document["paths"]["/v1/withdrawals/{id}"]["get"]
+    wait = next(p for p in operation["parameters"] if p["name"] == "wait")
+    assert wait["schema"]["maximum"] == api.node.config.api.long_poll_max
+    request = document["components"]["schemas"]["WithdrawalRequest"]
+    assert set(request["properties"]["asset"]["enum"]) == api.node.gateway.holds.assets
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status_code, answer in operation["responses"].items():
+                if status_code.startswith(("4", "5")):
+                    schema = answer["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/Error"}, (path, method)
