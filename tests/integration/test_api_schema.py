@@ -20,7 +20,9 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import jsonschema_rs
 import pytest
 
 from support import schemathesis_hooks
@@ -193,3 +195,50 @@ async def test_the_document_states_the_node_limits(api: Api) -> None:
                 if status_code.startswith(("4", "5")):
                     schema = answer["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/Error"}, (path, method)
+
+
+def _conforms(document: dict[str, Any], name: str, instance: Any) -> None:
+    """`instance` against the document's component schema `name` (OpenAPI 3.1 is 2020-12)."""
+    schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+    errors = [e.message for e in jsonschema_rs.Draft202012Validator(schema).iter_errors(instance)]
+    assert not errors, (name, errors, instance)
+
+
+async def test_deposits_and_reviews_answer_as_documented(cluster: Cluster) -> None:
+    """The generated run has no deposit to read: one made by a real exchange, in review,
+    then accepted, is checked against the document at each step."""
+    alice, bob = two_node_specs(bob_robot=None)
+    bob = dataclasses.replace(bob, extra={"policy": {"name_mismatch": "review"}})
+    await cluster.start(alice, bob)
+    alice_api = await Api.connect(cluster.nodes[ALICE])
+    bob_api = await Api.connect(cluster.nodes[BOB])
+    try:
+        _status, document = await bob_api.call("GET", "/v1/openapi.json")
+        _status, hold = await alice_api.create(withdrawal(beneficiary={"name": "Robert Jones"}))
+        _conforms(document, "Withdrawal", await alice_api.wait_state(hold["id"], "awaiting_reply"))
+        status, reviews = await bob_api.call("GET", "/v1/reviews?state=open")
+        assert status == 200
+        [review] = reviews["items"]
+        _conforms(document, "Review", review)
+        status, deposits = await bob_api.call("GET", "/v1/deposits")
+        assert status == 200
+        [deposit] = deposits["items"]
+        _conforms(document, "Deposit", deposit)
+        status, decided = await bob_api.call(
+            "POST",
+            f"/v1/reviews/{review['id']}/decision",
+            {"decision": "accept", "reason": "Robert is Bob; checked the KYC file"},
+        )
+        assert status == 200, decided
+        _conforms(document, "Review", decided)
+        _conforms(document, "Withdrawal", await alice_api.wait_state(hold["id"], "cleared"))
+        status, deposit = await bob_api.call("GET", f"/v1/deposits/{deposit['id']}")
+        assert status == 200
+        _conforms(document, "Deposit", deposit)
+        status, outbox = await bob_api.call("GET", "/v1/outbox")
+        assert status == 200
+        for item in outbox["items"]:
+            _conforms(document, "OutboxItem", item)
+    finally:
+        await alice_api.close()
+        await bob_api.close()

@@ -375,7 +375,26 @@ SCHEMAS: dict[str, Any] = {
             "POLICY.BENEFICIARY_NAME_MISMATCH, POLICY.IVMS_INVALID, ...), REVIEW.ACCEPTED, "
             "REVIEW.REJECTED, PEER.ERROR (the sender ended the exchange; see trisa_code)."
         ),
-        "required": ["id", "state", "counterparty", "envelope_id", "version"],
+        "required": [
+            "id",
+            "state",
+            "counterparty",
+            "peer",
+            "customer_id",
+            "asset",
+            "network",
+            "amount",
+            "address",
+            "tag",
+            "txid",
+            "originator",
+            "originating_vasp",
+            "envelope_id",
+            "decision",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
             "state": {
