@@ -4,8 +4,8 @@ A body the schema admits is one the node accepts: the lengths, character classes
 lists come from `travelgate.ivms101` itself, and the rules JSON Schema can say (a LEGL name
 among the name identifiers, C6/C5; an address with a line or a street and building, C8; an
 originator's extra datum, C1/C4) are written as such. Rules it cannot say are left to the
-node and named in the descriptions: a date of birth before today (C2; the schema admits the
-years up to 1999), the GLEIF list of registration authorities (C10) and the LEI checksum
+node and named in the descriptions: a date of birth before today (C2; the schema admits dates
+of 1900 to 1999), the GLEIF list of registration authorities (C10) and the LEI checksum
 (C11), which is why a legal person's national identification and a registration authority
 are described in words only.
 """
