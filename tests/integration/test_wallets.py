@@ -21,6 +21,7 @@ from eth_keys import keys  # type: ignore[attr-defined]
 
 from support.api import Api, withdrawal
 from support.nodes import ALICE, BOB, BOB_ADDRESS, Cluster, two_node_specs
+from support.wallets import eth_personal_sign
 from travelgate.screening import new_challenge
 from travelgate.screening._bip137 import signed_message_digest
 from travelgate.screening._encodings import segwit_encode
@@ -51,13 +52,6 @@ async def _start(cluster: Cluster, apis: list[Api], **alice_extra: Any) -> Api:
 def _eth_account() -> tuple[bytes, str]:
     key = os.urandom(32)
     return key, keys.PrivateKey(key).public_key.to_checksum_address()
-
-
-def _eth_sign(private_key: bytes, message: str) -> str:
-    data = message.encode()
-    prefixed = b"\x19Ethereum Signed Message:\n" + str(len(data)).encode() + data
-    raw = keys.PrivateKey(private_key).sign_msg(prefixed).to_bytes()
-    return "0x" + raw[:64].hex() + bytes([raw[64] + 27]).hex()
 
 
 def _btc_account() -> tuple[coincurve.PrivateKey, str]:
@@ -93,7 +87,7 @@ async def test_a_real_eip191_proof_is_accepted_once(cluster: Cluster, apis: list
     key, address = _eth_account()
     message = await _challenge(api, address, "ethereum")
     assert "Alice VASP Ltd" in message
-    proof = {"type": "eip191", "message": message, "signature": _eth_sign(key, message)}
+    proof = {"type": "eip191", "message": message, "signature": eth_personal_sign(key, message)}
     status, wallet = await _prove(api, address, "ethereum", proof)
     assert status == 201, wallet
     assert wallet["address"] == address
@@ -125,14 +119,18 @@ async def test_wrong_address_wrong_message_and_foreign_challenge_are_refused(
     key, address = _eth_account()
     _other_key, other_address = _eth_account()
     message = await _challenge(api, address, "ethereum")
-    signature = _eth_sign(key, message)
+    signature = eth_personal_sign(key, message)
     # Signed by the key of `address`, claimed for another address.
     other_message = await _challenge(api, other_address, "ethereum")
     status, body = await _prove(
         api,
         other_address,
         "ethereum",
-        {"type": "eip191", "message": other_message, "signature": _eth_sign(key, other_message)},
+        {
+            "type": "eip191",
+            "message": other_message,
+            "signature": eth_personal_sign(key, other_message),
+        },
     )
     assert (status, body["error"]["code"]) == (422, "invalid_proof")
     # A signature over another text than the one presented.
@@ -140,7 +138,7 @@ async def test_wrong_address_wrong_message_and_foreign_challenge_are_refused(
         api,
         address,
         "ethereum",
-        {"type": "eip191", "message": message, "signature": _eth_sign(key, message + " ")},
+        {"type": "eip191", "message": message, "signature": eth_personal_sign(key, message + " ")},
     )
     assert (status, body["error"]["code"]) == (422, "invalid_proof")
     # A text that is not a challenge we issued (nonce unknown to the store).
@@ -149,7 +147,7 @@ async def test_wrong_address_wrong_message_and_foreign_challenge_are_refused(
         api,
         address,
         "ethereum",
-        {"type": "eip191", "message": forged, "signature": _eth_sign(key, forged)},
+        {"type": "eip191", "message": forged, "signature": eth_personal_sign(key, forged)},
     )
     assert (status, body["error"]["code"]) == (422, "invalid_proof")
     # The genuine one still works: failures spend nothing.
@@ -189,7 +187,11 @@ async def test_an_expired_challenge_is_refused(cluster: Cluster, apis: list[Api]
         api,
         address,
         "ethereum",
-        {"type": "eip191", "message": old.message, "signature": _eth_sign(key, old.message)},
+        {
+            "type": "eip191",
+            "message": old.message,
+            "signature": eth_personal_sign(key, old.message),
+        },
     )
     assert (status, body["error"]["code"]) == (422, "invalid_proof")
     assert "expired" in body["error"]["message"]
@@ -257,7 +259,7 @@ async def test_the_book_lists_verified_wallets_and_accepted_destinations(
         api,
         address,
         "ethereum",
-        {"type": "eip191", "message": message, "signature": _eth_sign(key, message)},
+        {"type": "eip191", "message": message, "signature": eth_personal_sign(key, message)},
     )
     _status, hold = await api.create(withdrawal())
     cleared = await api.wait_state(hold["id"], "cleared")

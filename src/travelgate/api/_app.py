@@ -432,6 +432,13 @@ def _wallets(request: web.Request) -> WalletService:
     return wallets
 
 
+async def _known_customer(request: web.Request) -> None:
+    customer_id = request.match_info["id"]
+    customer = await _services(request).db.read(lambda tx: tx.get_customer(customer_id))
+    if customer is None:
+        raise ApiError(404, "not_found", f"no customer {customer_id!r}", field="id")
+
+
 async def wallet_challenge(request: web.Request) -> web.Response:
     names = ("address", "network")
     missing = [name for name in names if not request.query.get(name, "").strip()]
@@ -449,6 +456,7 @@ async def wallet_challenge(request: web.Request) -> web.Response:
 
 
 async def register_wallet(request: web.Request) -> web.Response:
+    await _known_customer(request)  # an unknown customer is 404 whatever the body says
     body = await json_body(request)
     view = await _wallets(request).register(request.match_info["id"], body, request[API_KEY])
     return web.json_response(view, status=201)
@@ -538,7 +546,10 @@ async def list_outbox(request: web.Request) -> web.Response:
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(openapi_document())
+    services = _services(request)
+    return web.json_response(
+        openapi_document(long_poll_max=services.long_poll_max, assets=services.holds.assets)
+    )
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -578,7 +589,10 @@ def build_app(
     app.router.add_get("/v1/customers/{id}/wallets/challenge", wallet_challenge)
     app.router.add_get("/v1/customers/{id}/wallets", list_wallets)
     app.router.add_post("/v1/customers/{id}/wallets", register_wallet)
-    app.router.add_delete("/v1/customers/{id}/wallets/{address}", delete_wallet)
+    # "challenge" names the GET beside it, never an address to delete.
+    app.router.add_delete(
+        r"/v1/customers/{id}/wallets/{address:(?!challenge$)[^{}/]+}", delete_wallet
+    )
     app.router.add_get("/v1/alerts", list_alerts)
     app.router.add_post("/v1/customers/{id}/travel-addresses", mint_travel_address)
     app.router.add_get("/v1/reviews", list_reviews)

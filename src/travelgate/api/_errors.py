@@ -46,6 +46,14 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_response(exc.status, exc.code, exc.message, exc.field)
     except IllegalTransitionError as exc:
         return error_response(409, "illegal_state", str(exc))
+    except web.HTTPMethodNotAllowed as exc:
+        # RFC 9110 15.5.6: a 405 names the methods the resource does take.
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        response = error_response(
+            405, "method_not_allowed", f"{request.method} is not allowed here; use {allowed}"
+        )
+        response.headers["Allow"] = allowed
+        return response
     except web.HTTPRequestEntityTooLarge:
         limit = request.app[BODY_LIMIT]
         return error_response(

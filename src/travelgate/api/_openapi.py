@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from travelgate import __version__
+from travelgate.api._openapi_person import person
+from travelgate.service._alerts import ALERT_TYPES
+from travelgate.service._requests import DEFAULT_ASSETS, MAX_TEXT
 from travelgate.transfers import DECISION_CODE_MEANINGS
+from travelgate.transfers._amounts import (
+    FIAT_DECIMALS,
+    MAX_FRACTION_DIGITS,
+    MAX_INTEGER_DIGITS,
+    MINOR_UNITS,
+)
+
+MAX_ADDRESS = 256
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -16,26 +28,112 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-_ERRORS = {
-    str(status): _json(_ref("Error"), text)
-    for status, text in (
-        (
-            400,
-            "Malformed JSON, a missing Idempotency-Key, a bad query parameter, or one the "
-            "endpoint does not take (unknown_parameter) or given twice (repeated_parameter)",
-        ),
-        (401, "No or wrong API key"),
-        (403, "The API key lacks the scope of this endpoint (forbidden_scope)"),
-        (404, "Unknown id"),
-        (409, "Idempotency conflict or illegal state change"),
-        (413, "Body over the limit"),
-        (422, "Well-formed but invalid"),
-    )
+_ERROR_TEXT = {
+    400: "Malformed JSON, a bad query parameter, or one the endpoint does not take "
+    "(unknown_parameter) or given twice (repeated_parameter)",
+    401: "No or wrong API key",
+    403: "The API key lacks the scope of this endpoint (forbidden_scope)",
+    404: "Unknown id",
+    409: "Idempotency conflict or illegal state change",
+    413: "Body over the limit",
+    415: "A body that is not Content-Type: application/json (UTF-8)",
+    422: "Well-formed but invalid: the error names the field",
+    431: "A request header over the size limit",
+    503: "At capacity (overloaded, with Retry-After) or storage unavailable: retry later",
 }
+# What every authenticated operation may answer, whatever it does.
+_ANY_CALL = (400, 401, 403, 431, 503)
+# ... and every operation that reads a JSON body.
+_BODY_CALL = (*_ANY_CALL, 413, 415, 422)
 
-_DECIMAL = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "description": "exact decimal"}
-_PERSON = {"type": "object", "description": "an IVMS101 Person in the standard JSON shape"}
 
+def _errors(*statuses: int) -> dict[str, Any]:
+    """Responses in the Error shape for these statuses (each operation lists its own)."""
+    return {str(s): _json(_ref("Error"), _ERROR_TEXT[s]) for s in sorted(set(statuses))}
+
+
+# Python's str.isspace(), which the node strips text by; spelled out so that every regex
+# dialect reads it alike.
+_SPACE = (
+    r"\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_HAS_TEXT = f"[^{_SPACE}]"
+
+
+def _text(max_length: int, description: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Free text the node strips: something besides spaces, at most `max_length` long."""
+    schema = {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": _HAS_TEXT}
+    if description:
+        schema["description"] = description
+    return {**schema, **extra}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    kind = schema["type"]
+    return {**schema, "type": [kind, "null"] if isinstance(kind, str) else [*kind, "null"]}
+
+
+def _amount(fraction_digits: int, description: str) -> dict[str, Any]:
+    """The amount grammar: ASCII `(0|[1-9][0-9]*)(.[0-9]+)?`, non-zero, bounded digits."""
+    fraction = f"(\\.[0-9]{{1,{fraction_digits}}})?" if fraction_digits else ""
+    return {
+        "type": "string",
+        "pattern": f"^(?!0(\\.0+)?$)(0|[1-9][0-9]{{0,{MAX_INTEGER_DIGITS - 1}}}){fraction}$",
+        "maxLength": MAX_INTEGER_DIGITS + 1 + MAX_FRACTION_DIGITS,
+        "description": description,
+    }
+
+
+_SELF_HOSTED = f"^[{_SPACE}]*self-hosted[{_SPACE}]*$"
+_AMOUNT = _amount(
+    MAX_FRACTION_DIGITS,
+    f"exact decimal, greater than zero: at most {MAX_INTEGER_DIGITS} digits before the "
+    f"point and {MAX_FRACTION_DIGITS} after, no sign, exponent or spaces",
+)
+
+
+def _fiat_value() -> dict[str, Any]:
+    """`value`: a fiat amount with no more decimals than its currency has (ISO 4217)."""
+    by_decimals: dict[int, list[str]] = {}
+    for currency, decimals in MINOR_UNITS.items():
+        by_decimals.setdefault(decimals, []).append(currency)
+    plain = _amount(FIAT_DECIMALS, "exact decimal with at most the currency's decimals")
+    rules: list[dict[str, Any]] = [
+        {
+            "if": {"properties": {"currency": {"enum": sorted(codes)}}},
+            "then": {"properties": {"amount": _amount(decimals, plain["description"])}},
+        }
+        for decimals, codes in sorted(by_decimals.items())
+    ]
+    return {
+        "type": ["object", "null"],
+        "additionalProperties": False,
+        "required": ["amount", "currency"],
+        "properties": {
+            "amount": {"type": "string"},
+            "currency": {
+                "type": "string",
+                "pattern": "^[A-Z]{3}$",
+                "example": "USD",
+                "description": "ISO 4217 code",
+            },
+        },
+        "allOf": [
+            *rules,
+            {
+                "if": {"properties": {"currency": {"not": {"enum": sorted(MINOR_UNITS)}}}},
+                "then": {"properties": {"amount": plain}},
+            },
+        ],
+    }
+
+
+# Amounts as the node writes them back: the text it accepted.
+_DECIMAL = {
+    "type": "string",
+    "pattern": r"^(0|[1-9][0-9]*)(\.[0-9]+)?$",
+    "description": "exact decimal",
+}
 _CODES = "; ".join(f"`{code}`: {meaning}" for code, meaning in DECISION_CODE_MEANINGS.items())
 _DECISION = {
     "type": ["object", "null"],
@@ -103,85 +201,6 @@ SCHEMAS: dict[str, Any] = {
             }
         },
     },
-    "WithdrawalRequest": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["asset", "network", "amount", "destination", "originator", "beneficiary"],
-        "properties": {
-            "asset": {"type": "string", "example": "BTC"},
-            "network": {"type": "string", "example": "bitcoin"},
-            "amount": _DECIMAL,
-            "value": {
-                "type": ["object", "null"],
-                "required": ["amount", "currency"],
-                "properties": {
-                    "amount": _DECIMAL,
-                    "currency": {"type": "string", "example": "USD"},
-                },
-            },
-            "destination": {
-                "type": "object",
-                "anyOf": [{"required": ["address"]}, {"required": ["travel_address"]}],
-                "properties": {
-                    "address": {
-                        "type": "string",
-                        "description": "optional with travel_address: then the address the "
-                        "beneficiary VASP approves must equal it (else review, "
-                        "TRP.ADDRESS_MISMATCH)",
-                    },
-                    "travel_address": {
-                        "type": "string",
-                        "example": "ta2W2HPKfHxgSgrzY178knqXHg1H3jfeQrwQ9JrKBs9wv",
-                        "description": "the beneficiary VASP's Travel Address: the exchange "
-                        "runs over TRP and beneficiary_vasp is not needed",
-                    },
-                    "tag": {"type": ["string", "null"]},
-                    "kind": {
-                        "type": ["string", "null"],
-                        "enum": ["vasp", "self_hosted", None],
-                        "description": (
-                            '"vasp": beneficiary_vasp is required; "self_hosted": an unhosted '
-                            "wallet (the customer's own or a third party's), the profiles "
-                            "decide whether an ownership check is needed; omitted: the "
-                            "counterparty is resolved by address, and an address nobody can "
-                            "attribute goes to review (COUNTERPARTY.UNKNOWN)"
-                        ),
-                    },
-                },
-            },
-            "originator": {
-                "oneOf": [
-                    {
-                        "type": "object",
-                        "required": ["customer_id"],
-                        "properties": {"customer_id": {"type": "string"}},
-                    },
-                    {
-                        "type": "object",
-                        "required": ["person", "account"],
-                        "properties": {"person": _PERSON, "account": {"type": "string"}},
-                    },
-                ]
-            },
-            "beneficiary": {
-                "oneOf": [
-                    {
-                        "type": "object",
-                        "required": ["name"],
-                        "properties": {"name": {"type": "string"}},
-                    },
-                    {"type": "object", "required": ["person"], "properties": {"person": _PERSON}},
-                ]
-            },
-            "beneficiary_vasp": {
-                "type": ["string", "null"],
-                "description": (
-                    'the VASP\'s TRISA name, "self-hosted", or omitted to resolve by address; '
-                    "never this node's own name (422 own_vasp)"
-                ),
-            },
-        },
-    },
     "Withdrawal": {
         "type": "object",
         "required": [
@@ -192,6 +211,21 @@ SCHEMAS: dict[str, Any] = {
             "envelope_id",
             "counterparty",
             "decision",
+            "asset",
+            "network",
+            "amount",
+            "value",
+            "destination",
+            "beneficiary",
+            "beneficiary_vasp",
+            "beneficiary_identity",
+            "beneficiary_match",
+            "originator",
+            "customer_id",
+            "idempotency_key",
+            "txid",
+            "deadline",
+            "version",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -289,12 +323,15 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "required": ["person", "addresses"],
         "properties": {
-            "person": _PERSON,
+            "id": {"type": "string", "readOnly": True, "description": "as in the path"},
+            "person": person(),
             "addresses": {
                 "type": "array",
-                "items": {"type": "string"},
+                "items": _text(MAX_ADDRESS),
                 "description": "the customer's deposit addresses; required, possibly empty",
             },
+            "created_at": {"type": "string", "format": "date-time", "readOnly": True},
+            "updated_at": {"type": "string", "format": "date-time", "readOnly": True},
             "originator_ready": {
                 "type": "boolean",
                 "readOnly": True,
@@ -327,6 +364,17 @@ SCHEMAS: dict[str, Any] = {
     "Violation": _VIOLATION,
     "Review": {
         "type": "object",
+        "required": [
+            "id",
+            "kind",
+            "subject_id",
+            "rule",
+            "reason",
+            "state",
+            "decision_reason",
+            "decided_at",
+            "created_at",
+        ],
         "properties": {
             "id": {"type": "string"},
             "kind": {"type": "string", "enum": ["withdrawal", "deposit"]},
@@ -364,7 +412,26 @@ SCHEMAS: dict[str, Any] = {
             "POLICY.BENEFICIARY_NAME_MISMATCH, POLICY.IVMS_INVALID, ...), REVIEW.ACCEPTED, "
             "REVIEW.REJECTED, PEER.ERROR (the sender ended the exchange; see trisa_code)."
         ),
-        "required": ["id", "state", "counterparty", "envelope_id", "version"],
+        "required": [
+            "id",
+            "state",
+            "counterparty",
+            "peer",
+            "customer_id",
+            "asset",
+            "network",
+            "amount",
+            "address",
+            "tag",
+            "txid",
+            "originator",
+            "originating_vasp",
+            "envelope_id",
+            "decision",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
             "state": {
@@ -408,31 +475,114 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "reason": {
-                "type": "string",
-                "maxLength": 1000,
-                "description": "why, recorded on the withdrawal and in the audit trail",
-            }
+            "reason": _nullable(
+                _text(1000, "why, recorded on the withdrawal and in the audit trail")
+            )
         },
     },
     "ReviewDecision": {
         "type": "object",
-        "required": ["decision", "reason"],
+        "additionalProperties": False,
+        "required": ["reason"],
         "properties": {
             "decision": {
                 "type": "string",
                 "enum": ["accept", "reject"],
                 "description": "any other value is 422 invalid_value",
             },
-            "reason": {"type": "string"},
+            "action": {
+                "description": "the older name of decision, read only when decision is absent",
+                "deprecated": True,
+            },
+            "reason": {
+                "type": "string",
+                "pattern": _HAS_TEXT,
+                "description": "why, for the audit trail (the first 1000 characters are kept)",
+            },
+        },
+        "if": {"required": ["decision"]},
+        "else": {
+            "required": ["action"],
+            "properties": {"action": {"type": "string", "enum": ["accept", "reject"]}},
+        },
+    },
+    "OutboxItem": {
+        "type": "object",
+        "required": [
+            "id",
+            "kind",
+            "target",
+            "withdrawal_id",
+            "envelope_id",
+            "transfer_state",
+            "event_id",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "created_at",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "description": "what is sent: an envelope or a webhook"},
+            "target": {"type": "string", "description": "the peer's name or the webhook URL"},
+            "withdrawal_id": {"type": ["string", "null"]},
+            "envelope_id": {"type": ["string", "null"]},
+            "transfer_state": {"type": ["string", "null"]},
+            "event_id": {"type": ["string", "null"]},
+            "state": {"type": "string", "enum": ["pending", "delivered", "dead"]},
+            "attempts": {"type": "integer", "minimum": 0},
+            "next_attempt_at": {"type": "string", "format": "date-time"},
+            "last_error": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "BroadcastRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["txid"],
+        "properties": {
+            "txid": {
+                "type": "string",
+                "maxLength": 256,
+                "pattern": _HAS_TEXT,
+                "description": "the transaction id on chain",
+            }
         },
     },
 }
 
 
+_ALERT_TYPE = {"type": "string", "enum": list(ALERT_TYPES)}
 _WALLET_FIELDS = {
-    "address": {"type": "string"},
-    "network": {"type": "string", "example": "ethereum"},
+    "address": _text(MAX_TEXT),
+    "network": _text(MAX_TEXT, example="ethereum"),
+}
+_SIGNED_PROOF = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["type", "message", "signature"],
+    "properties": {
+        "type": {"type": "string", "enum": ["eip191", "bip137"]},
+        "message": _text(4096, "the challenge exactly as issued"),
+        "signature": _text(
+            1024,
+            "eip191: 65 bytes hex (personal_sign); bip137: base64 (P2PKH, P2SH-P2WPKH, P2WPKH)",
+        ),
+    },
+}
+_MANUAL_PROOF = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["type", "evidence"],
+    "properties": {
+        "type": {"type": "string", "const": "manual"},
+        "evidence": _text(
+            4096,
+            "what the person checked (e.g. a Satoshi test's txid); needs a key with the "
+            "reviews scope",
+        ),
+    },
 }
 SCHEMAS.update(
     {
@@ -456,31 +606,7 @@ SCHEMAS.update(
             "required": ["address", "network", "proof"],
             "properties": {
                 **_WALLET_FIELDS,
-                "proof": {
-                    "type": "object",
-                    "required": ["type"],
-                    "properties": {
-                        "type": {"type": "string", "enum": ["eip191", "bip137", "manual"]},
-                        "message": {
-                            "type": "string",
-                            "description": "eip191, bip137: the challenge exactly as issued",
-                        },
-                        "signature": {
-                            "type": "string",
-                            "description": (
-                                "eip191: 65 bytes hex (personal_sign); bip137: base64 "
-                                "(P2PKH, P2SH-P2WPKH, P2WPKH)"
-                            ),
-                        },
-                        "evidence": {
-                            "type": "string",
-                            "description": (
-                                "manual: what the person checked (e.g. a Satoshi test's "
-                                "txid); needs a key with the reviews scope"
-                            ),
-                        },
-                    },
-                },
+                "proof": {"oneOf": [_SIGNED_PROOF, _MANUAL_PROOF]},
             },
         },
         "Wallet": {
@@ -522,14 +648,7 @@ SCHEMAS.update(
                 "id": {"type": "string"},
                 "type": {
                     "type": "string",
-                    "enum": [
-                        "alert.peer_key_changed",
-                        "alert.certificate_expiring",
-                        "alert.dead_letter",
-                        "alert.screening_hit",
-                        "alert.webhook_failing",
-                        "alert.review_backlog",
-                    ],
+                    "enum": list(ALERT_TYPES),
                 },
                 "severity": {"type": "string", "enum": ["info", "warning", "critical"]},
                 "subject": {"type": "string", "example": "peer:bob.example"},
@@ -539,6 +658,151 @@ SCHEMAS.update(
         },
     }
 )
+
+
+def _withdrawal_request(assets: list[str]) -> dict[str, Any]:
+    """The body of POST /v1/withdrawals; `assets` are the node's ([api] assets)."""
+    vasp_named = {
+        "if": {
+            "required": ["destination"],
+            "properties": {
+                "destination": {"required": ["kind"], "properties": {"kind": {"const": "vasp"}}}
+            },
+        },
+        "then": {
+            "required": ["beneficiary_vasp"],
+            "properties": {
+                "beneficiary_vasp": {"type": "string", "not": {"pattern": _SELF_HOSTED}}
+            },
+        },
+    }
+    self_hosted = {
+        "if": {
+            "required": ["destination"],
+            "properties": {
+                "destination": {
+                    "required": ["kind"],
+                    "properties": {"kind": {"const": "self_hosted"}},
+                }
+            },
+        },
+        "then": {
+            "anyOf": [
+                {"not": {"required": ["beneficiary_vasp"]}},
+                {
+                    "properties": {
+                        "beneficiary_vasp": {
+                            "anyOf": [{"type": "null"}, {"type": "string", "pattern": _SELF_HOSTED}]
+                        }
+                    }
+                },
+            ]
+        },
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["asset", "network", "amount", "destination", "originator", "beneficiary"],
+        "allOf": [vasp_named, self_hosted],
+        "properties": {
+            "asset": {
+                "type": "string",
+                "enum": assets,
+                "example": "BTC",
+                "description": "one of the node's assets ([api] assets; case does not matter)",
+            },
+            "network": _text(MAX_TEXT, example="bitcoin"),
+            "amount": _AMOUNT,
+            "value": _fiat_value(),
+            "destination": {
+                "type": "object",
+                "additionalProperties": False,
+                "anyOf": [
+                    {"required": ["address"], "properties": {"address": {"type": "string"}}},
+                    {
+                        "required": ["travel_address"],
+                        "properties": {"travel_address": {"type": "string"}},
+                    },
+                ],
+                "properties": {
+                    "address": _text(
+                        MAX_TEXT,
+                        "optional with travel_address: then the address the beneficiary VASP "
+                        "approves must equal it (else review, TRP.ADDRESS_MISMATCH)",
+                    ),
+                    "travel_address": _nullable(
+                        _text(
+                            MAX_TEXT,
+                            "the beneficiary VASP's Travel Address (or an LNURL or https inquiry "
+                            "URL): the exchange runs over TRP and beneficiary_vasp is not "
+                            "needed; one that does not decode is 422 invalid_travel_address",
+                            pattern=r"^(ta[1-9A-HJ-NP-Za-km-z]{20,}|lnurl1[02-9ac-hj-np-z]{20,}"
+                            r"|LNURL1[02-9AC-HJ-NP-Z]{20,}|https://\S+)$",
+                        )
+                    ),
+                    "tag": _nullable(_text(MAX_TEXT)),
+                    "kind": {
+                        "type": ["string", "null"],
+                        "enum": ["vasp", "self_hosted", None],
+                        "description": (
+                            '"vasp": beneficiary_vasp is required; "self_hosted": an unhosted '
+                            "wallet (the customer's own or a third party's), the profiles "
+                            "decide whether an ownership check is needed; omitted: the "
+                            "counterparty is resolved by address, and an address nobody can "
+                            "attribute goes to review (COUNTERPARTY.UNKNOWN)"
+                        ),
+                    },
+                },
+            },
+            "originator": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["customer_id"],
+                        "description": "a customer of ours (PUT /v1/customers/{id}); "
+                        "unknown: 422 unknown_customer",
+                        "properties": {
+                            "customer_id": _text(MAX_TEXT),
+                            "account": _text(MAX_TEXT, "not used: the customer's id is sent"),
+                        },
+                    },
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["person", "account"],
+                        "properties": {
+                            "person": person(originator=True),
+                            "account": _text(MAX_TEXT),
+                        },
+                    },
+                ]
+            },
+            "beneficiary": {
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name"],
+                        "properties": {"name": _text(MAX_TEXT)},
+                    },
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["person"],
+                        "properties": {"person": person()},
+                    },
+                ]
+            },
+            "beneficiary_vasp": _nullable(
+                _text(
+                    MAX_TEXT,
+                    'the VASP\'s TRISA name, "self-hosted", or omitted to resolve by address; '
+                    "never this node's own name (422 own_vasp)",
+                )
+            ),
+        },
+    }
 
 
 def _page(item: str) -> dict[str, Any]:
@@ -552,49 +816,89 @@ def _page(item: str) -> dict[str, Any]:
     }
 
 
+# A cursor is the unpadded base64url of a row's decimal number, so its text is a regular
+# language: four characters per three ASCII digits, no leading zero. The pattern admits
+# rows up to 17 digits; an empty cursor is the first page.
+_PAIR = "(?:M[DTjz]|N[DTjz]|O[DT])"
+_LEAD = "(?:M[Tjz]|N[DTjz]|O[DT])"
+_THIRD, _FOURTH = "[AEIMQUYcgk]", "[w-z0-5]"
+_LAST_DIGIT = "(?:M[AQgw]|N[AQgw]|O[AQ])"
+_CURSOR = (
+    f"^(?:{_LEAD}{_THIRD}{_FOURTH}(?:{_PAIR}{_THIRD}{_FOURTH}){{0,4}}"
+    f"(?:{_LAST_DIGIT}|{_PAIR}{_THIRD})?|{_LAST_DIGIT}|{_LEAD}{_THIRD}|)$"
+)
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": schema}
+
+
+def _state(states: list[str], description: str = "only in this state") -> dict[str, Any]:
+    return _query("state", description, {"type": "string", "enum": states})
+
+
 _PAGING = [
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
-    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+    _query(
+        "limit", "items per page (default 50)", {"type": "integer", "minimum": 1, "maximum": 500}
+    ),
+    _query(
+        "cursor",
+        "next_cursor of the previous page; anything else is 400 bad_cursor",
+        {"type": "string", "maxLength": 26, "pattern": _CURSOR},
+    ),
 ]
 _ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
-
-
-def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "description": description,
-        "schema": schema or {"type": "string"},
+_CUSTOMER_ID = [
+    {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": _HAS_TEXT},
     }
-
-
+]
 _FILTERS = [
-    _query("customer_id", "only this customer's"),
-    _query("counterparty", "only with this counterparty (its TRISA name)"),
+    _query("customer_id", "only this customer's", {"type": "string"}),
+    _query("counterparty", "only with this counterparty (its TRISA name)", {"type": "string"}),
 ]
+_TIME = {"type": "string", "format": "date-time"}
+_WITHDRAWAL_STATES = [
+    "held", "awaiting_reply", "cleared", "released", "review", "rejected", "expired", "canceled",
+]  # fmt: skip
+_DEPOSIT_STATES = [
+    "started", "pending", "review", "repair", "accepted", "completed", "rejected", "canceled",
+]  # fmt: skip
+_REVIEW_STATES = ["open", "accepted", "rejected", "closed"]
 _WITHDRAWAL_FILTERS = [
-    _query("state", "only in this state"),
+    _state(_WITHDRAWAL_STATES),
     *_FILTERS,
-    _query("created_after", "created after this RFC 3339 time", type="string", format="date-time"),
-    _query(
-        "created_before", "created before this RFC 3339 time", type="string", format="date-time"
-    ),
+    _query("created_after", "created after this RFC 3339 time", _TIME),
+    _query("created_before", "created before this RFC 3339 time", _TIME),
 ]
-_WAIT = [
-    _query(
-        "wait",
-        "long poll up to this many seconds: the hold at once unless it is held or "
-        "awaiting_reply, else at its first state change",
-        type="number",
-        minimum=0,
-    ),
-    _query(
-        "version",
-        "with wait: return as soon as the hold's version differs from this one",
-        type="integer",
-        minimum=0,
-    ),
-]
+
+
+def _wait(long_poll_max: float) -> list[dict[str, Any]]:
+    return [
+        _query(
+            "wait",
+            "long poll up to this many seconds ([api] long_poll_max at most): the hold at "
+            "once unless it is held or awaiting_reply, else at its first state change",
+            {"type": "number", "minimum": 0, "maximum": long_poll_max},
+        ),
+        _query(
+            "version",
+            "return as soon as the hold's version differs from this one (with wait)",
+            {"type": "integer", "minimum": 0},
+        ),
+    ]
+
+
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "the same key and body again give the same hold (200); another body: 409",
+    "schema": _text(255),
+}
 _FOUR_EYES = _json(
     _ref("Error"),
     "The review is already decided (illegal_state), or the API key that created the "
@@ -602,7 +906,25 @@ _FOUR_EYES = _json(
 )
 
 
-def openapi_document() -> dict[str, Any]:
+def _body(name: str, *, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _public(
+    schema: dict[str, Any] | None, description: str, media: str = "application/json"
+) -> dict[str, Any]:
+    """An operation anyone may call: no key; unknown query parameters are still refused."""
+    answer: dict[str, Any] = {"description": description}
+    if schema is not None:
+        answer["content"] = {media: {"schema": schema}}
+    return {"security": [], "responses": {"200": answer, **_errors(400, 431, 503)}}
+
+
+def openapi_document(
+    *, long_poll_max: float = 60.0, assets: Iterable[str] = DEFAULT_ASSETS
+) -> dict[str, Any]:
+    """The document for a node with these settings ([api] long_poll_max, [api] assets)."""
+    schemas = {**SCHEMAS, "WithdrawalRequest": _withdrawal_request(sorted(set(assets)))}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -617,7 +939,7 @@ def openapi_document() -> dict[str, Any]:
             ),
         },
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas,
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"apiKey": []}],
@@ -632,111 +954,106 @@ def openapi_document() -> dict[str, Any]:
                         "or sent), `own_vasp` (beneficiary_vasp names this node), "
                         "`unknown_customer`, `invalid_person`."
                     ),
-                    "parameters": [
-                        {
-                            "name": "Idempotency-Key",
-                            "in": "header",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
-                    "requestBody": {
-                        "required": True,
-                        "content": {"application/json": {"schema": _ref("WithdrawalRequest")}},
-                    },
+                    "parameters": [_IDEMPOTENCY_KEY],
+                    "requestBody": _body("WithdrawalRequest"),
                     "responses": {
                         "201": _json(_ref("Withdrawal"), "Created"),
                         "200": _json(_ref("Withdrawal"), "The same request again: the same hold"),
-                        **_ERRORS,
+                        **_errors(*_BODY_CALL, 409),
                     },
                 },
                 "get": {
                     "summary": "List withdrawals, newest first",
                     "parameters": [*_WITHDRAWAL_FILTERS, *_PAGING],
-                    "responses": {"200": _json(_page("Withdrawal"), "A page"), **_ERRORS},
+                    "responses": {
+                        "200": _json(_page("Withdrawal"), "A page"),
+                        **_errors(*_ANY_CALL),
+                    },
                 },
             },
             "/v1/withdrawals/{id}": {
                 "get": {
                     "summary": "One withdrawal; ?wait=SECONDS[&version=V] long-polls for news",
-                    "parameters": [*_ID, *_WAIT],
-                    "responses": {"200": _json(_ref("Withdrawal"), "The withdrawal"), **_ERRORS},
+                    "parameters": [*_ID, *_wait(long_poll_max)],
+                    "responses": {
+                        "200": _json(_ref("Withdrawal"), "The withdrawal"),
+                        **_errors(*_ANY_CALL, 404),
+                    },
                 }
             },
             "/v1/withdrawals/{id}/broadcast": {
                 "post": {
                     "summary": "Record the broadcast and send the COMPLETED envelope with the txid",
                     "parameters": _ID,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["txid"],
-                                    "properties": {"txid": {"type": "string"}},
-                                }
-                            }
-                        },
+                    "requestBody": _body("BroadcastRequest"),
+                    "responses": {
+                        "200": _json(_ref("Withdrawal"), "Released"),
+                        **_errors(*_BODY_CALL, 404, 409),
                     },
-                    "responses": {"200": _json(_ref("Withdrawal"), "Released"), **_ERRORS},
                 }
             },
             "/v1/withdrawals/{id}/cancel": {
                 "post": {
                     "summary": "Cancel a withdrawal (the counterparty is told)",
                     "parameters": _ID,
-                    "requestBody": {
-                        "required": False,
-                        "content": {"application/json": {"schema": _ref("CancelRequest")}},
+                    "requestBody": _body("CancelRequest", required=False),
+                    "responses": {
+                        "200": _json(_ref("Withdrawal"), "Canceled"),
+                        **_errors(*_BODY_CALL, 404, 409),
                     },
-                    "responses": {"200": _json(_ref("Withdrawal"), "Canceled"), **_ERRORS},
                 }
             },
             "/v1/deposits": {
                 "get": {
                     "summary": "Transfers other VASPs sent to our customers, newest first",
-                    "parameters": [_query("state", "only in this state"), *_FILTERS, *_PAGING],
-                    "responses": {"200": _json(_page("Deposit"), "A page"), **_ERRORS},
+                    "parameters": [_state(_DEPOSIT_STATES), *_FILTERS, *_PAGING],
+                    "responses": {"200": _json(_page("Deposit"), "A page"), **_errors(*_ANY_CALL)},
                 }
             },
             "/v1/deposits/{id}": {
                 "get": {
                     "summary": "One deposit (also the data of deposit.* webhooks)",
                     "parameters": _ID,
-                    "responses": {"200": _json(_ref("Deposit"), "The deposit"), **_ERRORS},
+                    "responses": {
+                        "200": _json(_ref("Deposit"), "The deposit"),
+                        **_errors(*_ANY_CALL, 404),
+                    },
                 }
             },
             "/v1/customers": {
                 "get": {
                     "summary": "Our customers, newest first",
                     "parameters": _PAGING,
-                    "responses": {"200": _json(_page("Customer"), "A page"), **_ERRORS},
+                    "responses": {"200": _json(_page("Customer"), "A page"), **_errors(*_ANY_CALL)},
                 }
             },
             "/v1/customers/{id}": {
                 "put": {
                     "summary": "Create or replace a customer and their deposit addresses",
-                    "parameters": _ID,
-                    "requestBody": {
-                        "required": True,
-                        "content": {"application/json": {"schema": _ref("Customer")}},
-                    },
+                    "parameters": _CUSTOMER_ID,
+                    "requestBody": _body("Customer"),
                     "responses": {
                         "201": _json(_ref("Customer"), "Created"),
                         "200": _json(_ref("Customer"), "Replaced"),
-                        **_ERRORS,
+                        **_errors(*_BODY_CALL),
+                        "409": _json(
+                            _ref("Error"),
+                            "A deposit address belongs to another customer (address_taken)",
+                        ),
                     },
                 },
                 "get": {
                     "summary": "One customer",
                     "parameters": _ID,
-                    "responses": {"200": _json(_ref("Customer"), "The customer"), **_ERRORS},
+                    "responses": {
+                        "200": _json(_ref("Customer"), "The customer"),
+                        **_errors(*_ANY_CALL, 404),
+                    },
                 },
                 "delete": {
                     "summary": "Delete a customer",
                     "parameters": _ID,
-                    "responses": {"204": {"description": "Deleted"}, **_ERRORS},
+                    "responses": {"204": {"description": "Deleted"}, **_errors(*_ANY_CALL, 404)},
                 },
             },
             "/v1/customers/{id}/travel-addresses": {
@@ -763,15 +1080,15 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "201": _json(_ref("TravelAddress"), "Minted"),
-                        **_ERRORS,
+                        **_errors(*_BODY_CALL, 404, 409),
                     },
                 }
             },
             "/v1/reviews": {
                 "get": {
                     "summary": "The review queue",
-                    "parameters": [_query("state", "open, accepted, rejected or closed"), *_PAGING],
-                    "responses": {"200": _json(_page("Review"), "A page"), **_ERRORS},
+                    "parameters": [_state(_REVIEW_STATES), *_PAGING],
+                    "responses": {"200": _json(_page("Review"), "A page"), **_errors(*_ANY_CALL)},
                 }
             },
             "/v1/reviews/{id}/decision": {
@@ -785,13 +1102,10 @@ def openapi_document() -> dict[str, Any]:
                         "`own_data_missing`: our originator data is still incomplete."
                     ),
                     "parameters": _ID,
-                    "requestBody": {
-                        "required": True,
-                        "content": {"application/json": {"schema": _ref("ReviewDecision")}},
-                    },
+                    "requestBody": _body("ReviewDecision"),
                     "responses": {
                         "200": _json(_ref("Review"), "Decided"),
-                        **_ERRORS,
+                        **_errors(*_BODY_CALL, 404),
                         "409": _FOUR_EYES,
                     },
                 }
@@ -800,33 +1114,37 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "One review item, with what it is about",
                     "parameters": _ID,
-                    "responses": {"200": _json(_ref("Review"), "The review"), **_ERRORS},
+                    "responses": {
+                        "200": _json(_ref("Review"), "The review"),
+                        **_errors(*_ANY_CALL, 404),
+                    },
                 }
             },
             "/v1/outbox": {
                 "get": {
                     "summary": "Outgoing envelopes and webhooks (state=dead shows dead letters)",
                     "parameters": [
-                        {"name": "state", "in": "query", "schema": {"type": "string"}},
-                        {"name": "withdrawal", "in": "query", "schema": {"type": "string"}},
-                        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                        _state(["pending", "delivered", "dead"]),
+                        _query("withdrawal", "only this withdrawal's", {"type": "string"}),
+                        _PAGING[0],
                     ],
-                    "responses": {"200": {"description": "Outbox rows"}, **_ERRORS},
+                    "responses": {
+                        "200": _json(_page("OutboxItem"), "Outbox rows (one page)"),
+                        **_errors(*_ANY_CALL),
+                    },
                 }
             },
             "/healthz": {
                 "get": {
                     "summary": "Liveness: the API answers",
-                    "security": [],
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {"status": {"type": "string", "const": "ok"}},
-                            },
-                            "Alive",
-                        )
-                    },
+                    **_public(
+                        {
+                            "type": "object",
+                            "required": ["status"],
+                            "properties": {"status": {"type": "string", "const": "ok"}},
+                        },
+                        "Alive",
+                    ),
                 }
             },
             "/metrics": {
@@ -837,21 +1155,16 @@ def openapi_document() -> dict[str, Any]:
                         "travelgate_reviews_oldest_age_seconds, "
                         "travelgate_outbox_pending{target}, travelgate_outbox_dead{target}"
                     ),
-                    "security": [],
-                    "responses": {
-                        "200": {
-                            "description": "Prometheus text exposition format",
-                            "content": {"text/plain": {"schema": {"type": "string"}}},
-                        }
-                    },
+                    **_public(
+                        {"type": "string"}, "Prometheus text exposition format", "text/plain"
+                    ),
                 }
             },
             **_wallet_and_alert_paths(),
             "/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
-                    "security": [],
-                    "responses": {"200": {"description": "OpenAPI"}},
+                    **_public({"type": "object"}, "OpenAPI 3.1"),
                 }
             },
         },
@@ -869,10 +1182,19 @@ def _wallet_and_alert_paths() -> dict[str, Any]:
                 "summary": "A text for the customer to sign with a self-hosted wallet",
                 "parameters": [
                     *_ID,
-                    {**_query("address", "the wallet's address"), "required": True},
-                    {**_query("network", "e.g. ethereum, bitcoin"), "required": True},
+                    {
+                        **_query("address", "the wallet's address", _text(MAX_TEXT)),
+                        "required": True,
+                    },
+                    {
+                        **_query("network", "e.g. ethereum, bitcoin", _text(MAX_TEXT)),
+                        "required": True,
+                    },
                 ],
-                "responses": {"200": _json(_ref("WalletChallenge"), "The challenge"), **_ERRORS},
+                "responses": {
+                    "200": _json(_ref("WalletChallenge"), "The challenge"),
+                    **_errors(*_ANY_CALL, 404, 422),
+                },
             }
         },
         "/v1/customers/{id}/wallets": {
@@ -882,7 +1204,10 @@ def _wallet_and_alert_paths() -> dict[str, Any]:
                     "destinations verified by an accepted exchange"
                 ),
                 "parameters": _ID,
-                "responses": {"200": _json(_page("BookEntry"), "The book"), **_ERRORS},
+                "responses": {
+                    "200": _json(_page("BookEntry"), "The book"),
+                    **_errors(*_ANY_CALL, 404),
+                },
             },
             "post": {
                 "summary": "Record a self-hosted wallet the customer proved to control",
@@ -896,21 +1221,29 @@ def _wallet_and_alert_paths() -> dict[str, Any]:
                     "required": True,
                     "content": {"application/json": {"schema": _ref("WalletProof")}},
                 },
-                "responses": {"201": _json(_ref("Wallet"), "Verified"), **_ERRORS},
+                "responses": {
+                    "201": _json(_ref("Wallet"), "Verified"),
+                    **_errors(*_BODY_CALL, 404),
+                },
             },
         },
         "/v1/customers/{id}/wallets/{address}": {
             "delete": {
                 "summary": "Remove an address from the customer's book",
                 "parameters": address,
-                "responses": {"204": {"description": "Removed"}, **_ERRORS},
+                "responses": {"204": {"description": "Removed"}, **_errors(*_ANY_CALL, 404)},
             }
         },
         "/v1/alerts": {
             "get": {
                 "summary": "Security alerts, newest first (admin scope)",
-                "parameters": [_query("type", "only alerts of this type"), *_PAGING],
-                "responses": {"200": _json(_page("Alert"), "A page"), **_ERRORS},
+                "parameters": [
+                    _query(
+                        "type", "only alerts of this type", {"type": "string", "enum": ALERT_TYPES}
+                    ),
+                    *_PAGING,
+                ],
+                "responses": {"200": _json(_page("Alert"), "A page"), **_errors(*_ANY_CALL)},
             }
         },
     }

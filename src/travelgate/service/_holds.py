@@ -127,8 +127,6 @@ class HoldService:
             customer_id = request.customer_id
             customer = await self.db.read(lambda tx: tx.get_customer(customer_id))
         identity = self._identity(request, customer)
-        if request.beneficiary_person is not None:
-            check_person(request.beneficiary_person, "beneficiary.person")
         counterparty = self._counterparty(request)
         now = datetime.now(UTC)
         decision = evaluate(self._facts(request, counterparty, identity, now), self.policy)
@@ -400,6 +398,9 @@ class HoldService:
             originator = dict(request.originator_person)
             account = request.originator_account or ""
         check_originator(originator, self.ivms_profile, customer_id=request.customer_id)
+        if request.beneficiary_person is not None:
+            # Checked before it is encoded: the encoder refuses what the rules refuse.
+            check_person(request.beneficiary_person, "beneficiary.person")
         return outgoing_identity(request, originator=originator, account=account, vasp=self.vasp)
 
     def _counterparty(self, request: WithdrawalRequest) -> Counterparty:

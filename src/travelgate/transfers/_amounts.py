@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType
 
 from travelgate._json import JsonInputError, load_json
 from travelgate.errors import TravelgateError, ValidationError
@@ -33,6 +35,7 @@ _MINOR_UNITS = {
     **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
     **dict.fromkeys(("CLF", "UYW"), 4),
 }  # fmt: skip
+MINOR_UNITS: Mapping[str, int] = MappingProxyType(_MINOR_UNITS)
 
 
 class InvalidAmountError(TravelgateError):

@@ -16,6 +16,7 @@ import coincurve
 import pytest
 from eth_keys import keys  # type: ignore[attr-defined]
 
+from support.wallets import eth_personal_sign
 from travelgate.screening import (
     InvalidProofError,
     check_challenge,
@@ -58,14 +59,6 @@ class Account:
         return cls()
 
 
-def _eth_sign(private_key: bytes, message: str) -> str:
-    """personal_sign: r || s || 27 + recovery id, over the EIP-191 version 0x45 message."""
-    data = message.encode()
-    prefixed = b"\x19Ethereum Signed Message:\n" + str(len(data)).encode() + data
-    raw = keys.PrivateKey(private_key).sign_msg(prefixed).to_bytes()
-    return "0x" + raw[:64].hex() + bytes([raw[64] + 27]).hex()
-
-
 def test_eip55_published_examples() -> None:
     for address in (
         "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
@@ -82,7 +75,7 @@ def test_eip55_published_examples() -> None:
 def test_a_personal_sign_signature_is_accepted_in_every_spelling_of_the_address() -> None:
     account = Account.create()
     message = _challenge(account.address, "ethereum")
-    signature = _eth_sign(account.key, message)
+    signature = eth_personal_sign(account.key, message)
     assert recover_eip191_signer(message, signature) == account.address.lower()
     verify_eip191(account.address, message, signature)  # EIP-55 mixed case
     verify_eip191(account.address.lower(), message, signature)
@@ -95,14 +88,14 @@ def test_a_personal_sign_signature_is_accepted_in_every_spelling_of_the_address(
 def test_key_one_signs_for_its_well_known_address() -> None:
     message = _challenge("0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf", "ethereum")
     verify_eip191(
-        "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf", message, _eth_sign(KEY_ONE, message)
+        "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf", message, eth_personal_sign(KEY_ONE, message)
     )
 
 
 def test_v_as_zero_or_one_is_accepted_too() -> None:
     account = Account.create()
     message = _challenge(account.address, "ethereum")
-    raw = bytearray.fromhex(_eth_sign(account.key, message)[2:])
+    raw = bytearray.fromhex(eth_personal_sign(account.key, message)[2:])
     raw[64] -= 27
     verify_eip191(account.address, message, raw.hex())
 
@@ -110,7 +103,7 @@ def test_v_as_zero_or_one_is_accepted_too() -> None:
 def test_eip191_refuses_another_address_another_message_and_a_bad_checksum() -> None:
     account, stranger = Account.create(), Account.create()
     message = _challenge(account.address, "ethereum")
-    signature = _eth_sign(account.key, message)
+    signature = eth_personal_sign(account.key, message)
     with pytest.raises(InvalidProofError, match="not made by the key of this address"):
         verify_eip191(stranger.address, message, signature)
     with pytest.raises(InvalidProofError, match="not made by the key of this address"):
