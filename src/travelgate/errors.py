@@ -173,14 +173,14 @@ class ApiError(TravelgateError):
 
 class TrpError(TravelgateError):
     """A TRP (OpenVASP Travel Rule Protocol) failure; `status` is the HTTP status a TRP
-    server answers it with (trp.md 4.3), so only the HTTP adapter turns it into a response.
+    server answers it with (TRP v3), so only the HTTP adapter turns it into a response.
     """
 
     status: ClassVar[int] = 400
 
 
 class TravelAddressError(TrpError):
-    """A Travel Address, LNURL or TRP target that cannot be decoded or encoded (trp.md 3)."""
+    """A Travel Address, LNURL or TRP target that cannot be decoded or encoded (TRP v3)."""
 
 
 class TrpHeaderError(TrpError):
@@ -230,7 +230,7 @@ class TrpForbiddenError(TrpError):
 class TrpRemoteError(TrpError):
     """The counterparty answered a TRP request with a non-2xx status (`peer_status`), or
     could not be reached or verified (`peer_status` None); `retryable` says whether resending
-    the same body may help (trp.md 10).
+    the same body may help (TRP v3).
     """
 
     def __init__(self, message: str, *, peer_status: int | None, retryable: bool) -> None:

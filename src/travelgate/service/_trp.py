@@ -1,4 +1,4 @@
-"""TRP in the gateway: minting Travel Addresses, and the originator side (trp.md 1, 5, 12).
+"""TRP in the gateway: minting Travel Addresses, and the originator side (TRP v3).
 
 A hold whose destination is a Travel Address queues its inquiry in the outbox (kind `trp`);
 the answer (acknowledgement or immediate decision) and the resolution at our per-hold
@@ -299,7 +299,7 @@ class TrpService(TrpDeposits):
             tx.update_trp_transfer(transfer.id, state="rejected")
         if hold.state in _STOPPED or is_final(HoldState(hold.state)):
             if isinstance(resolution, Approval):
-                # We stopped waiting: tell the beneficiary not to expect funds (trp.md 5.4).
+                # We stopped waiting: tell the beneficiary not to expect funds (TRP v3).
                 reason = f"the originator's withdrawal is {hold.state}"
                 self._enqueue(
                     tx,

@@ -46,7 +46,7 @@ from travelgate.trp import (
 )
 
 BENEFICIARY_ROLE = "beneficiary"
-# Digital Token Identifiers we are sure of (trp.md 5.2); other assets go by symbol only.
+# Digital Token Identifiers we are sure of (TRP v3); other assets go by symbol only.
 DTI_BY_SYMBOL = {"BTC": "4H95J0R2X"}
 SYMBOL_BY_DTI = {dti: symbol for symbol, dti in DTI_BY_SYMBOL.items()}
 
@@ -160,7 +160,7 @@ class TrpDeposits:
                     reason=verdict.reason,
                     stamp=now_text(),
                 )
-            # Extensions we do not implement are recorded, never fatal (trp.md 8).
+            # Extensions we do not implement are recorded, never fatal (TRP v3).
             ignored = unsupported_extensions(inquiry, headers.extensions)
             self._deposit_changed(
                 tx, conversation_id, f"peer:{peer}", "deposit.trp_inquiry", extensions=ignored

@@ -1,7 +1,7 @@
 """Admission to the TRISA server: who may call, with which key, how often, how many at once.
 
 Every call passes here before it does any work. The caller is the CN of its verified
-certificate (trisa.md 5.2); a name that is not in the directory, or is blocked, is refused
+certificate (TRISA peer identity); a name that is not in the directory, or is blocked, is refused
 before it holds anything; a name that is pinned must present the pinned public key, and a
 known name that presents a new key raises a security alert either way. Each peer then has
 its own token bucket (`per_peer_rps`) and its own share of concurrent calls

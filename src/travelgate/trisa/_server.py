@@ -416,7 +416,7 @@ def _error(code: int, message: str) -> errors_pb2.Error:
 
 
 class TrisaHealthServicer(api_pb2_grpc.TRISAHealthServicer):
-    """Any caller with a valid certificate may ask (trisa.md 5.6), from the reserve pool."""
+    """Any caller with a valid certificate may ask (TRISA health service), from the reserve pool."""
 
     def __init__(self, state: ServerState, admission: Admission) -> None:
         self.state = state

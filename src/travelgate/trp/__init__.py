@@ -1,4 +1,4 @@
-"""TRP, the OpenVASP Travel Rule Protocol v3 (spec `shared/spec/trp.md`): Travel Addresses
+"""TRP, the OpenVASP Travel Rule Protocol v3 (OpenVASP): Travel Addresses
 and LNURL, the wire model of every TRP message, and the pieces a TRP server and client share.
 
 Pure and synchronous except `TrpClient` (aiohttp, mutual TLS): parsing raises the

@@ -1,11 +1,11 @@
-"""The TRP client: POSTs inquiries, resolutions and confirmations over mutual TLS (trp.md 5, 10).
+"""The TRP client: POSTs inquiries, resolutions and confirmations over mutual TLS (TRP v3).
 
 One `TrpClient` per process keeps one aiohttp session (a connection per message). Every
 request carries `api-version` and the transfer's `request-identifier`; the server
 certificate must chain to the trust bundle of the SSL context and name the URL's host, and
 its common name is reported as the counterparty. Redirects are never followed (a Travel
 Address must not bounce our identity data elsewhere). Failures raise `TrpRemoteError` with
-`retryable` set per trp.md 10.
+`retryable` set per TRP v3.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from travelgate.trp._targets import inquiry_url
 
 USER_AGENT = "travelgate TRP client"
 DEFAULT_TIMEOUT = 30.0
-# Worth resending the identical body (trp.md 10); 500 too, as the outbox bounds the tries.
+# Worth resending the identical body (TRP v3); 500 too, as the outbox bounds the tries.
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _ERROR_TEXT_LIMIT = 300
 

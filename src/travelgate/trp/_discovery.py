@@ -1,5 +1,5 @@
 """The discoverability extension and `/identity`: what a TRP host says about itself
-(trp.md 5.5, 7). Answers from peers are read leniently: unknown members are ignored.
+(TRP v3). Answers from peers are read leniently: unknown members are ignored.
 """
 
 from __future__ import annotations

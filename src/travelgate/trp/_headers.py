@@ -1,4 +1,4 @@
-"""The TRP request headers: `api-version`, `request-identifier`, `api-extensions` (trp.md 4.1).
+"""The TRP request headers: `api-version`, `request-identifier`, `api-extensions` (TRP v3).
 
 A server accepts exactly the versions it is configured for (the reference accepts only
 3.1.0) and answers with its own; the request identifier names the transfer and is reused

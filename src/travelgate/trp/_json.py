@@ -1,4 +1,4 @@
-"""TRP bodies as JSON: one object in, plain decimal numbers out (trp.md 4.2, 5.2).
+"""TRP bodies as JSON: one object in, plain decimal numbers out (TRP v3).
 
 Numbers are read as `Decimal` so an amount keeps every digit it was sent with, and written
 without exponents (`0.0000001`, never `1e-07`).

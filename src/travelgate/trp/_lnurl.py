@@ -1,4 +1,4 @@
-"""LNURL, the TRP 2.x addressing: bech32 (BIP-173) of the full URL under "lnurl" (trp.md 3.4).
+"""LNURL, the TRP 2.x addressing: bech32 (BIP-173) of the full URL under "lnurl" (TRP v3).
 
 Decoded for compatibility with older counterparties, never minted. Unlike the `bech32`
 reference code there is no 90-character limit: real LNURLs are longer.

@@ -1,4 +1,4 @@
-"""The TRP transfer messages as frozen values, parsed from and emitted to JSON (trp.md 5).
+"""The TRP transfer messages as frozen values, parsed from and emitted to JSON (TRP v3).
 
 Inquiry (originator -> beneficiary), its 200 answer (acknowledgement or immediate decision),
 the resolution at the inquiry's callback (approval or rejection) and the confirmation at the
@@ -21,7 +21,7 @@ from travelgate.ivms101 import IdentityPayload, Profile, rejection_message, vali
 from travelgate.trp._headers import API_VERSION
 from travelgate.trp._json import dumps, parse_object
 
-# Advertised on /extensions and accepted without complaint; see trp.md 8 for the others.
+# Advertised on /extensions and accepted without complaint; other extensions are ignored.
 SUPPORTED_EXTENSIONS: tuple[str, ...] = ()
 MAX_URL_LENGTH = 2048
 MAX_TEXT_LENGTH = 4096
@@ -158,14 +158,14 @@ def unsupported_extensions(
     """Extension names used (header and body) that this node ignores, in order of appearance.
 
     They are recorded with the transfer and never fail an inquiry whose core fields are
-    valid (trp.md 8).
+    valid (TRP v3).
     """
     names = dict.fromkeys([*header_names, *inquiry.extensions])
     return tuple(name for name in names if name not in supported)
 
 
 def parse_inquiry_response(body: bytes | str) -> InquiryResponse:
-    """The 200 answer to our inquiry: empty or `{}` is an acknowledgement (trp.md 5.2)."""
+    """The 200 answer to our inquiry: empty or `{}` is an acknowledgement (TRP v3)."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
     if not raw.strip():
         return Acknowledgement(version="")
@@ -324,7 +324,7 @@ def _approval(value: Any) -> Approval:
 
 
 def _optional_text(value: Any, name: str) -> str:
-    """A reason whose presence is what counts: null and "" are empty reasons (trp.md 5.3)."""
+    """A reason whose presence is what counts: null and "" are empty reasons (TRP v3)."""
     if value is None:
         return ""
     if not isinstance(value, str):

@@ -1,6 +1,6 @@
 """The TRP server: aiohttp over mutual TLS, a thin adapter in front of a `TrpHandler`.
 
-Routes (trp.md 5.1): `POST /transfers/{token}` (the URL a minted Travel Address names),
+Routes (TRP v3): `POST /transfers/{token}` (the URL a minted Travel Address names),
 `POST /resolutions/{token}` (our inquiry callback: approvals and rejections),
 `POST /confirmations/{token}` (our approval callback: txid or cancel) and the
 discoverability `GET /identity`, `/version`, `/uptime`, `/extensions`. The client

@@ -1,4 +1,4 @@
-"""Where an inquiry goes: a Travel Address, an LNURL or an https URL -> one URL (trp.md 3.5)."""
+"""Where an inquiry goes: a Travel Address, an LNURL or an https URL -> one URL (TRP v3)."""
 
 from __future__ import annotations
 

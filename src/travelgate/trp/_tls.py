@@ -1,4 +1,4 @@
-"""TLS contexts of the TRP node: mutual TLS in both directions, one trust bundle (trp.md 2).
+"""TLS contexts of the TRP node: mutual TLS in both directions, one trust bundle (TRP v3).
 
 Only the given trust bundle is trusted (never the system store): a counterparty's
 certificate must chain to it, and as a client we also check that the server certificate

@@ -1,4 +1,4 @@
-"""Travel Addresses: "ta" + base58(url || checksum), the routing handle of TRP (trp.md 3.1).
+"""Travel Addresses: "ta" + base58(url || checksum), the routing handle of TRP (TRP v3).
 
 `encode_travel_address` is strict like the reference's `Encode` (a scheme-less URL that
 already carries `t=i` and names a real top-level domain); `make_travel_address` is the
