@@ -636,6 +636,12 @@ class HoldService:
         else:
             hold = self._start_exchange(tx, hold, hold.counterparty, self._payload_now(tx, hold))
             how = "exchange started"
+        return self._await_after_review(
+            tx, hold, actor, rule, f"{reason} [{how}: clears on a valid, policy-sufficient reply]"
+        )
+
+    def _await_after_review(self, tx: Tx, hold: Hold, actor: str, rule: str, reason: str) -> Hold:
+        """A person accepted and an exchange is under way: wait for its reply, timed anew."""
         _facts, decision = self.facts_of(hold, None)
         now = datetime.now(UTC)
         return self.recorder.move(
@@ -645,7 +651,7 @@ class HoldService:
             actor=actor,
             code=DecisionCode.REVIEW_ACCEPTED,
             rule=rule,
-            reason=f"{reason} [{how}: clears on a valid, policy-sufficient reply]"[:1500],
+            reason=reason[:1500],
             started_at=_text_time(now),
             deadline=_text_time(reply_deadline(now, decision.reply_timeout)),
         )
@@ -667,18 +673,8 @@ class HoldService:
         identity = identity_pb2.IdentityPayload()
         self._payload_now(tx, hold).identity.Unpack(identity)
         hold = self.trp.start_inquiry(tx, hold, request, identity) or hold
-        _facts, decision = self.facts_of(hold, None)
-        now = datetime.now(UTC)
-        return self.recorder.move(
-            tx,
-            hold,
-            HoldState.AWAITING_REPLY,
-            actor=actor,
-            code=DecisionCode.REVIEW_ACCEPTED,
-            rule=rule,
-            reason=f"{reason} [inquiry sent again over TRP: clears on an approval]"[:1500],
-            started_at=_text_time(now),
-            deadline=_text_time(reply_deadline(now, decision.reply_timeout)),
+        return self._await_after_review(
+            tx, hold, actor, rule, f"{reason} [inquiry sent again over TRP: clears on an approval]"
         )
 
     def _no_exchange(self, tx: Tx, hold: Hold, conversation: Conversation | None) -> str | None:
@@ -758,7 +754,13 @@ class HoldService:
         if item.kind == "trp" and item.transfer_state != "inquiry":
             return  # a confirmation the beneficiary never took changes nothing here
         hold = tx.hold(item.hold_id)
-        if hold is None or hold.state not in (HoldState.HELD.value, HoldState.AWAITING_REPLY.value):
+        if hold is not None:
+            self.unreachable(tx, hold, "outbox", item.last_error or "delivery failed")
+
+    def unreachable(self, tx: Tx, hold: Hold, rule: str, why: str) -> None:
+        """The counterparty cannot be reached (or may not be): a waiting hold goes to a
+        person, with `why` in the reason; a hold that moved on is left as it is."""
+        if hold.state not in (HoldState.HELD.value, HoldState.AWAITING_REPLY.value):
             return
         self.recorder.move(
             tx,
@@ -766,8 +768,8 @@ class HoldService:
             HoldState.REVIEW,
             actor=SYSTEM,
             code=DecisionCode.POLICY_COUNTERPARTY_UNREACHABLE,
-            rule="outbox",
-            reason=f"POLICY.COUNTERPARTY_UNREACHABLE: {item.last_error or 'delivery failed'}"[:500],
+            rule=rule,
+            reason=f"POLICY.COUNTERPARTY_UNREACHABLE: {why}"[:500],
         )
 
     # -- deadlines -----------------------------------------------------------------------

@@ -21,7 +21,7 @@ from travelgate.errors import (
     TrpInvalidError,
     TrpNotFoundError,
 )
-from travelgate.service._holds import SYSTEM, HoldService
+from travelgate.service._holds import HoldService
 from travelgate.service._records import Recorder
 from travelgate.service._requests import WithdrawalRequest
 from travelgate.service._trp_deposits import (
@@ -245,17 +245,7 @@ class TrpService(TrpDeposits):
 
     def _blocked(self, tx: Tx, hold: Hold, peer: str) -> None:
         """The Travel Address led to a counterparty our directory blocks: a person decides."""
-        if hold.state not in (HoldState.HELD.value, HoldState.AWAITING_REPLY.value):
-            return
-        self.recorder.move(
-            tx,
-            hold,
-            HoldState.REVIEW,
-            actor=SYSTEM,
-            code=DecisionCode.POLICY_COUNTERPARTY_UNREACHABLE,
-            rule="directory",
-            reason=f"POLICY.COUNTERPARTY_UNREACHABLE: {peer} is blocked in our directory",
-        )
+        self.holds.unreachable(tx, hold, "directory", f"{peer} is blocked in our directory")
 
     def _start_waiting(self, tx: Tx, hold: Hold) -> Hold:
         _facts, decision = self.holds.facts_of(hold, None)
