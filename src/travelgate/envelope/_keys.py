@@ -111,7 +111,7 @@ def _public_from_der(der: bytes) -> PublicKeyTypes:
 def _certificate_from_der(der: bytes) -> x509.Certificate:
     try:
         certificate = x509.load_der_x509_certificate(der)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):
         raise KeyLoadError("not a readable X.509 certificate (malformed DER)") from None
     # The key inside is parsed lazily; a damaged one would fail later, far from the input.
     try:
