@@ -337,26 +337,12 @@ class HoldService:
                 started = self.trp.start_inquiry(tx, hold, request, identity)
             if started is not None:
                 return started  # type: ignore[no-any-return]
-            return self.recorder.move(
-                tx,
-                hold,
-                HoldState.REVIEW,
-                actor=POLICY,
-                code=DecisionCode.POLICY_COUNTERPARTY_UNREACHABLE,
-                rule=rule,
-                reason="POLICY.COUNTERPARTY_UNREACHABLE: TRP is not enabled on this node",
+            return self._to_person_unreachable(
+                tx, hold, rule, "TRP is not enabled on this node", actor=POLICY
             )
         if decision.action is Action.SEND:
             if counterparty.peer is None:
-                return self.recorder.move(
-                    tx,
-                    hold,
-                    HoldState.REVIEW,
-                    actor=POLICY,
-                    code=DecisionCode.POLICY_COUNTERPARTY_UNREACHABLE,
-                    rule=rule,
-                    reason="POLICY.COUNTERPARTY_UNREACHABLE",
-                )
+                return self._to_person_unreachable(tx, hold, rule, None, actor=POLICY)
             return self._start_exchange(tx, hold, counterparty.peer.name, payload)
         target = decision.target_state or HoldState.REVIEW
         code = decision_code(decision)
@@ -760,16 +746,21 @@ class HoldService:
     def unreachable(self, tx: Tx, hold: Hold, rule: str, why: str) -> None:
         """The counterparty cannot be reached (or may not be): a waiting hold goes to a
         person, with `why` in the reason; a hold that moved on is left as it is."""
-        if hold.state not in (HoldState.HELD.value, HoldState.AWAITING_REPLY.value):
-            return
-        self.recorder.move(
+        if hold.state in (HoldState.HELD.value, HoldState.AWAITING_REPLY.value):
+            self._to_person_unreachable(tx, hold, rule, why, actor=SYSTEM)
+
+    def _to_person_unreachable(
+        self, tx: Tx, hold: Hold, rule: str, why: str | None, *, actor: str
+    ) -> Hold:
+        code = DecisionCode.POLICY_COUNTERPARTY_UNREACHABLE
+        return self.recorder.move(
             tx,
             hold,
             HoldState.REVIEW,
-            actor=SYSTEM,
-            code=DecisionCode.POLICY_COUNTERPARTY_UNREACHABLE,
+            actor=actor,
+            code=code,
             rule=rule,
-            reason=f"POLICY.COUNTERPARTY_UNREACHABLE: {why}"[:500],
+            reason=(code.value if why is None else f"{code.value}: {why}")[:500],
         )
 
     # -- deadlines -----------------------------------------------------------------------
