@@ -24,6 +24,7 @@ from aiohttp import web
 from support.api import Api, withdrawal
 from support.backoffice import BackOffice
 from support.nodes import ALICE, BOB, BOB_ADDRESS, Cluster, NodeSpec, TestPki, two_node_specs
+from support.trp import inquiry_body
 from travelgate.errors import TrpRemoteError
 from travelgate.trp import (
     TrpClient,
@@ -455,51 +456,6 @@ def alice_context(test_pki: TestPki) -> ssl.SSLContext:
         ALICE, folder=f"{ALICE}-trp", dns_names=[ALICE, "localhost"], ip_addresses=["127.0.0.1"]
     )
     return client_ssl_context(cert, key, test_pki.trust)
-
-
-def inquiry_body(callback: str) -> bytes:
-    from support.nodes import person
-
-    document = {
-        "asset": {"dti": "4H95J0R2X", "slip0044": "BTC"},
-        "amount": 0.25,
-        "callback": callback,
-        "IVMS101": {
-            "originator": {
-                "originatorPersons": [person("Smith", "Alice")],
-                "accountNumber": ["bc1qalicewallet"],
-            },
-            "beneficiary": {
-                "beneficiaryPersons": [person("Jones", "Bob", "Manchester")],
-                "accountNumber": [BOB_ADDRESS],
-            },
-            "originatingVASP": {
-                "originatingVASP": {
-                    "legalPerson": {
-                        "name": {
-                            "nameIdentifier": [
-                                {
-                                    "legalPersonName": "Alice VASP Ltd",
-                                    "legalPersonNameIdentifierType": "LEGL",
-                                }
-                            ]
-                        },
-                        "geographicAddress": [
-                            {
-                                "addressType": "GEOG",
-                                "streetName": "Main Street",
-                                "buildingNumber": "1",
-                                "townName": "London",
-                                "country": "GB",
-                            }
-                        ],
-                        "countryOfRegistration": "GB",
-                    }
-                }
-            },
-        },
-    }
-    return json.dumps(document).encode()
 
 
 async def test_duplicate_inquiry_gets_the_same_answer_and_creates_nothing(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import aiohttp
@@ -12,14 +11,13 @@ import pytest
 from support.nodes import (
     ALICE,
     BOB,
-    BOB_ADDRESS,
     TestPki,
-    person,
     two_node_specs,
     write_config,
     write_peers,
 )
 from support.processes import NodeProcess, run_cli
+from support.trp import inquiry_body
 from travelgate.trp import (
     Approval,
     Rejection,
@@ -27,41 +25,6 @@ from travelgate.trp import (
     client_ssl_context,
     parse_inquiry_response,
 )
-
-
-def _inquiry(callback: str) -> bytes:
-    return json.dumps(
-        {
-            "asset": {"slip0044": "BTC"},
-            "amount": 0.1,
-            "callback": callback,
-            "IVMS101": {
-                "originator": {
-                    "originatorPersons": [person("Smith", "Alice")],
-                    "accountNumber": ["bc1qalicewallet"],
-                },
-                "beneficiary": {
-                    "beneficiaryPersons": [person("Jones", "Bob", "Manchester")],
-                    "accountNumber": [BOB_ADDRESS],
-                },
-                "originatingVASP": {
-                    "originatingVASP": {
-                        "legalPerson": {
-                            "name": {
-                                "nameIdentifier": [
-                                    {
-                                        "legalPersonName": "Alice VASP Ltd",
-                                        "legalPersonNameIdentifierType": "LEGL",
-                                    }
-                                ]
-                            },
-                            "countryOfRegistration": "GB",
-                        }
-                    }
-                },
-            },
-        }
-    ).encode()
 
 
 @pytest.mark.parametrize(("policy", "answer"), [("sync-accept", Approval), ("reject", Rejection)])
@@ -109,7 +72,7 @@ async def test_the_robot_subprocess_decides_trp_inquiries(
         async with TrpClient(context) as client:
             reply = await client.post(
                 minted["url"],
-                _inquiry("https://127.0.0.1:9/resolutions/x"),
+                inquiry_body("https://127.0.0.1:9/resolutions/x"),
                 request_identifier="0f5e7f0e-3b1a-4c55-9d1e-6a2b8c7d9e01",
             )
         assert reply.peer_common_name == BOB
