@@ -10,6 +10,7 @@ require (
 )
 
 require (
+	github.com/bombsimon/tld-validator v1.2.33 // indirect
 	github.com/trisacrypto/lei v1.0.0 // indirect
 	golang.org/x/crypto v0.25.0 // indirect
 	golang.org/x/net v0.27.0 // indirect

@@ -429,6 +429,34 @@ async def test_the_inquiry_carries_dti_symbol_plain_amount_callback_and_identity
         await runner.cleanup()
 
 
+async def test_a_travel_address_too_long_for_ivms101_is_left_out_of_the_identity(
+    cluster: Cluster, apis: dict[str, Api], test_pki: TestPki
+) -> None:
+    """IVMS101 account numbers hold 100 characters; a longer Travel Address (a deep path, a
+    long host) still routes the withdrawal, and the inquiry names no beneficiary account."""
+    seen: list[tuple[dict[str, str], bytes]] = []
+    runner, port = await scripted_peer(
+        test_pki, "carol.example", seen, dns_names=["carol.example"], ip_addresses=["127.0.0.1"]
+    )
+    try:
+        await start(cluster, apis, *specs(test_pki))
+        path = "transfers/" + "account0" * 8
+        address = make_travel_address(f"https://127.0.0.1:{port}/{path}?t=i")
+        assert len(address) > 100
+        status, hold = await apis[ALICE].create(trp_withdrawal(address))
+        assert status == 201, hold
+        waiting = await apis[ALICE].wait_state(hold["id"], "awaiting_reply", "review")
+        assert waiting["state"] == "awaiting_reply", waiting["decision"]
+        assert waiting["destination"]["travel_address"] == address
+        inquiry = json.loads(seen[0][1])
+        beneficiary = inquiry["IVMS101"]["beneficiary"]
+        assert "accountNumber" not in beneficiary
+        person = beneficiary["beneficiaryPersons"][0]["naturalPerson"]
+        assert person["name"]["nameIdentifier"][0]["nameIdentifierType"] == "LEGL"
+    finally:
+        await runner.cleanup()
+
+
 async def test_a_server_certificate_for_another_host_is_refused(
     cluster: Cluster, apis: dict[str, Api], test_pki: TestPki
 ) -> None:

@@ -66,7 +66,11 @@ func serve(args []string) int {
 	trustPath := flags.String("trust", "", "CA bundle PEM that clients must chain to")
 	name := flags.String("name", "", "our common name")
 	policy := flags.String("policy", "", "accept|reject|pending|repair")
-	after := flags.Float64("callback-after", 1, "seconds before the PENDING callback")
+	after := flags.Float64("callback-after", 1, "seconds before the PENDING callback (and the TRP resolution)")
+	trpListen := flags.String("trp-listen", "", "HOST:PORT to also serve TRP on (mTLS, same certificates)")
+	trpCustomer := flags.String("trp-customer", "", "\"SURNAME, GIVEN\" of our customer: TRP inquiries for another name are rejected")
+	trpHost := flags.String("trp-host", "", "host name for our Travel Address and callbacks (default: the --trp-listen address)")
+	trpImmediate := flags.Bool("trp-immediate", false, "TRP decisions in the inquiry's 200 body instead of by callback")
 	var peers, addresses repeated
 	flags.Var(&peers, "peer", "NAME=HOST:PORT of a peer's TRISA endpoint (repeatable)")
 	flags.Var(&addresses, "beneficiary-address", "an address of one of our customers (repeatable)")
@@ -122,12 +126,29 @@ func serve(args []string) int {
 		close(s.stopping)
 		srv.GracefulStop()
 	}()
-	s.record(map[string]any{"event": "listening", "listen": listener.Addr().String(), "name": s.name, "policy": s.policy})
+	listening := map[string]any{"event": "listening", "listen": listener.Addr().String(), "name": s.name, "policy": s.policy}
+	if *trpListen != "" {
+		travelAddress, stopTRP, err := s.startTRP(*trpListen, *trpHost, *trpCustomer, first(addresses), *trpImmediate)
+		if err != nil {
+			return fail(2, "serve: %v", err)
+		}
+		defer stopTRP()
+		listening["trpTravelAddress"] = travelAddress
+		listening["trpListen"] = *trpListen
+	}
+	s.record(listening)
 	if err := srv.Serve(listener); err != nil {
 		return fail(1, "serve: %v", err)
 	}
 	s.callbacks.Wait()
 	return 0
+}
+
+func first(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[0]
 }
 
 // record writes one JSON line on stdout.

@@ -15,6 +15,9 @@ from travelgate.service._requests import WithdrawalRequest
 from travelgate.trisa import VaspInfo, person_from_json
 from travelgate.trisa._replies import natural_names
 
+# IVMS101 account numbers are Max100Text.
+IVMS101_ACCOUNT_LENGTH = 100
+
 
 def beneficiary_person(request: WithdrawalRequest) -> ivms101_pb2.Person:
     if request.beneficiary_person is not None:
@@ -41,8 +44,11 @@ def outgoing_identity(
     identity.originator.account_numbers.append(account)
     identity.beneficiary.beneficiary_persons.add().CopyFrom(beneficiary_person(request))
     # Over TRP the deposit address comes with the approval: until then the Travel Address
-    # is the beneficiary's account reference.
-    identity.beneficiary.account_numbers.append(request.address or request.travel_address or "")
+    # is the beneficiary's account reference, when IVMS101 can hold it. A longer one is left
+    # out (the accountNumber is optional and TRP routes by the URL, not by this field).
+    account = request.address or request.travel_address or ""
+    if request.address or len(account) <= IVMS101_ACCOUNT_LENGTH:
+        identity.beneficiary.account_numbers.append(account)
     identity.originating_vasp.originating_vasp.CopyFrom(vasp.legal_person())
     return identity
 
