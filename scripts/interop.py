@@ -30,6 +30,7 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1045,6 +1046,108 @@ def _trp_in_immediate(world: World) -> str:
     found = deposits_for(world, result["requestIdentifier"], bob=True)
     check(len(found) == 1, f"{len(found)} deposits at bob for the inquiry")
     return f"approval in the 200 body (trp.Resolution valid), txid 204; deposit {found[0]['state']}"
+
+
+@case("trp.inbound.review_then_rejected")
+def _trp_in_review(world: World) -> str:
+    """A name that is not our customer's: the deposit waits for a person, whose rejection
+    reaches the Go callback later and parses as the library's trp.Resolution."""
+    peer = "ref-accept.example"
+    inquiry = trp_inquiry_file(world, peer, ALICE, "trp-inquiry-stranger")
+    document = json.loads(Path(inquiry).read_text(encoding="utf-8"))
+    stranger = document["IVMS101"]["beneficiary"]["beneficiaryPersons"][0]["naturalPerson"]
+    stranger["name"]["nameIdentifier"][0].update(
+        primaryIdentifier="Else", secondaryIdentifier="Somebody"
+    )
+    Path(inquiry).write_text(json.dumps(document), encoding="utf-8")
+    cert, key, trust = world.files(peer)
+    identifier = str(uuid.uuid4())
+    log = RUN_DIR / "trp-send-review.json"
+    with log.open("wb") as handle:
+        sender = subprocess.Popen(
+            [
+                str(PEER_BIN), "trp-send", "--to", _SHARED.get("alice_travel_address")
+                or mint(world, "cust-1"), "--cert", cert, "--key", key, "--trust", trust,
+                "--inquiry", inquiry, "--request-id", identifier, "--wait", "60",
+            ],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            cwd=RUN_DIR,
+        )  # fmt: skip
+    try:
+
+        def review() -> list[dict[str, Any]]:
+            found = deposits_for(world, identifier)
+            if not found:
+                return []
+            reviews = api(world, "GET", "/v1/reviews?state=open&limit=100")["items"]
+            return [
+                r for r in reviews if r["kind"] == "deposit" and r["subject_id"] == found[0]["id"]
+            ]
+
+        wait_for(lambda: bool(review()), 30, "the deposit's open review")
+        mine = review()
+        [deposit] = deposits_for(world, identifier)
+        check(deposit["state"] == "pending", f"deposit {deposit['state']} while in review")
+        api(
+            world,
+            "POST",
+            f"/v1/reviews/{mine[0]['id']}/decision",
+            {"decision": "reject", "reason": "the beneficiary is not our customer"},
+        )
+        sender.wait(timeout=70)
+    finally:
+        if sender.poll() is None:
+            sender.kill()
+            sender.wait(timeout=10)
+    result = json.loads(log.read_text(encoding="utf-8"))
+    check(result.get("answer") == {"version": "3.1.0"}, f"answer {result.get('answer')}")
+    got = result.get("resolution") or {}
+    check(not got.get("invalid"), f"the library refused our resolution: {got.get('invalid')}")
+    rejected = (got.get("resolution") or {}).get("rejected")
+    check(bool(rejected), f"resolution {got}")
+    return f'ack, review, a person rejected: {{"rejected": {rejected!r}}} parsed by the library'
+
+
+@case("trp.inbound.discoverability")
+def _trp_in_discover(world: World) -> str:
+    peer = "ref-accept.example"
+    cert, key, trust = world.files(peer)
+    address = _SHARED.get("alice_travel_address") or mint(world, "cust-1")
+    code, out, err = cli(
+        str(PEER_BIN), "trp-discover", "--to", address, "--cert", cert, "--key", key,
+        "--trust", trust,
+    )  # fmt: skip
+    check(code == 0, f"trisa-refpeer trp-discover exited {code}: {err.strip()[-300:]}")
+    found = json.loads(out)
+    failed = {name: value["error"] for name, value in found.items() if "error" in value}
+    check(not failed, f"the library could not read {failed}")
+    identity = found["identity"]
+    check(identity.get("x509", "").startswith("-----BEGIN CERTIFICATE-----"), f"{identity}")
+    check(found["version"].get("version") == "3.1.0", f"version {found['version']}")
+    return (
+        f"identity {identity.get('name')!r}, version {found['version']}, "
+        f"uptime {found['uptime']['seconds']:g}s, extensions {found['extensions']}"
+    )
+
+
+@case("trp.inbound.asset_btc_symbol_only")
+def _trp_in_btc(world: World) -> str:
+    """The library's Asset drops slip0044 BTC (coin type 0 under omitempty): the inquiry
+    arrives with an empty asset, which travelgate refuses with 422 and a reason."""
+    peer = "ref-accept.example"
+    inquiry = trp_inquiry_file(world, peer, ALICE, "trp-inquiry-btc")
+    document = json.loads(Path(inquiry).read_text(encoding="utf-8"))
+    document["asset"] = {"slip0044": "BTC"}
+    Path(inquiry).write_text(json.dumps(document), encoding="utf-8")
+    result = go_trp_send(
+        world, peer, _SHARED.get("alice_travel_address") or mint(world, "cust-1"), inquiry,
+        "--wait", "0",
+    )  # fmt: skip
+    error = result.get("error") or {}
+    check(error.get("code") == 422, f"travelgate answered {result}")
+    check(not deposits_for(world, result["requestIdentifier"]), "a deposit was stored")
+    return f"422 {error.get('message')!r}, nothing stored"
 
 
 # Strict encoding input -> both sides; IP literal with a port is the known difference.

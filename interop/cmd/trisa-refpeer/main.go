@@ -2,8 +2,8 @@
 // (github.com/trisacrypto/trisa): envelopes, keys, mTLS and the gRPC service types all
 // come from its packages, so what this peer does on the wire is what the TRISA network
 // does. This file only parses the command line; serve.go and send.go are the two TRISA roles,
-// trp_serve.go and trp_send.go the two TRP roles (the library's pkg/openvasp), traddr.go
-// its Travel Address functions.
+// trp_serve.go and trp_send.go the two TRP roles (the library's pkg/openvasp), trp_discover.go
+// its discoverability client, traddr.go its Travel Address functions.
 package main
 
 import (
@@ -24,6 +24,7 @@ const usage = `usage:
                       --inquiry FILE [--api-version V] [--request-id ID] [--callback URL]
                       [--callback-listen HOST:PORT] [--wait SECONDS]
                       [--confirm TXID | --cancel REASON]
+  trisa-refpeer trp-discover --to TRAVEL_ADDRESS|URL --cert PEM --key PEM --trust PEM
   trisa-refpeer traddr encode|make|decode VALUE...
 `
 
@@ -40,6 +41,8 @@ func main() {
 		code = send(os.Args[2:])
 	case "trp-send":
 		code = trpSend(os.Args[2:])
+	case "trp-discover":
+		code = trpDiscover(os.Args[2:])
 	case "traddr":
 		code = traddrCommand(os.Args[2:])
 	case "-h", "--help", "help":
