@@ -73,6 +73,7 @@ from travelgate.trp import (
     RunningTrpServer,
     TrpClient,
     client_ssl_context,
+    reference_parse_problem,
     server_ssl_context,
     start_trp_server,
     stop_trp_server,
@@ -455,6 +456,12 @@ class Node:
             raise ConfigError(f"[trp] listen {trp.listen}: {exc.strerror}") from None
         service = self.gateway.trp
         service.public_url = trp.public_url or _public_url(host, self.trp_server.port)
+        problem = reference_parse_problem(service.public_url)
+        if problem is not None:
+            log.warning(
+                "trp public_url",
+                message=f"Travel Addresses minted for {service.public_url}: {problem}",
+            )
         service.client = TrpClient(client_ssl_context(trp.cert, trp.key, trp.trust))
 
     async def _start_api(self) -> None:

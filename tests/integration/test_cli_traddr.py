@@ -100,3 +100,15 @@ def test_usage_errors_exit_2() -> None:
     assert traddr().returncode == 2
     assert traddr("decode").returncode == 2
     assert traddr("encode", "a", "b").returncode == 2
+
+
+def test_encode_notes_an_address_the_go_reference_cannot_parse() -> None:
+    done = traddr("encode", "127.0.0.1:8201/transfers/abc?t=i")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().startswith("ta")
+    note = done.stderr.decode()
+    assert note.startswith("note: the TRISA Go library")
+    assert "'127.0.0.1:8201'" in note
+    done = traddr("encode", "localhost:8201/transfers/abc?t=i")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b""

@@ -19,6 +19,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import structlog
 from aiohttp import web
 
 from support.api import Api, withdrawal
@@ -129,6 +130,21 @@ async def test_minting_names_our_server_and_the_customer_address(
     assert error["error"]["code"] == "unknown_address"
     status, error = await apis[BOB].call("POST", "/v1/customers/nobody/travel-addresses", {})
     assert status == 404
+
+
+async def test_a_public_url_the_go_reference_cannot_parse_is_warned_about(
+    cluster: Cluster, apis: dict[str, Api], test_pki: TestPki
+) -> None:
+    alice, bob = specs(test_pki)
+    bob.extra["trp"]["public_url"] = "https://localhost:8443"
+    with structlog.testing.capture_logs() as logs:
+        await start(cluster, apis, alice, bob)
+    warned = [entry for entry in logs if entry.get("event") == "trp public_url"]
+    assert len(warned) == 1  # Alice's default https://127.0.0.1:PORT; Bob names his host
+    assert warned[0]["log_level"] == "warning"
+    port = cluster.nodes[ALICE].trp_port
+    assert warned[0]["message"].startswith(f"Travel Addresses minted for https://127.0.0.1:{port}")
+    assert "TRISA Go library" in warned[0]["message"]
 
 
 async def test_approval_by_callback_clears_then_txid_completes_the_deposit(

@@ -36,7 +36,8 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
             "Print the Travel Address of URL, given without scheme and with t=i in its query "
             "(e.g. trp.example.com/transfers/a/TOKEN?t=i); the host must be an IP, localhost, "
             "a .local name or a name under a real top-level domain. Exit 1 with the reason "
-            "otherwise."
+            "otherwise. A note on stderr says when counterparties on the TRISA Go library "
+            "cannot parse the address (a host not starting with a letter, with a port)."
         ),
     )
     encode.add_argument("url", metavar="URL", help="host[:port][/path]?t=i, no scheme")
@@ -63,7 +64,11 @@ def _decode(args: argparse.Namespace) -> int:
 
 
 def _encode(args: argparse.Namespace) -> int:
-    from travelgate.trp import encode_travel_address
+    from travelgate.trp import encode_travel_address, reference_parse_problem
 
-    sys.stdout.write(encode_travel_address(args.url.strip()) + "\n")
+    url = args.url.strip()
+    sys.stdout.write(encode_travel_address(url) + "\n")
+    problem = reference_parse_problem(url)
+    if problem is not None:
+        sys.stderr.write(f"note: {problem}\n")
     return 0

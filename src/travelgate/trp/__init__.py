@@ -94,6 +94,7 @@ from travelgate.trp._traddr import (
     decode_travel_address,
     encode_travel_address,
     make_travel_address,
+    reference_parse_problem,
     travel_address_url,
     valid_host,
 )
@@ -162,6 +163,7 @@ __all__ = [
     "parse_uptime",
     "parse_version",
     "plain_decimal",
+    "reference_parse_problem",
     "request_headers",
     "response_headers",
     "server_ssl_context",

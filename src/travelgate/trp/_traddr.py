@@ -111,6 +111,26 @@ def valid_host(host: str) -> bool:
     return _suffixes().is_public(tld)
 
 
+def reference_parse_problem(url: str) -> str | None:
+    """Why counterparties on the TRISA Go library (v1.7.0, Envoy) cannot use the Travel
+    Address of `url` (with or without `https://`), or None when they can.
+
+    Its URL parser reads a scheme-less `host:port` as scheme and path; when the host does not
+    start with a letter (an IP address, `[::1]`, a name such as `1vasp.com`) there is no
+    scheme and the colon in the first path segment is refused, so it can neither decode nor
+    encode such an address. A port-less name or IPv4 address, or a host starting with a
+    letter, is fine.
+    """
+    authority = url.removeprefix(HTTPS).split("/", 1)[0].split("?", 1)[0]
+    if ":" not in authority or (authority[0].isascii() and authority[0].isalpha()):
+        return None
+    return (
+        f"the TRISA Go library (Envoy and other Go peers) cannot parse {authority!r}: a host "
+        "that does not start with a letter, with a port, or an IPv6 address; name the host "
+        "(a DNS name or localhost) or use the default port 443"
+    )
+
+
 @cache
 def _suffixes() -> PublicSuffixList:
     return PublicSuffixList(accept_unknown=False)

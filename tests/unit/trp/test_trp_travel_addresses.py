@@ -19,6 +19,7 @@ from travelgate.trp import (
     encode_travel_address,
     inquiry_url,
     make_travel_address,
+    reference_parse_problem,
     target_url,
     travel_address_url,
     valid_host,
@@ -207,3 +208,36 @@ def test_round_trip(labels: list[str], tld: str, port: int | None, path: str, ex
     assert address.startswith("ta")
     assert decode_travel_address(address) == bare
     assert decode_lnurl(encode_lnurl("https://" + bare)) == "https://" + bare
+
+
+# What trisa-refpeer's `traddr encode` (the Go library v1.7.0) answered for these in
+# `make interop`: the first list fails in its URL parser, the second encodes.
+@pytest.mark.parametrize(
+    "url",
+    [
+        "127.0.0.1:8201/transfers/a/x?t=i",
+        "127.0.0.1:8201?t=i",
+        "[::1]:8201/x?t=i",
+        "1password.com:8000/x?t=i",
+        "https://127.0.0.1:8201",
+    ],
+)
+def test_the_go_reference_cannot_parse_a_non_letter_host_with_a_port(url: str) -> None:
+    problem = reference_parse_problem(url)
+    assert problem is not None
+    assert "TRISA Go library" in problem
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "localhost:8201/x?t=i",
+        "a1.com:8000/x?t=i",
+        "1password.com/x?t=i",
+        "10.20.1.231/x/12345?t=i",
+        "https://beneficiary.com:8000",
+        "https://192.22.123.12?t=i",
+    ],
+)
+def test_the_go_reference_parses_the_rest(url: str) -> None:
+    assert reference_parse_problem(url) is None
