@@ -7,6 +7,7 @@ package main
 // then optionally the confirmation to the approval's callback, again with the client.
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -17,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -186,7 +186,7 @@ func decodeResolution(r *http.Request) (*trp.Resolution, string) {
 	if err != nil {
 		return nil, "could not read the body: " + err.Error()
 	}
-	decoder := json.NewDecoder(strings.NewReader(string(body)))
+	decoder := json.NewDecoder(bytes.NewReader(body))
 	decoder.DisallowUnknownFields()
 	resolution := &trp.Resolution{}
 	if err := decoder.Decode(resolution); err != nil {
