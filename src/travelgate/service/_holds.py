@@ -32,7 +32,7 @@ from travelgate.service._requests import (
     invalid,
     parse_withdrawal,
 )
-from travelgate.service._routing import TRP, Counterparty, route
+from travelgate.service._routing import TRP, Counterparty, resolve_route, route
 from travelgate.service._screening import Screened, ScreeningStep
 from travelgate.service._wallets import in_book, verified_wallet
 from travelgate.store import (
@@ -84,6 +84,19 @@ def _text_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# Outcomes that stand whatever the directory says (our own data missing, a rejection).
+_FINAL = (Action.BLOCK, Action.REJECT)
+
+
+def _routed(record: dict[str, Any], counterparty: Counterparty) -> dict[str, Any]:
+    """The decision record, with how its counterparty was found (the view reads it)."""
+    if counterparty.source is not None:
+        record["counterparty_source"] = counterparty.source
+    if counterparty.directory_problem is not None:
+        record["directory_problem"] = counterparty.directory_problem
+    return record
+
+
 class HoldService:
     def __init__(
         self,
@@ -127,7 +140,7 @@ class HoldService:
             customer_id = request.customer_id
             customer = await self.db.read(lambda tx: tx.get_customer(customer_id))
         identity = self._identity(request, customer)
-        counterparty = self._counterparty(request)
+        counterparty = await resolve_route(request, self.directory)
         now = datetime.now(UTC)
         decision = evaluate(self._facts(request, counterparty, identity, now), self.policy)
         own_wallet = False
@@ -175,7 +188,7 @@ class HoldService:
                 counterparty=counterparty.name,
                 counterparty_kind=counterparty.api_kind,
                 counterparty_protocol=counterparty.protocol,
-                decision=decision.as_record(),
+                decision=_routed(decision.as_record(), counterparty),
                 decision_code=decision_code(decision).value,
                 decision_rule=decision.rule,
                 decision_reason=decision.reason,
@@ -331,6 +344,13 @@ class HoldService:
         identity: Any = None,
     ) -> Hold:
         rule, reason = decision.rule, decision.reason
+        if counterparty.directory_problem is not None and decision.action not in _FINAL:
+            # Not knowing is not "not listed": say so, and never clear on it.
+            why = (
+                f"{counterparty.name}: {counterparty.directory_problem}; the rules for an "
+                "unreachable counterparty apply (a person reviews)"
+            )
+            return self._to_person_unreachable(tx, hold, rule, why, actor=POLICY)
         if decision.action is Action.SEND and counterparty.protocol == TRP:
             started = None
             if self.trp is not None and request is not None:
