@@ -23,7 +23,7 @@ from support.nodes import ALICE, BOB, Cluster, NodeSpec, TestPki, two_node_specs
 from support.processes import run_cli
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2_grpc
-from travelgate.trisa import format_pin, spki_digest
+from travelgate.trisa import DirectoryUnavailableError, format_pin, spki_digest
 
 CAROL = "carol.example"
 
@@ -186,6 +186,18 @@ async def test_answers_are_cached_for_gds_ttl_and_not_found_for_less(
     assert gds.directory.lookups_of(BOB) == 2
     await directory.resolve(CAROL)
     assert gds.directory.lookups_of(CAROL) == 2
+
+    # Past the TTL with the directory down: the record is no longer vouched for. A send
+    # fails like one to an unreachable peer (the outbox retries it); the last record stays
+    # readable for what only displays it.
+    await asyncio.sleep(1.2)
+    await gds.stop()
+    down = await directory.resolve(BOB)
+    assert down.peer is None
+    assert "TRISA directory" in (down.unavailable or "")
+    assert directory.get(BOB) is not None
+    with pytest.raises(DirectoryUnavailableError):
+        await cluster.nodes[ALICE].gateway.outbound.resolve_peer(BOB)
 
 
 # -- a directory that cannot answer ----------------------------------------------------------

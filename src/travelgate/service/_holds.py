@@ -290,14 +290,17 @@ class HoldService:
         now = now_text()
         due = await self.db.read(lambda tx: tx.holds_to_release(now))
         for hold in due:
+            # Asked before the transaction: the TRISA directory may be a network call.
+            routed = await resolve_route(
+                parse_withdrawal(hold.request, assets=frozenset({hold.asset})), self.directory
+            )
 
-            def write(tx: Tx, hold_id: str = hold.id) -> None:
+            def write(tx: Tx, hold_id: str = hold.id, counterparty: Counterparty = routed) -> None:
                 current = tx.hold(hold_id)
                 if current is None or current.state != HoldState.HELD.value:
                     return
                 current = self.recorder.touch(tx, current, release_at=None)
                 request = parse_withdrawal(current.request, assets=frozenset({current.asset}))
-                counterparty = self._counterparty(request)
                 try:
                     payload = self._payload_now(tx, current)
                     customer = None

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import grpc
+import structlog
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -39,6 +40,8 @@ from travelgate.config import parse_listen
 from travelgate.errors import TravelgateError
 from travelgate.trisa._credentials import Credentials
 from travelgate.trisa._directory import DIRECTORY, Peer, Resolution, format_pin, spki_digest
+
+log = structlog.get_logger("travelgate.trisa")
 
 DEFAULT_TIMEOUT = 5.0
 # "Not found" is remembered at most this long (and never longer than gds_ttl).
@@ -351,6 +354,7 @@ class GdsDirectory:
         try:
             reply = await self.client.lookup(name)
         except DirectoryUnavailableError as exc:
+            log.warning("trisa directory unavailable", peer=name, error=exc.message)
             # The last known record stays for the sync readers, but is not vouched for.
             resolution = Resolution(None, exc.message)
             peer = previous.peer if previous is not None else None
