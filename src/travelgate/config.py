@@ -89,6 +89,9 @@ class DirectorySection:
     # Each Lookup call's deadline, and how long "not found" is remembered (at most gds_ttl).
     gds_timeout: float = 5.0
     gds_not_found_ttl: timedelta = timedelta(minutes=5)
+    # CA bundle that certifies the directory's server (default: [tls] trust). The public
+    # directories use public roots: point this at the system bundle for them.
+    gds_trust: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -469,6 +472,7 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "gds_ttl": (_duration, "1h"),
         "gds_timeout": (_seconds, 5),
         "gds_not_found_ttl": (_duration, "5m"),
+        "gds_trust": (_optional_path, None),
     },
     "trisa": {
         "max_message_bytes": (_positive, 4 * 1024 * 1024),

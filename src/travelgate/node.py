@@ -56,7 +56,6 @@ from travelgate.trisa import (
     Credentials,
     Decider,
     Directory,
-    GdsClient,
     GdsDirectory,
     InboundService,
     InboundSettings,
@@ -67,6 +66,7 @@ from travelgate.trisa import (
     TrisaClient,
     TrisaNetworkServicer,
     VaspInfo,
+    gds_client,
     load_credentials,
     start_server,
     stop_server,
@@ -653,9 +653,8 @@ def gds_source(config: Config, credentials: Credentials) -> GdsDirectory | None:
     settings = config.directory
     if not settings.gds:
         return None
-    client = GdsClient(settings.gds, credentials, timeout=settings.gds_timeout)
     return GdsDirectory(
-        client,
+        gds_client(config, credentials),
         ttl=settings.gds_ttl.total_seconds(),
         not_found_ttl=settings.gds_not_found_ttl.total_seconds(),
     )

@@ -22,6 +22,7 @@ from support.gds import DirectoryEntry, DirectoryServer, directory_identity
 from support.nodes import ALICE, BOB, Cluster, NodeSpec, TestPki, two_node_specs, write_config
 from support.processes import run_cli
 from travelgate import envelope as env
+from travelgate import pki
 from travelgate._pb.trisa.api.v1beta1 import api_pb2_grpc
 from travelgate.trisa import DirectoryUnavailableError, format_pin, spki_digest
 
@@ -324,3 +325,29 @@ async def test_lookup_with_the_directory_down_or_unset_exits_2(
     code, _out, err = await _cli("directory", "lookup", "--config", str(unset), BOB)
     assert code == 2
     assert "[directory] gds is not set" in err
+
+
+async def test_lookup_trusts_gds_trust_for_the_directory_server(
+    gds: DirectoryServer, test_pki: TestPki, tmp_path: Path
+) -> None:
+    gds.directory.add(DirectoryEntry(test_pki.identity(BOB), "bob.example:443", "Bob"))
+    trusted = _cli_config(
+        test_pki, tmp_path, file="", gds=gds.target, gds_trust=str(test_pki.trust)
+    )
+    code, out, err = await _cli("directory", "lookup", "--config", str(trusted), BOB)
+    assert code == 0, err
+    assert json.loads(out)["common_name"] == BOB
+
+    other = tmp_path / "other-ca.pem"
+    other.write_bytes(pki.make_authority("another CA", key_size=2048).cert_pem)
+    config = _cli_config(test_pki, tmp_path, file="", gds=gds.target, gds_trust=str(other))
+    code, out, err = await _cli("directory", "lookup", "--config", str(config), BOB)
+    assert code == 2
+    assert f"the TRISA directory {gds.target} is unavailable" in err
+    assert "Traceback" not in err
+
+    missing = _cli_config(test_pki, tmp_path, file="", gds=gds.target, gds_trust="nope.pem")
+    code, _out, err = await _cli("directory", "lookup", "--config", str(missing), BOB)
+    assert code == 2
+    assert "[directory] gds_trust" in err
+    assert "not readable" in err

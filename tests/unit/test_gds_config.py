@@ -32,12 +32,17 @@ def test_no_directory_service_by_default(tmp_path: Path) -> None:
     assert config.directory.gds_ttl == timedelta(hours=1)
     assert config.directory.gds_timeout == 5.0
     assert config.directory.gds_not_found_ttl == timedelta(minutes=5)
+    assert config.directory.gds_trust is None  # [tls] trust is used
 
 
 def test_file_values_and_environment_overrides(tmp_path: Path) -> None:
-    path = _write(tmp_path, 'gds = "api.testnet.directory:443"\ngds_ttl = "10m"\n')
+    path = _write(
+        tmp_path,
+        'gds = "api.testnet.directory:443"\ngds_ttl = "10m"\ngds_trust = "public.pem"\n',
+    )
     config = load_config(path, env={})
     assert config.directory.gds == "api.testnet.directory:443"
+    assert config.directory.gds_trust == tmp_path / "public.pem"
     assert config.directory.gds_ttl == timedelta(minutes=10)
     env = {
         "TRAVELGATE_DIRECTORY_GDS": "127.0.0.1:4433",

@@ -31,11 +31,12 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
         "lookup",
         help="print the directory's record of a VASP as JSON",
         description=(
-            "Call TRISADirectory/Lookup on [directory] gds (over mTLS with the node's [tls] "
-            "identity and trust) for NAME, the VASP's certificate common name, and print the "
-            "record as JSON: endpoint, country, verified_on, certificates with fingerprints "
-            "and the TLS pin the node would enforce. Exit 1 when the directory has no "
-            "record, 2 when the configuration is wrong or the directory cannot be reached."
+            "Call TRISADirectory/Lookup on [directory] gds for NAME, the VASP's certificate "
+            "common name, over mTLS with the node's [tls] identity (trusting [directory] "
+            "gds_trust, else [tls] trust), and print the record as JSON: endpoint, country, "
+            "verified_on, certificates with fingerprints and the TLS pin the node would "
+            "enforce. Exit 1 when the directory has no record, 2 when the configuration is "
+            "wrong or the directory cannot be reached."
         ),
     )
     add_config_argument(lookup)
@@ -46,7 +47,7 @@ def register(groups: argparse._SubParsersAction[Any]) -> None:
 def _lookup(args: argparse.Namespace) -> int:
     import asyncio
 
-    from travelgate.trisa import Directory, load_credentials
+    from travelgate.trisa import Directory, gds_client, load_credentials
 
     try:
         config = load_config_from(args)
@@ -55,23 +56,17 @@ def _lookup(args: argparse.Namespace) -> int:
                 "[directory] gds is not set: name the TRISA directory as HOST:PORT in the "
                 "config file or TRAVELGATE_DIRECTORY_GDS"
             )
-        credentials = load_credentials(config)
+        client = gds_client(config, load_credentials(config))
         listed = Directory.load(config.directory.file).get(args.name)
     except ConfigError as exc:
         raise UsageError(exc.message) from None
-    return asyncio.run(_ask(config, credentials, args.name, listed is not None))
+    return asyncio.run(_ask(client, args.name, listed is not None))
 
 
-async def _ask(config: Any, credentials: Any, name: str, listed: bool) -> int:
-    from travelgate.trisa import (
-        DirectoryRecordError,
-        DirectoryUnavailableError,
-        GdsClient,
-        record_from_reply,
-    )
+async def _ask(client: Any, name: str, listed: bool) -> int:
+    from travelgate.trisa import DirectoryRecordError, DirectoryUnavailableError, record_from_reply
 
-    target = config.directory.gds
-    client = GdsClient(target, credentials, timeout=config.directory.gds_timeout)
+    target = client.target
     try:
         reply = await client.lookup(name)
     except DirectoryUnavailableError as exc:

@@ -52,6 +52,7 @@ from travelgate.trisa._gds import (
     DirectoryUnavailableError,
     GdsClient,
     GdsDirectory,
+    gds_client,
     gzip_chain,
     record_from_reply,
 )
@@ -125,6 +126,7 @@ __all__ = [
     "Verdict",
     "common_name",
     "format_pin",
+    "gds_client",
     "gzip_chain",
     "ivms_check",
     "legacy_error",

@@ -10,7 +10,8 @@ directory that is down or slow (every call has a deadline) is remembered for a f
 and reported as such, never as "not found". One lookup per name is in flight at a time and
 the cache is bounded.
 
-The directory is reached over mTLS with our own TRISA certificate and trust pool.
+The directory is reached over mTLS with our own TRISA certificate and, unless
+`[directory] gds_trust` names another bundle, our trust pool.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from travelgate import pki
 from travelgate._pb.trisa.gds.api.v1beta1 import api_pb2 as gds_pb2
 from travelgate._pb.trisa.gds.api.v1beta1 import api_pb2_grpc as gds_grpc
 from travelgate._pb.trisa.gds.models.v1beta1 import ca_pb2
-from travelgate.config import parse_listen
-from travelgate.errors import TravelgateError
+from travelgate.config import Config, parse_listen
+from travelgate.errors import ConfigError, TravelgateError
 from travelgate.trisa._credentials import Credentials
 from travelgate.trisa._directory import DIRECTORY, Peer, Resolution, format_pin, spki_digest
 
@@ -247,12 +248,17 @@ class GdsClient:
     """Lookup calls to one directory over mTLS, each with a deadline."""
 
     def __init__(
-        self, target: str, credentials: Credentials, *, timeout: float = DEFAULT_TIMEOUT
+        self,
+        target: str,
+        credentials: Credentials,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        trust_pem: bytes | None = None,
     ) -> None:
         self.target = target
         self.timeout = timeout
         self._tls = grpc.ssl_channel_credentials(
-            root_certificates=credentials.trust_pem,
+            root_certificates=trust_pem or credentials.trust_pem,
             private_key=credentials.key_pem,
             certificate_chain=credentials.chain_pem,
         )
@@ -304,6 +310,24 @@ class _Entry:
     resolution: Resolution
     fresh_until: float
     peer: Peer | None = field(default=None)
+
+
+def gds_client(config: Config, credentials: Credentials) -> GdsClient:
+    """The client of `[directory] gds` (ConfigError when gds_trust is unreadable)."""
+    settings = config.directory
+    trust_pem = None
+    if settings.gds_trust is not None:
+        try:
+            trust_pem = settings.gds_trust.read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                f"[directory] gds_trust {settings.gds_trust} is not readable: {exc.strerror}"
+            ) from None
+        if b"-----BEGIN CERTIFICATE-----" not in trust_pem:
+            raise ConfigError(
+                f"[directory] gds_trust {settings.gds_trust} holds no PEM certificate"
+            )
+    return GdsClient(settings.gds, credentials, timeout=settings.gds_timeout, trust_pem=trust_pem)
 
 
 class GdsDirectory:
