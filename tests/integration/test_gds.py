@@ -201,6 +201,25 @@ async def test_answers_are_cached_for_gds_ttl_and_not_found_for_less(
         await cluster.nodes[ALICE].gateway.outbound.resolve_peer(BOB)
 
 
+async def test_a_revoked_directory_record_is_not_a_counterparty(
+    cluster: Cluster, gds: DirectoryServer, apis: list[Api], test_pki: TestPki
+) -> None:
+    alice, _bob = two_node_specs()
+    await cluster.start(_with_directory(alice, file="", gds=gds.target))
+    revoked = DirectoryEntry(test_pki.identity(BOB), "127.0.0.1:1", "Bob", revoked=True)
+    gds.directory.add(revoked)
+    api = await _api(cluster, apis)
+
+    status, hold = await api.create(withdrawal())
+
+    assert status == 201, hold
+    assert hold["state"] == "review"
+    assert hold["counterparty"] == {"kind": "vasp", "name": BOB, "protocol": None}
+    assert hold["decision"]["code"] == "POLICY.COUNTERPARTY_UNREACHABLE"
+    assert "its identity certificate is revoked" in hold["decision"]["reason"]
+    assert await _conversations(cluster, ALICE) == []
+
+
 # -- a directory that cannot answer ----------------------------------------------------------
 
 

@@ -371,6 +371,8 @@ class HoldService:
         code = decision_code(decision)
         if code is DecisionCode.POLICY_SELF_HOSTED_EVIDENCE_REQUIRED:
             code = DecisionCode.SELF_HOSTED_UNVERIFIED
+        if code is DecisionCode.POLICY_COUNTERPARTY_UNREACHABLE and counterparty.directory_detail:
+            reason = f"{reason}: {counterparty.name}: {counterparty.directory_detail}"[:500]
         return self.recorder.move(
             tx, hold, target, actor=POLICY, code=code, rule=rule, reason=reason
         )

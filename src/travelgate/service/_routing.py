@@ -30,6 +30,8 @@ class Counterparty:
     travel_address: str | None = None
     # The TRISA directory could not say whether it knows this VASP (down, slow).
     directory_problem: str | None = None
+    # The TRISA directory answered, but with a record we cannot use (revoked, expired...).
+    directory_detail: str | None = None
 
     @property
     def source(self) -> str | None:
@@ -86,12 +88,15 @@ def route(
         return Counterparty(CounterpartyKind.SELF_HOSTED, SELF_HOSTED, None)
     if request.beneficiary_vasp is not None:
         if resolution is None:
-            peer, problem = directory.get(request.beneficiary_vasp), None
-        else:
-            peer, problem = resolution.peer, resolution.unavailable
+            resolution = Resolution(directory.get(request.beneficiary_vasp))
+        peer = resolution.peer
         usable = peer if peer is not None and not peer.blocked else None
         return Counterparty(
-            CounterpartyKind.VASP, request.beneficiary_vasp, usable, directory_problem=problem
+            CounterpartyKind.VASP,
+            request.beneficiary_vasp,
+            usable,
+            directory_problem=resolution.unavailable,
+            directory_detail=resolution.detail,
         )
     peer = directory.for_address(request.address) if request.address else None
     if peer is not None and not peer.blocked:

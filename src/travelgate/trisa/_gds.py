@@ -28,12 +28,13 @@ from typing import Any
 import grpc
 import structlog
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.protobuf import json_format
 
 from travelgate import envelope as env
-from travelgate import pki
+from travelgate import metrics, pki
 from travelgate._pb.trisa.gds.api.v1beta1 import api_pb2 as gds_pb2
 from travelgate._pb.trisa.gds.api.v1beta1 import api_pb2_grpc as gds_grpc
 from travelgate._pb.trisa.gds.models.v1beta1 import ca_pb2
@@ -378,26 +379,32 @@ class GdsDirectory:
         try:
             reply = await self.client.lookup(name)
         except DirectoryUnavailableError as exc:
+            metrics.directory_lookup("unavailable")
             log.warning("trisa directory unavailable", peer=name, error=exc.message)
             # The last known record stays for the sync readers, but is not vouched for.
             resolution = Resolution(None, exc.message)
             peer = previous.peer if previous is not None else None
             return self._remember(name, _Entry(resolution, now + self.unavailable_ttl, peer))
         if reply is None:
+            metrics.directory_lookup("not_found")
             return self._remember(name, _Entry(Resolution(None, None), now + self.not_found_ttl))
         try:
             record = record_from_reply(reply)
+            problem = record.problem(name)
+            peer = record.peer(name) if problem is None else None
         except DirectoryRecordError as exc:
-            return self._unusable(name, exc.message, now)
-        problem = record.problem(name)
-        if problem is not None:
-            return self._unusable(name, problem, now)
-        peer = record.peer(name)
+            problem, peer = exc.message, None
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            # Whatever else a hostile or broken record trips in the certificate code.
+            problem, peer = f"unreadable ({type(exc).__name__})", None
+        if peer is None:
+            metrics.directory_lookup("unusable")
+            log.warning("trisa directory record unusable", peer=name, problem=problem)
+            detail = f"the directory's record is unusable: {problem}"
+            entry = _Entry(Resolution(None, None, detail), now + self.not_found_ttl)
+            return self._remember(name, entry)
+        metrics.directory_lookup("found")
         return self._remember(name, _Entry(Resolution(peer, None), now + self.ttl, peer))
-
-    def _unusable(self, name: str, why: str, now: float) -> Resolution:
-        resolution = Resolution(None, None, f"the directory's record is unusable: {why}")
-        return self._remember(name, _Entry(resolution, now + self.not_found_ttl))
 
     def _remember(self, name: str, entry: _Entry) -> Resolution:
         self._entries[name] = entry
