@@ -31,6 +31,7 @@ COMMAND_GROUPS = (
     "audit",
     "records",
     "user",
+    "directory",
 )
 
 EXIT_OK = 0

@@ -82,6 +82,16 @@ class StorageSection:
 @dataclass(frozen=True)
 class DirectorySection:
     file: Path | None
+    # The TRISA Global Directory Service ("HOST:PORT", "" = none): names peers.toml does
+    # not list are looked up there, reached over mTLS with our [tls] identity and trust.
+    gds: str = ""
+    gds_ttl: timedelta = timedelta(hours=1)
+    # Each Lookup call's deadline, and how long "not found" is remembered (at most gds_ttl).
+    gds_timeout: float = 5.0
+    gds_not_found_ttl: timedelta = timedelta(minutes=5)
+    # CA bundle that certifies the directory's server (default: [tls] trust). The public
+    # directories use public roots: point this at the system bundle for them.
+    gds_trust: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -456,7 +466,14 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "failed_retention": (_duration, "30d"),
         "audit_key_file": (_path, "audit.key"),
     },
-    "directory": {"file": (_optional_path, None)},
+    "directory": {
+        "file": (_optional_path, None),
+        "gds": (_optional_listen, ""),
+        "gds_ttl": (_duration, "1h"),
+        "gds_timeout": (_seconds, 5),
+        "gds_not_found_ttl": (_duration, "5m"),
+        "gds_trust": (_optional_path, None),
+    },
     "trisa": {
         "max_message_bytes": (_positive, 4 * 1024 * 1024),
         "max_concurrent_rpcs": (_positive, 256),

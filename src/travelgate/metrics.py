@@ -105,3 +105,14 @@ def trisa_refused(reason: str) -> None:
 ALERTS = Counter(
     "travelgate_alerts_total", "Security alerts raised (once per occurrence), by type", ["type"]
 )
+
+
+DIRECTORY_LOOKUPS = Counter(
+    "travelgate_directory_lookups_total",
+    "TRISA directory (GDS) Lookup calls, by outcome: found, not_found, unusable, unavailable",
+    ["outcome"],
+)
+
+
+def directory_lookup(outcome: str) -> None:
+    DIRECTORY_LOOKUPS.labels(outcome).inc()

@@ -56,6 +56,7 @@ from travelgate.trisa import (
     Credentials,
     Decider,
     Directory,
+    GdsDirectory,
     InboundService,
     InboundSettings,
     OutboundService,
@@ -65,6 +66,7 @@ from travelgate.trisa import (
     TrisaClient,
     TrisaNetworkServicer,
     VaspInfo,
+    gds_client,
     load_credentials,
     start_server,
     stop_server,
@@ -168,6 +170,7 @@ class Gateway:
             log.warning("certificate expiry", message=warning)
         self._credentials = credentials
         self.directory = Directory.load(config.directory.file)
+        self.directory.source = gds_source(config, credentials)
         self._db = database_for(config)
         await self._db.open()
         if seed_customers:
@@ -297,6 +300,7 @@ class Gateway:
             await self.screening.close()
         if self._trp is not None and self._trp.client is not None:
             await self._trp.client.close()
+        await self.directory.close()
         if self._db is not None:
             await self._db.close()
         if self._crypto is not None:
@@ -610,6 +614,7 @@ async def record_startup(db: Database, config: Config) -> None:
         "tls_cert_sha256": digest(config.tls.cert),
         "sealing_cert_sha256": digest(config.sealing.cert),
         "directory_sha256": digest(config.directory.file),
+        "directory_gds": config.directory.gds or None,
         "audit_key": fingerprint(db.audit_key.public_key),
         "trisa_listen": config.node.trisa_listen,
         "api_listen": config.node.api_listen,
@@ -648,6 +653,18 @@ def _read_text(path: Any) -> str:
         return str(path.read_text()) if path is not None else ""
     except OSError:
         return ""
+
+
+def gds_source(config: Config, credentials: Credentials) -> GdsDirectory | None:
+    """The TRISA GDS behind peers.toml, when `[directory] gds` names one."""
+    settings = config.directory
+    if not settings.gds:
+        return None
+    return GdsDirectory(
+        gds_client(config, credentials),
+        ttl=settings.gds_ttl.total_seconds(),
+        not_found_ttl=settings.gds_not_found_ttl.total_seconds(),
+    )
 
 
 def admission_settings(config: Config) -> AdmissionSettings:

@@ -20,6 +20,7 @@ from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc
 from travelgate._toml import render_toml
 from travelgate.config import load_config
 from travelgate.node import Node, build_node
+from travelgate.trisa import PEERS
 
 KEY_SIZE = 2048
 
@@ -201,7 +202,8 @@ class Cluster:
             directory = node.gateway.directory
             for name, other in self.nodes.items():
                 peer = directory.get(name)
-                if peer is not None and other.server is not None:
+                # Only peers.toml entries: a directory (GDS) answer already has the port.
+                if peer is not None and peer.source == PEERS and other.server is not None:
                     directory.put(
                         dataclasses.replace(peer, endpoint=f"127.0.0.1:{other.trisa_port}")
                     )

@@ -173,6 +173,12 @@ _COUNTERPARTY = {
             "enum": ["trisa", "trp", None],
             "description": "how we exchange with it; null when no exchange is possible",
         },
+        "source": {
+            "type": "string",
+            "enum": ["directory"],
+            "description": "present when the TRISA Global Directory Service, not the peers "
+            "file, named this counterparty",
+        },
     },
 }
 _VIOLATION = {

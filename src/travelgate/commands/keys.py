@@ -83,7 +83,10 @@ async def _key_exchange(config: Any, name: str) -> int:
     gateway = Gateway(config)
     await gateway.open(seed_customers=False)
     try:
-        peer = gateway.directory.get(name)
+        resolution = await gateway.directory.resolve(name)  # peers.toml, else the GDS
+        if resolution.unavailable is not None:
+            raise UsageError(resolution.unavailable)
+        peer = resolution.peer
         if peer is None:
             raise UsageError(f"{name} is not in the directory")
         try:

@@ -33,6 +33,7 @@ from travelgate.errors import TravelgateError, TrpRemoteError
 from travelgate.store import Database, OutboxItem, Tx, now_text
 from travelgate.transfers import Outcome
 from travelgate.trisa import (
+    DirectoryUnavailableError,
     InvalidReplyError,
     OutboundService,
     PeerUnavailableError,
@@ -166,6 +167,7 @@ class OutboxWorker:
                 PeerUnavailableError,
                 InvalidReplyError,
                 UnknownPeerError,
+                DirectoryUnavailableError,
                 WebhookError,
                 PeerBusyError,
             ) as exc:

@@ -32,7 +32,7 @@ from travelgate.service._requests import (
     invalid,
     parse_withdrawal,
 )
-from travelgate.service._routing import TRP, Counterparty, route
+from travelgate.service._routing import TRP, Counterparty, resolve_route, route
 from travelgate.service._screening import Screened, ScreeningStep
 from travelgate.service._wallets import in_book, verified_wallet
 from travelgate.store import (
@@ -84,6 +84,19 @@ def _text_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# Outcomes that stand whatever the directory says (our own data missing, a rejection).
+_FINAL = (Action.BLOCK, Action.REJECT)
+
+
+def _routed(record: dict[str, Any], counterparty: Counterparty) -> dict[str, Any]:
+    """The decision record, with how its counterparty was found (the view reads it)."""
+    if counterparty.source is not None:
+        record["counterparty_source"] = counterparty.source
+    if counterparty.directory_problem is not None:
+        record["directory_problem"] = counterparty.directory_problem
+    return record
+
+
 class HoldService:
     def __init__(
         self,
@@ -127,7 +140,7 @@ class HoldService:
             customer_id = request.customer_id
             customer = await self.db.read(lambda tx: tx.get_customer(customer_id))
         identity = self._identity(request, customer)
-        counterparty = self._counterparty(request)
+        counterparty = await resolve_route(request, self.directory)
         now = datetime.now(UTC)
         decision = evaluate(self._facts(request, counterparty, identity, now), self.policy)
         own_wallet = False
@@ -175,7 +188,7 @@ class HoldService:
                 counterparty=counterparty.name,
                 counterparty_kind=counterparty.api_kind,
                 counterparty_protocol=counterparty.protocol,
-                decision=decision.as_record(),
+                decision=_routed(decision.as_record(), counterparty),
                 decision_code=decision_code(decision).value,
                 decision_rule=decision.rule,
                 decision_reason=decision.reason,
@@ -277,14 +290,17 @@ class HoldService:
         now = now_text()
         due = await self.db.read(lambda tx: tx.holds_to_release(now))
         for hold in due:
+            # Asked before the transaction: the TRISA directory may be a network call.
+            routed = await resolve_route(
+                parse_withdrawal(hold.request, assets=frozenset({hold.asset})), self.directory
+            )
 
-            def write(tx: Tx, hold_id: str = hold.id) -> None:
+            def write(tx: Tx, hold_id: str = hold.id, counterparty: Counterparty = routed) -> None:
                 current = tx.hold(hold_id)
                 if current is None or current.state != HoldState.HELD.value:
                     return
                 current = self.recorder.touch(tx, current, release_at=None)
                 request = parse_withdrawal(current.request, assets=frozenset({current.asset}))
-                counterparty = self._counterparty(request)
                 try:
                     payload = self._payload_now(tx, current)
                     customer = None
@@ -331,6 +347,13 @@ class HoldService:
         identity: Any = None,
     ) -> Hold:
         rule, reason = decision.rule, decision.reason
+        if counterparty.directory_problem is not None and decision.action not in _FINAL:
+            # Not knowing is not "not listed": say so, and never clear on it.
+            why = (
+                f"{counterparty.name}: {counterparty.directory_problem}; the rules for an "
+                "unreachable counterparty apply (a person reviews)"
+            )
+            return self._to_person_unreachable(tx, hold, rule, why, actor=POLICY)
         if decision.action is Action.SEND and counterparty.protocol == TRP:
             started = None
             if self.trp is not None and request is not None:
@@ -348,6 +371,8 @@ class HoldService:
         code = decision_code(decision)
         if code is DecisionCode.POLICY_SELF_HOSTED_EVIDENCE_REQUIRED:
             code = DecisionCode.SELF_HOSTED_UNVERIFIED
+        if code is DecisionCode.POLICY_COUNTERPARTY_UNREACHABLE and counterparty.directory_detail:
+            reason = f"{reason}: {counterparty.name}: {counterparty.directory_detail}"[:500]
         return self.recorder.move(
             tx, hold, target, actor=POLICY, code=code, rule=rule, reason=reason
         )

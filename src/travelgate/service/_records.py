@@ -18,6 +18,7 @@ from typing import Any
 from travelgate import metrics
 from travelgate.store import Hold, Tx, now_text
 from travelgate.transfers import DecisionCode, HoldState, transition
+from travelgate.trisa import DIRECTORY
 
 
 def decision_view(
@@ -33,7 +34,8 @@ _KIND_NAMES = {"self-hosted": "self_hosted"}
 
 
 def counterparty_view(hold: Hold) -> dict[str, Any]:
-    """`{"kind", "name", "protocol"}`: who the hold's counterparty is and how we reach it."""
+    """`{"kind", "name", "protocol"}`: who the hold's counterparty is and how we reach
+    it, plus `"source": "directory"` when the TRISA directory, not peers.toml, named it."""
     kind = hold.counterparty_kind
     if kind is None:  # holds written before the kind was recorded
         if hold.counterparty is None:
@@ -43,13 +45,19 @@ def counterparty_view(hold: Hold) -> dict[str, Any]:
         else:
             kind = "vasp"
     kind = _KIND_NAMES.get(kind, kind)
-    return {
+    protocol = (
+        hold.counterparty_protocol
+        if hold.counterparty_kind is not None
+        else ("trisa" if hold.envelope_id else None)
+    )
+    view: dict[str, Any] = {
         "kind": kind,
         "name": hold.counterparty if kind == "vasp" else None,
-        "protocol": hold.counterparty_protocol
-        if hold.counterparty_kind is not None
-        else ("trisa" if hold.envelope_id else None),
+        "protocol": protocol,
     }
+    if (hold.decision or {}).get("counterparty_source") == DIRECTORY:
+        view["source"] = DIRECTORY  # found in the TRISA directory, not the peers file
+    return view
 
 
 def hold_view(hold: Hold) -> dict[str, Any]:

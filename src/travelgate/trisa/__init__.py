@@ -21,7 +21,16 @@ from travelgate.trisa._client import (
     legacy_error,
 )
 from travelgate.trisa._credentials import Credentials, common_name, load_credentials
-from travelgate.trisa._directory import Directory, Peer, format_pin, parse_pin, spki_digest
+from travelgate.trisa._directory import (
+    DIRECTORY,
+    PEERS,
+    Directory,
+    Peer,
+    Resolution,
+    format_pin,
+    parse_pin,
+    spki_digest,
+)
 from travelgate.trisa._exchange import (
     BENEFICIARY,
     FINAL_STATES,
@@ -36,6 +45,16 @@ from travelgate.trisa._exchange import (
     Verdict,
     match_customer,
     state_name,
+)
+from travelgate.trisa._gds import (
+    DirectoryRecord,
+    DirectoryRecordError,
+    DirectoryUnavailableError,
+    GdsClient,
+    GdsDirectory,
+    gds_client,
+    gzip_chain,
+    record_from_reply,
 )
 from travelgate.trisa._inbound import (
     InboundService,
@@ -63,8 +82,10 @@ from travelgate.trisa._server import (
 
 __all__ = [
     "BENEFICIARY",
+    "DIRECTORY",
     "FINAL_STATES",
     "ORIGINATOR",
+    "PEERS",
     "Action",
     "Admission",
     "AdmissionSettings",
@@ -73,7 +94,12 @@ __all__ = [
     "Credentials",
     "Decider",
     "Directory",
+    "DirectoryRecord",
+    "DirectoryRecordError",
+    "DirectoryUnavailableError",
     "ExchangeHooks",
+    "GdsClient",
+    "GdsDirectory",
     "Inbound",
     "InboundService",
     "InboundSettings",
@@ -89,6 +115,7 @@ __all__ = [
     "Prepared",
     "RefusedError",
     "ReplyHook",
+    "Resolution",
     "RunningServer",
     "SendResult",
     "ServerState",
@@ -99,6 +126,8 @@ __all__ = [
     "Verdict",
     "common_name",
     "format_pin",
+    "gds_client",
+    "gzip_chain",
     "ivms_check",
     "legacy_error",
     "load_credentials",
@@ -107,6 +136,7 @@ __all__ = [
     "parse_pin",
     "peer_name",
     "person_from_json",
+    "record_from_reply",
     "spki_digest",
     "start_server",
     "state_name",

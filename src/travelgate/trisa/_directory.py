@@ -1,4 +1,10 @@
-"""The directory of counterparties we know: a static peers file (the TRISA GDS later).
+"""The directory of counterparties we know: a static peers file, then the TRISA GDS.
+
+Names are looked up in peers.toml first: a listed peer always wins. With `[directory] gds`
+set, any other name is asked of the TRISA Global Directory Service (`_gds.py`) and, when
+the directory knows it, treated exactly like a listed peer (endpoint, TLS pin on its
+identity certificate, sealing key from its signing certificate). `get` never touches the
+network (it sees what the directory last said); `resolve` asks it when the cache is stale.
 
 ```toml
 [[peer]]
@@ -29,6 +35,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
@@ -50,6 +57,9 @@ _KEYS = {
 }
 PIN_PREFIX = "spki:"
 _PROFILES = {"strict", "standard", "interop"}
+# Where a peer's entry comes from (the counterparty view's "source").
+PEERS = "peers"
+DIRECTORY = "directory"
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,28 @@ class Peer:
     # This peer's own admission limits, instead of the [trisa] defaults.
     per_peer_streams: int | None = None
     per_peer_rps: int | None = None
+    source: str = PEERS
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What resolving a name gave: the peer, or why there is none."""
+
+    peer: Peer | None
+    # The TRISA directory could not tell (down, slow): not the same as "not found".
+    unavailable: str | None = None
+    # Why the directory's answer was not usable, when it gave one.
+    detail: str | None = None
+
+
+class PeerSource(Protocol):
+    """A source of peers beyond the static file (the TRISA GDS)."""
+
+    def cached(self, name: str) -> Peer | None: ...
+
+    async def resolve(self, name: str) -> Resolution: ...
+
+    async def close(self) -> None: ...
 
 
 def spki_digest(key: PublicKeyTypes) -> bytes:
@@ -94,12 +126,28 @@ def parse_pin(text: str) -> bytes:
 class Directory:
     """Peers by common name, and the peer that controls a given address."""
 
-    def __init__(self, peers: list[Peer]) -> None:
+    def __init__(self, peers: list[Peer], source: PeerSource | None = None) -> None:
         self._by_name = {peer.name: peer for peer in peers}
         self._by_address = {address: peer for peer in peers for address in peer.addresses}
+        self.source = source
 
     def get(self, name: str) -> Peer | None:
-        return self._by_name.get(name)
+        """The listed peer, else what the directory last said of `name` (no network)."""
+        peer = self._by_name.get(name)
+        if peer is None and self.source is not None:
+            return self.source.cached(name)
+        return peer
+
+    async def resolve(self, name: str) -> Resolution:
+        """The listed peer, else the directory's (asked again once its answer is stale)."""
+        peer = self._by_name.get(name)
+        if peer is not None or self.source is None:
+            return Resolution(peer)
+        return await self.source.resolve(name)
+
+    async def close(self) -> None:
+        if self.source is not None:
+            await self.source.close()
 
     def for_address(self, address: str) -> Peer | None:
         return self._by_address.get(address)
@@ -194,7 +242,17 @@ def _peer(entry: object, index: int, path: Path) -> Peer:
     if profile is not None and profile not in _PROFILES:
         raise ConfigError(f"{label} ({name}): ivms_profile must be one of {sorted(_PROFILES)}")
     limits = {key: _limit(entry.get(key), f"{label} ({name}): {key}") for key in _LIMITS}
-    return Peer(name, endpoint, pinned, tuple(addresses), blocked, profile, pins, **limits)
+    return Peer(
+        name,
+        endpoint,
+        pinned,
+        tuple(addresses),
+        blocked,
+        profile,
+        pins,
+        per_peer_streams=limits["per_peer_streams"],
+        per_peer_rps=limits["per_peer_rps"],
+    )
 
 
 _LIMITS = ("per_peer_streams", "per_peer_rps")

@@ -28,6 +28,7 @@ from travelgate.transfers import Outcome, classify_reply
 from travelgate.trisa._client import TrisaClient
 from travelgate.trisa._directory import Directory, Peer
 from travelgate.trisa._exchange import ORIGINATOR, ExchangeHooks, PeerMessage, state_name
+from travelgate.trisa._gds import DirectoryUnavailableError
 from travelgate.trisa._inbound import errors_name, ivms_check
 
 log = structlog.get_logger("travelgate.trisa")
@@ -35,6 +36,14 @@ log = structlog.get_logger("travelgate.trisa")
 
 class UnknownPeerError(TravelgateError):
     """The counterparty is not in our directory (or is blocked)."""
+
+
+def _usable(name: str, peer: Peer | None) -> Peer:
+    if peer is None:
+        raise UnknownPeerError(f"{name} is not in the directory")
+    if peer.blocked:
+        raise UnknownPeerError(f"{name} is blocked in the directory")
+    return peer
 
 
 class InvalidReplyError(TravelgateError):
@@ -83,12 +92,16 @@ class OutboundService:
         self.validate_identity = validate_identity or ivms_check
 
     def peer(self, name: str) -> Peer:
-        peer = self.directory.get(name)
-        if peer is None:
-            raise UnknownPeerError(f"{name} is not in the directory")
-        if peer.blocked:
-            raise UnknownPeerError(f"{name} is blocked in the directory")
-        return peer
+        """The peer as the directory stands (no network)."""
+        return _usable(name, self.directory.get(name))
+
+    async def resolve_peer(self, name: str) -> Peer:
+        """The peer, asking the TRISA directory again when its answer is stale; a directory
+        that cannot answer is a failure to retry, exactly like an unreachable peer."""
+        resolution = await self.directory.resolve(name)
+        if resolution.unavailable is not None:
+            raise DirectoryUnavailableError(resolution.unavailable)
+        return _usable(name, resolution.peer)
 
     async def prepare(
         self,
@@ -106,7 +119,7 @@ class OutboundService:
         `on_record(tx, request_row)` runs in the same transaction (the outbox notes which
         stored bytes to resend).
         """
-        peer = self.peer(peer_name)
+        peer = await self.resolve_peer(peer_name)
         key = env.normalize_envelope_id(envelope_id)
         if payload is not None:
             recipient = await self.client.sealing_key(peer)
@@ -153,9 +166,8 @@ class OutboundService:
         conversation = await self.db.read(lambda tx: tx.conversation_by_id(conversation_id or 0))
         if conversation is None:
             raise InvalidReplyError(f"stored envelope {request_row} has no conversation")
-        return Prepared(
-            self.peer(conversation.peer), envelope, payload, request_row, conversation.id
-        )
+        peer = await self.resolve_peer(conversation.peer)
+        return Prepared(peer, envelope, payload, request_row, conversation.id)
 
     async def deliver(
         self,

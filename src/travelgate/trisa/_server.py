@@ -138,7 +138,15 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
             raise  # abort raises; this keeps the type checker informed
 
     async def _known_peer(self, context: AnyContext, caller: Caller) -> Peer | None:
-        """The caller's directory entry (None: not allowed); a wrong key aborts the call."""
+        """The caller's directory entry (None: not allowed); a wrong key aborts the call,
+        and so does a TRISA directory that cannot say whether it knows the caller."""
+        resolution = await self.directory.resolve(caller.name)
+        if resolution.peer is None and resolution.unavailable is not None:
+            self.admission.refused(caller.name, "directory_unavailable")
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE,
+                f"{caller.name} cannot be checked against the TRISA directory now; retry later",
+            )
         try:
             return self.admission.known_peer(caller)
         except RefusedError as refusal:
