@@ -170,8 +170,9 @@ _COUNTERPARTY = {
         },
         "protocol": {
             "type": ["string", "null"],
-            "enum": ["trisa", "trp", None],
-            "description": "how we exchange with it; null when no exchange is possible",
+            "enum": ["trisa", "trp", "email", None],
+            "description": "how we exchange with it (email: a one-time link to its "
+            'compliance address, README "Sunrise"); null when no exchange is possible',
         },
     },
 }

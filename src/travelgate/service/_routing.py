@@ -2,8 +2,9 @@
 
 A Travel Address -> TRP (the counterparty is named by the server certificate once it
 answers; until then by the host the address names). A self-hosted destination -> none.
-A named TRISA VASP (peers.toml) -> TRISA. An address listed under a peer -> that peer's
-protocol (TRISA). Anything else is an unknown counterparty, for the policy's rules.
+A named TRISA VASP (peers.toml) -> TRISA. A named peer with an email and no endpoint ->
+EMAIL (sunrise: a one-time link to its compliance address). An address listed under a peer
+-> that peer's protocol. Anything else is an unknown counterparty, for the policy's rules.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from travelgate.trisa import Directory, Peer
 
 TRISA = "trisa"
 TRP = "trp"
+EMAIL = "email"
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,9 @@ class Counterparty:
     def protocol(self) -> str | None:
         if self.travel_address is not None:
             return TRP
-        return TRISA if self.peer is not None else None
+        if self.peer is None:
+            return None
+        return EMAIL if self.peer.email and not self.peer.endpoint else TRISA
 
     @property
     def reachable(self) -> bool:

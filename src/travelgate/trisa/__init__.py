@@ -21,7 +21,13 @@ from travelgate.trisa._client import (
     legacy_error,
 )
 from travelgate.trisa._credentials import Credentials, common_name, load_credentials
-from travelgate.trisa._directory import Directory, Peer, format_pin, parse_pin, spki_digest
+from travelgate.trisa._directory import (
+    Directory,
+    Peer,
+    format_pin,
+    parse_pin,
+    spki_digest,
+)
 from travelgate.trisa._exchange import (
     BENEFICIARY,
     FINAL_STATES,

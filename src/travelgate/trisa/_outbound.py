@@ -88,6 +88,8 @@ class OutboundService:
             raise UnknownPeerError(f"{name} is not in the directory")
         if peer.blocked:
             raise UnknownPeerError(f"{name} is blocked in the directory")
+        if not peer.endpoint:
+            raise UnknownPeerError(f"{name} has no TRISA endpoint (it is reached by email)")
         return peer
 
     async def prepare(
