@@ -24,6 +24,7 @@ from support.sunrise import (
     alice_with_email,
     to_carol,
 )
+from travelgate.errors import ConfigError
 from travelgate.store import Tx
 
 
@@ -358,3 +359,90 @@ async def mail_sleep() -> None:
     import asyncio
 
     await asyncio.sleep(0.05)
+
+
+async def test_a_person_accepting_a_review_sends_a_new_link_and_the_hold_waits(
+    cluster: Cluster, mail: MailServer, tmp_path: Path
+) -> None:
+    spec = alice_with_email(tmp_path, mail.port)
+    rule = {"name": "carol-first", "when": {"counterparty_name": CAROL}, "action": "review"}
+    spec.extra = {**spec.extra, "policy": {"rules": [rule]}}
+    await cluster.start(spec)
+    api = await Api.connect(cluster.nodes[ALICE])
+    reviewer = await Api.connect(cluster.nodes[ALICE])
+    try:
+        _status, hold = await api.create(to_carol())
+        assert hold["state"] == "review"
+        assert mail.messages == []
+        _status, page = await api.call("GET", "/v1/reviews?state=open")
+        [review] = [r for r in page["items"] if r["subject_id"] == hold["id"]]
+        status, decided = await reviewer.call(
+            "POST",
+            f"/v1/reviews/{review['id']}/decision",
+            {"decision": "accept", "reason": "Carol is known to us"},
+        )
+        assert status == 200, decided
+        waiting = await api.wait_state(hold["id"], "awaiting_reply")
+        assert "sunrise link" in waiting["decision"]["reason"]
+        (message,) = await mail.wait_for(1)
+        visitor = Visitor(mail.link(message)[0])
+        try:
+            await visitor.open()
+            status, page_text = await visitor.post({**GOOD_BENEFICIARY, "decision": "accept"})
+            assert status == 200, page_text
+        finally:
+            await visitor.close()
+        await api.wait_state(hold["id"], "cleared")
+    finally:
+        await reviewer.close()
+        await api.close()
+
+
+async def test_email_peers_without_an_smtp_server_go_to_a_person(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    spec = alice_with_email(tmp_path, 25)
+    spec.extra = {**spec.extra, "email": {"smtp_host": ""}}
+    await cluster.start(spec)
+    api = await Api.connect(cluster.nodes[ALICE])
+    try:
+        _status, hold = await api.create(to_carol())
+        assert hold["state"] == "review"
+        assert hold["decision"]["code"] == "POLICY.COUNTERPARTY_UNREACHABLE"
+        assert "[email] smtp_host" in hold["decision"]["reason"]
+    finally:
+        await api.close()
+
+
+async def test_a_missing_password_file_stops_the_start_with_a_config_error(
+    cluster: Cluster, mail: MailServer, tmp_path: Path
+) -> None:
+    spec = alice_with_email(tmp_path, mail.port)
+    email = {**spec.extra["email"], "username": "gw", "password_file": str(tmp_path / "nope")}
+    spec.extra = {**spec.extra, "email": email}
+    with pytest.raises(ConfigError, match="password_file not found"):
+        await cluster.start(spec)
+
+
+async def test_starttls_is_required_when_configured(cluster: Cluster, tmp_path: Path) -> None:
+    """A server that offers no STARTTLS gets nothing: the mail waits, with the reason."""
+    mail = MailServer()
+    await mail.start()
+    spec = alice_with_email(tmp_path, mail.port)
+    spec.extra = {**spec.extra, "email": {**spec.extra["email"], "starttls": True}}
+    await cluster.start(spec)
+    api = await Api.connect(cluster.nodes[ALICE])
+    try:
+        _status, hold = await api.create(to_carol())
+        db = cluster.nodes[ALICE].gateway.db
+        for _ in range(200):
+            items = await db.read(lambda tx: tx.outbox_items(hold_id=hold["id"]))
+            mails = [i for i in items if i.kind == "email" and i.attempts]
+            if mails:
+                break
+            await mail_sleep()
+        assert "STARTTLS" in (mails[0].last_error or "")
+        assert mail.messages == []
+    finally:
+        await api.close()
+        await mail.stop()
