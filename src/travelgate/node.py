@@ -169,6 +169,8 @@ class Gateway:
             log.warning("certificate expiry", message=warning)
         self._credentials = credentials
         self.directory = Directory.load(config.directory.file)
+        email = config.email  # its password file is read before anything is opened
+        mailer = Mailer(email, read_password(email.password_file)) if email.enabled else None
         self._db = database_for(config)
         await self._db.open()
         if seed_customers:
@@ -216,8 +218,6 @@ class Gateway:
             immediate=config.trp.immediate,
         )
         self._holds.trp = self._trp
-        email = config.email
-        mailer = Mailer(email, read_password(email.password_file)) if email.enabled else None
         self.sunrise = SunriseService(
             db=self._db,
             holds=self._holds,
