@@ -91,6 +91,17 @@ class SunriseOps:
             {**changes, "id": link_id},
         )
 
+    def spend_sunrise_link(self, link_id: str, state: str) -> bool:
+        """Record the link's one decision; False when another request spent it first."""
+        return (
+            self.db.execute(
+                "UPDATE sunrise_links SET state = ?, decided_at = ?, updated_at = ? "
+                "WHERE id = ? AND state = 'open'",
+                (state, now_text(), now_text(), link_id),
+            ).rowcount
+            == 1
+        )
+
     def sunrise_link(self, link_id: str) -> SunriseLink | None:
         return self._sunrise_one("id = ?", link_id)
 

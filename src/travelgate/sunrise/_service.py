@@ -372,9 +372,10 @@ class SunriseService:
                 )
             actor = actor_of(link.peer)
             hold = self._start_waiting(tx, hold, f"sunrise link opened by {link.peer}")
-            tx.update_sunrise_link(
-                link.id, state="accepted" if accept else "rejected", decided_at=now_text()
-            )
+            if not tx.spend_sunrise_link(link.id, "accepted" if accept else "rejected"):
+                raise LinkGoneError(
+                    410, "Already answered", "this transfer was already answered with this link."
+                )
             if accept:
                 assert person is not None
                 moved = self._accept(tx, link, hold, person, actor)
