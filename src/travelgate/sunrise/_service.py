@@ -197,9 +197,15 @@ class SunriseService:
         link, hold = await self.db.read(
             lambda tx: (tx.sunrise_link(link_id), tx.hold(item.hold_id or ""))
         )
-        if link is None or hold is None or link.state != "open" or hold.state not in _WAITING:
+        if (
+            link is None
+            or hold is None
+            or link.state != "open"
+            or link.expires_at <= now_text()
+            or hold.state not in _WAITING
+        ):
             await self.db.write(lambda tx: tx.outbox_done(item.id, stamp=now_text()))
-            return  # withdrawn or answered before it left: nothing to send
+            return  # withdrawn, answered or expired before it left: nothing to send
         secret = secrets.token_urlsafe(32) if item.transfer_state == LINK_MAIL else _new_code()
 
         def mint(tx: Tx) -> None:
