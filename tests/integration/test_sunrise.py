@@ -451,3 +451,33 @@ async def test_starttls_is_required_when_configured(cluster: Cluster, tmp_path: 
     finally:
         await api.close()
         await mail.stop()
+
+
+async def test_a_hold_canceled_before_its_mail_left_sends_nothing(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    mail = MailServer()
+    await mail.start()
+    port = mail.port
+    await mail.stop()
+    api = await _start(cluster, tmp_path, port)
+    try:
+        _status, hold = await api.create(to_carol())
+        status, _ = await api.call("POST", f"/v1/withdrawals/{hold['id']}/cancel", {})
+        assert status == 200
+        await mail.start(port)
+        node = cluster.nodes[ALICE]
+        assert node.outbox is not None
+        db = node.gateway.db
+        for _ in range(200):
+            items = await db.read(lambda tx: tx.outbox_items(hold_id=hold["id"]))
+            mails = [i for i in items if i.kind == "email"]
+            if mails and mails[0].state != "pending":
+                break
+            await mail_sleep()
+        assert mails[0].state == "delivered"  # settled without sending
+        assert mail.messages == []
+        assert ("system", "sunrise.link_void") in await _audit(cluster, hold["id"])
+    finally:
+        await mail.stop()
+        await api.close()
