@@ -75,9 +75,10 @@ async def test_link_emailed_once_accept_clears_and_the_link_is_spent(
         dump = await db.read(lambda tx: tx.execute("SELECT * FROM sunrise_links").fetchall())
         assert all(token not in str(tuple(row)) for row in dump)
 
-        visitor = Visitor(url)
+        visitor = Visitor(url + "?utm_source=mail")  # what mail systems append is ignored
         status, page, headers = await visitor.open()
         assert status == 200
+        visitor.url = url
         for shown in ("Alice Smith", "0.5 BTC", "Alice VASP Ltd", "Carl Brown", "cust-1"):
             assert shown in page
         policy = headers["Content-Security-Policy"]

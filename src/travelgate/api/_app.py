@@ -125,6 +125,9 @@ async def strict_query(request: web.Request, handler: Handler) -> web.StreamResp
     """Refuse a query parameter the endpoint does not take, or one given twice: a typo
     (`?stat=review`) must not silently return every withdrawal."""
     route = request.match_info.route.resource
+    if request.path.startswith(PUBLIC_PREFIXES):
+        # Pages opened from an email: mail systems may append tracking parameters.
+        return await handler(request)
     if route is not None and request.query:
         allowed = QUERY_PARAMETERS.get((request.method, route.canonical), ())
         for name in dict.fromkeys(request.query):
