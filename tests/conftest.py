@@ -9,6 +9,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from support.paths import VECTORS
 
+# The `browser` fixture (Playwright driving Debian's Chromium) for page tests.
+pytest_plugins = ["support.browser"]
+
 
 @pytest.fixture(scope="session")
 def vectors() -> Path:

@@ -202,6 +202,29 @@ class TrpSection:
 
 
 @dataclass(frozen=True)
+class EmailSection:
+    """Outgoing email (README "Sunrise"): the SMTP server that relays sunrise links.
+
+    `sender` is the file's `from` key (a Python keyword). `smtp_host` "" disables email.
+    """
+
+    smtp_host: str = ""
+    smtp_port: int = 587
+    sender: str = ""
+    starttls: bool = True
+    username: str = ""
+    password_file: Path | None = None
+    # Where links point: the API listener as the counterparty reaches it ("": this node's
+    # api_listen over http, for development).
+    public_url: str = ""
+    timeout: float = 30.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path | None
     node: NodeSection
@@ -222,6 +245,7 @@ class Config:
     # customer waits in held (None: it does not wait).
     new_destination_hold: timedelta | None = None
     trp: TrpSection = field(default_factory=TrpSection)
+    email: EmailSection = field(default_factory=EmailSection)
 
 
 # ---------------------------------------------------------------------------------------
@@ -367,6 +391,18 @@ def _https_base_url(value: object, base: Path) -> str:
     return text
 
 
+def _port(value: object, base: Path) -> int:
+    number = _integer(value, base)
+    if not 1 <= number <= 65535:
+        raise ValueError(f"a port is a number from 1 to 65535, got {number}")
+    return number
+
+
+def _base_url(value: object, base: Path) -> str:
+    """An http(s) URL that paths are appended to ("" for none)."""
+    return _url(value, base).rstrip("/")
+
+
 def _path_list(value: object, base: Path) -> tuple[Path, ...]:
     if isinstance(value, str):
         value = [part for part in value.split(",") if part.strip()]
@@ -401,6 +437,20 @@ def _risk_actions(value: object, _base: Path) -> dict[str, str]:
 def _kind(value: object) -> str:
     return {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}.get(
         type(value), f"a {type(value).__name__}"
+    )
+
+
+def is_plain_address(text: str) -> bool:
+    """One `local@domain` address: no display name, no spaces or line breaks (headers)."""
+    local, at, domain = text.partition("@")
+    return bool(
+        at
+        and local
+        and "." in domain.strip(".")
+        and "@" not in domain
+        and text.isprintable()
+        and not any(c.isspace() or c in '<>,;"()[]' for c in text)
+        and len(text) <= 254
     )
 
 
@@ -535,6 +585,16 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "trust": (_optional_path, None),
         "immediate": (_boolean, False),
     },
+    "email": {
+        "smtp_host": (_string, ""),
+        "smtp_port": (_port, 587),
+        "from": (_string, ""),
+        "starttls": (_boolean, True),
+        "username": (_string, ""),
+        "password_file": (_optional_path, None),
+        "public_url": (_base_url, ""),
+        "timeout": (_seconds, 30),
+    },
     "logging": {
         "level": (_choice("debug", "info", "warning", "error"), "info"),
         "format": (_choice("json", "console"), "json"),
@@ -594,6 +654,7 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
             "trust": trp_values["trust"] or tls.trust,
         }
     )
+    email = _email_section(values["email"], where)
     policy = raw.get("policy", {})
     if not isinstance(policy, dict):
         raise ConfigError(f"{where}: [policy] must be a table")
@@ -622,7 +683,24 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
         alerts=AlertsSection(**values["alerts"]),
         new_destination_hold=new_destination_hold,
         trp=trp,
+        email=email,
     )
+
+
+def _email_section(values: dict[str, Any], where: str) -> EmailSection:
+    values = dict(values)
+    email = EmailSection(sender=values.pop("from"), **values)
+    if not email.enabled:
+        return email
+    if not email.sender:
+        raise ConfigError(f"{where}: [email] smtp_host needs from (the sender address)")
+    if not is_plain_address(email.sender):
+        raise ConfigError(
+            f"{where}: [email] from must be one plain address such as travel-rule@example.com"
+        )
+    if bool(email.username) != (email.password_file is not None):
+        raise ConfigError(f"{where}: [email] needs both username and password_file, or neither")
+    return email
 
 
 def environment_names() -> list[str]:

@@ -48,6 +48,7 @@ from travelgate.store import (
     database_for,
     now_text,
 )
+from travelgate.sunrise import Mailer, SunriseService, read_password
 from travelgate.transfers import Policy, parse_policy
 from travelgate.trisa import (
     Admission,
@@ -109,6 +110,7 @@ class Gateway:
         self.alerts: Alerts | None = None
         self.wallets: WalletService | None = None
         self._trp: TrpService | None = None
+        self.sunrise: SunriseService | None = None
 
     @property
     def credentials(self) -> Credentials:
@@ -169,6 +171,8 @@ class Gateway:
         for warning in credentials.warnings:
             log.warning("certificate expiry", message=warning)
         self._credentials = credentials
+        email = config.email  # its password file is read before anything is opened
+        mailer = Mailer(email, read_password(email.password_file)) if email.enabled else None
         self.directory = Directory.load(config.directory.file)
         self.directory.source = gds_source(config, credentials)
         self._db = database_for(config)
@@ -218,6 +222,16 @@ class Gateway:
             immediate=config.trp.immediate,
         )
         self._holds.trp = self._trp
+        self.sunrise = SunriseService(
+            db=self._db,
+            holds=self._holds,
+            recorder=recorder,
+            directory=self.directory,
+            mailer=mailer,
+            legal_name=config.node.legal_name,
+            ivms_profile=config.trisa.ivms_profile,
+        )
+        self._holds.sunrise = self.sunrise
         self._crypto = ThreadPoolExecutor(
             max_workers=config.trisa.crypto_threads, thread_name_prefix="crypto"
         )
@@ -396,6 +410,7 @@ class Node:
             on_dead=self._on_dead,
             on_webhook=self._alerts.webhook_result,
             trp=gateway.trp if self.trp_server is not None else None,
+            email=gateway.sunrise,
         )
         worker = self.outbox
         loop = asyncio.get_running_loop()
@@ -478,6 +493,7 @@ class Node:
             wallets=gateway.wallets,
             alerts=gateway.alerts,
             trp=gateway.trp,
+            sunrise=gateway.sunrise,
         )
         admission = ApiAdmission(
             max_inflight=self.config.api.max_inflight,
@@ -492,6 +508,10 @@ class Node:
             listen = self.config.node.api_listen
             raise ConfigError(f"[node] api_listen {listen}: {listen_problem(listen)}") from None
         self._api = listener
+        if gateway.sunrise is not None:
+            gateway.sunrise.public_url = self.config.email.public_url or _public_url(
+                host, self.api_port, "http"
+            )
 
     def spawn(self, work: Awaitable[None], name: str) -> None:
         """Run a background worker until the node stops."""
@@ -639,13 +659,14 @@ async def record_startup(db: Database, config: Config) -> None:
     await db.write(write)
 
 
-def _public_url(host: str, port: int) -> str:
-    """Where peers reach our TRP server when `[trp] public_url` is not set."""
+def _public_url(host: str, port: int, scheme: str = "https") -> str:
+    """Where peers reach our TRP server when `[trp] public_url` is not set (and, over
+    http, the sunrise pages when `[email] public_url` is not)."""
     if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding it
         host = "localhost"
     if ":" in host:
         host = f"[{host}]"
-    return f"https://{host}:{port}"
+    return f"{scheme}://{host}:{port}"
 
 
 def _read_text(path: Any) -> str:

@@ -39,6 +39,8 @@ from travelgate.service import (
 from travelgate.store import AddressTakenError, ApiKey, Database, HoldFilter
 
 PUBLIC = frozenset({"/v1/openapi.json", "/healthz", "/metrics"})
+# Pages for people outside the exchange, with their own credentials (a link's token).
+PUBLIC_PREFIXES = ("/sunrise/",)
 MAX_IDEMPOTENCY_KEY = 255
 MAX_CANCEL_REASON = 1000
 # The scope an API key needs, by the first two segments of the path.
@@ -81,6 +83,7 @@ class ApiServices:
     wallets: WalletService | None = None
     alerts: Alerts | None = None
     trp: Any = None  # the TrpService: mints Travel Addresses
+    sunrise: Any = None  # the SunriseService: pages of links emailed to counterparties
 
     @property
     def deposit_service(self) -> DepositService:
@@ -98,7 +101,7 @@ def _services(request: web.Request) -> ApiServices:
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path in PUBLIC:
+    if request.path in PUBLIC or request.path.startswith(PUBLIC_PREFIXES):
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
@@ -122,6 +125,9 @@ async def strict_query(request: web.Request, handler: Handler) -> web.StreamResp
     """Refuse a query parameter the endpoint does not take, or one given twice: a typo
     (`?stat=review`) must not silently return every withdrawal."""
     route = request.match_info.route.resource
+    if request.path.startswith(PUBLIC_PREFIXES):
+        # Pages opened from an email: mail systems may append tracking parameters.
+        return await handler(request)
     if route is not None and request.query:
         allowed = QUERY_PARAMETERS.get((request.method, route.canonical), ())
         for name in dict.fromkeys(request.query):
@@ -602,4 +608,8 @@ def build_app(
     app.router.add_get("/v1/openapi.json", openapi)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    if services.sunrise is not None:
+        from travelgate.sunrise import add_routes
+
+        add_routes(app, services.sunrise)
     return app

@@ -170,8 +170,9 @@ _COUNTERPARTY = {
         },
         "protocol": {
             "type": ["string", "null"],
-            "enum": ["trisa", "trp", None],
-            "description": "how we exchange with it; null when no exchange is possible",
+            "enum": ["trisa", "trp", "email", None],
+            "description": "how we exchange with it (email: a one-time link to its "
+            'compliance address, README "Sunrise"); null when no exchange is possible',
         },
         "source": {
             "type": "string",
@@ -530,8 +531,16 @@ SCHEMAS: dict[str, Any] = {
         ],
         "properties": {
             "id": {"type": "integer"},
-            "kind": {"type": "string", "description": "what is sent: an envelope or a webhook"},
-            "target": {"type": "string", "description": "the peer's name or the webhook URL"},
+            "kind": {
+                "type": "string",
+                "description": "what is sent: transfer (a TRISA envelope), trp, webhook, or "
+                "email (a sunrise link or one-time code: transfer_state says which, "
+                "envelope_id is the link)",
+            },
+            "target": {
+                "type": "string",
+                "description": "the peer's name, the webhook or TRP URL, or the email address",
+            },
             "withdrawal_id": {"type": ["string", "null"]},
             "envelope_id": {"type": ["string", "null"]},
             "transfer_state": {"type": ["string", "null"]},

@@ -89,6 +89,8 @@ async def _key_exchange(config: Any, name: str) -> int:
         peer = resolution.peer
         if peer is None:
             raise UsageError(f"{name} is not in the directory")
+        if not peer.endpoint:
+            raise UsageError(f"{name} has no TRISA endpoint: it is reached by email (sunrise)")
         try:
             key = await gateway.client.key_exchange(peer)
         except PeerUnavailableError as exc:

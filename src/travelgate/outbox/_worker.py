@@ -1,5 +1,5 @@
-"""The durable outbox worker: outgoing envelopes, TRP messages and webhooks, retried until
-delivered.
+"""The durable outbox worker: outgoing envelopes, TRP messages, emails and webhooks, retried
+until delivered.
 
 Rows are written in the same transaction as the state change that caused them; this
 worker delivers them at least once, with exponential backoff and jitter, a per-target
@@ -79,6 +79,12 @@ class TrpSender(Protocol):
     async def deliver(self, item: OutboxItem) -> None: ...
 
 
+class EmailSender(Protocol):
+    """Sends a queued email and records it (the SunriseService)."""
+
+    async def deliver(self, item: OutboxItem) -> None: ...
+
+
 class OutboxWorker:
     def __init__(
         self,
@@ -90,6 +96,7 @@ class OutboxWorker:
         on_dead: DeadLetter | None = None,
         on_webhook: Callable[[str, bool], None] | None = None,
         trp: TrpSender | None = None,
+        email: EmailSender | None = None,
     ) -> None:
         self.db = db
         self.outbound = outbound
@@ -98,6 +105,7 @@ class OutboxWorker:
         self.on_dead = on_dead
         self.on_webhook = on_webhook  # (URL, delivered): what alerts count failures with
         self.trp = trp
+        self.email = email
         self._wake = asyncio.Event()
         self._busy: dict[int, asyncio.Task[None]] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
@@ -157,6 +165,8 @@ class OutboxWorker:
                     await self._transfer(item)
                 elif item.kind == "trp":
                     await self._trp(item)
+                elif item.kind == "email":
+                    await self._email(item)
                 else:
                     await self._webhook(item)
                     self._webhook_result(item, True)
@@ -268,6 +278,14 @@ class OutboxWorker:
         if self.trp is None:
             raise PeerBusyError("TRP is not enabled on this node: the message waits")
         await self.trp.deliver(item)
+
+    # -- emails ------------------------------------------------------------------------------
+
+    async def _email(self, item: OutboxItem) -> None:
+        """A sunrise mail: the service mints what it carries, sends it and records it."""
+        if self.email is None:
+            raise PeerBusyError("email is not configured on this node: the mail waits")
+        await self.email.deliver(item)
 
     # -- webhooks ------------------------------------------------------------------------
 

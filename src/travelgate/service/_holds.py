@@ -32,7 +32,7 @@ from travelgate.service._requests import (
     invalid,
     parse_withdrawal,
 )
-from travelgate.service._routing import TRP, Counterparty, resolve_route, route
+from travelgate.service._routing import EMAIL, TRP, Counterparty, resolve_route, route
 from travelgate.service._screening import Screened, ScreeningStep
 from travelgate.service._wallets import in_book, verified_wallet
 from travelgate.store import (
@@ -123,6 +123,7 @@ class HoldService:
         self.assets = assets
         self.ivms_profile = ivms_profile
         self.trp: Any = None  # the TrpService, when this node speaks TRP
+        self.sunrise: Any = None  # the SunriseService: counterparties reached by email
 
     # -- create --------------------------------------------------------------------------
 
@@ -363,6 +364,20 @@ class HoldService:
             return self._to_person_unreachable(
                 tx, hold, rule, "TRP is not enabled on this node", actor=POLICY
             )
+        if decision.action is Action.SEND and counterparty.protocol == EMAIL:
+            assert counterparty.peer is not None
+            started = None
+            if self.sunrise is not None:
+                started = self.sunrise.start(tx, hold, counterparty.peer, payload)
+            if started is not None:
+                return started  # type: ignore[no-any-return]
+            return self._to_person_unreachable(
+                tx,
+                hold,
+                rule,
+                "email is not configured on this node ([email] smtp_host)",
+                actor=POLICY,
+            )
         if decision.action is Action.SEND:
             if counterparty.peer is None:
                 return self._to_person_unreachable(tx, hold, rule, None, actor=POLICY)
@@ -538,6 +553,8 @@ class HoldService:
         return tx.conversation(hold.counterparty, env.normalize_envelope_id(hold.envelope_id))
 
     def _send_completed(self, tx: Tx, hold: Hold, txid: str) -> None:
+        if hold.counterparty_protocol == EMAIL:
+            return  # a counterparty reached by email has no channel for the txid
         if hold.counterparty_protocol == TRP:
             if self.trp is not None:
                 self.trp.send_txid(tx, hold, txid)
@@ -581,6 +598,10 @@ class HoldService:
 
     def end_exchange(self, tx: Tx, hold: Hold, code: int, message: str) -> None:
         """Tell the counterparty the exchange is over (error-only, retry=false), if one began."""
+        if hold.counterparty_protocol == EMAIL:
+            if self.sunrise is not None:
+                self.sunrise.void(tx, hold, message)
+            return
         if hold.counterparty_protocol == TRP:
             if self.trp is not None:
                 self.trp.end_exchange(tx, hold, message)
@@ -622,6 +643,8 @@ class HoldService:
         if self._trp_possible(tx, hold):
             return self._ask_again_over_trp(tx, hold, actor=actor, rule=rule, reason=reason)
         conversation = self.conversation_of(tx, hold)
+        if hold.counterparty_protocol == EMAIL:
+            return self._email_after_review(tx, hold, actor=actor, rule=rule, reason=reason)
         why_not = self._no_exchange(tx, hold, conversation)
         if why_not is not None:
             return self.recorder.move(
@@ -686,6 +709,33 @@ class HoldService:
         hold = self.trp.start_inquiry(tx, hold, request, identity) or hold
         return self._await_after_review(
             tx, hold, actor, rule, f"{reason} [inquiry sent again over TRP: clears on an approval]"
+        )
+
+    def _email_after_review(
+        self, tx: Tx, hold: Hold, *, actor: str, rule: str, reason: str
+    ) -> Hold:
+        """A person accepted a hold of a counterparty reached by email: a new link is sent
+        and the hold waits for its answer, unless no answer can come (or one did)."""
+        why_not = (
+            self.sunrise.no_exchange(tx, hold)
+            if self.sunrise is not None and self.sunrise.enabled
+            else "no exchange possible: email is not configured on this node"
+        )
+        if why_not is not None:
+            return self.recorder.move(
+                tx,
+                hold,
+                HoldState.CLEARED,
+                actor=actor,
+                code=DecisionCode.REVIEW_ACCEPTED,
+                rule=rule,
+                reason=f"{reason} [cleared by a person: {why_not}]"[:1500],
+            )
+        peer = self.directory.get(hold.counterparty or "")
+        assert peer is not None
+        hold = self.sunrise.start(tx, hold, peer, self._payload_now(tx, hold)) or hold
+        return self._await_after_review(
+            tx, hold, actor, rule, f"{reason} [a new sunrise link emailed: clears on an answer]"
         )
 
     def _no_exchange(self, tx: Tx, hold: Hold, conversation: Conversation | None) -> str | None:
@@ -760,10 +810,12 @@ class HoldService:
 
     def on_dead(self, tx: Tx, item: OutboxItem) -> None:
         """An envelope could not be delivered at all: a person must look at the hold."""
-        if item.kind not in ("transfer", "trp") or item.hold_id is None:
+        if item.kind not in ("transfer", "trp", "email") or item.hold_id is None:
             return
         if item.kind == "trp" and item.transfer_state != "inquiry":
             return  # a confirmation the beneficiary never took changes nothing here
+        if item.kind == "email" and item.transfer_state != "link":
+            return  # without its code the link still reaches the counterparty
         hold = tx.hold(item.hold_id)
         if hold is not None:
             self.unreachable(tx, hold, "outbox", item.last_error or "delivery failed")

@@ -2,11 +2,13 @@
 
 A Travel Address -> TRP (the counterparty is named by the server certificate once it
 answers; until then by the host the address names). A self-hosted destination -> none.
-A named TRISA VASP (peers.toml, else the TRISA directory) -> TRISA. An address listed
-under a peer -> that peer's protocol (TRISA). Anything else is an unknown counterparty,
-for the policy's rules. A named VASP the directory could not be asked about (down, slow)
-is not reachable: the policy's rules for an unreachable counterparty apply, and the
-counterparty says why (`directory_problem`), so a hold never clears on a guess.
+A named TRISA VASP (peers.toml, else the TRISA directory) -> TRISA. A named peer with an
+email and no endpoint -> EMAIL (sunrise: a one-time link to its compliance address). An
+address listed under a peer -> that peer's protocol. Anything else is an unknown
+counterparty, for the policy's rules. A named VASP the directory could not be asked
+about (down, slow) is not reachable: the policy's rules for an unreachable counterparty
+apply, and the counterparty says why (`directory_problem`), so a hold never clears on a
+guess.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from travelgate.trisa import Directory, Peer, Resolution
 
 TRISA = "trisa"
 TRP = "trp"
+EMAIL = "email"
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,9 @@ class Counterparty:
     def protocol(self) -> str | None:
         if self.travel_address is not None:
             return TRP
-        return TRISA if self.peer is not None else None
+        if self.peer is None:
+            return None
+        return EMAIL if self.peer.email and not self.peer.endpoint else TRISA
 
     @property
     def reachable(self) -> bool:

@@ -12,6 +12,7 @@ from travelgate.store._holds import ApiKey, Gauges, Hold, HoldFilter, OutboxItem
 from travelgate.store._open import database_for
 from travelgate.store._screening import ListedAddress, ScreeningList
 from travelgate.store._sealer import Sealer, load_or_create_key
+from travelgate.store._sunrise import SunriseLink
 from travelgate.store._trp import TravelAddressRecord, TrpTransfer
 from travelgate.store._tx import (
     AddressTakenError,
@@ -47,6 +48,7 @@ __all__ = [
     "ScreeningList",
     "Sealer",
     "StoredEnvelope",
+    "SunriseLink",
     "TravelAddressRecord",
     "TrpTransfer",
     "Tx",

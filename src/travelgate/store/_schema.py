@@ -316,4 +316,26 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE conversations ADD COLUMN protocol TEXT NOT NULL DEFAULT 'trisa';
     ALTER TABLE holds ADD COLUMN approved_address TEXT;  -- TRP: the address the peer approved
     """,
+    # 10: sunrise: one-time links emailed to counterparties on no travel-rule network.
+    """
+    CREATE TABLE sunrise_links (
+        id TEXT PRIMARY KEY,                -- a UUID
+        hold_id TEXT NOT NULL,
+        peer TEXT NOT NULL,                 -- the peers.toml name
+        email TEXT NOT NULL,                -- the counterparty's compliance address
+        email_code INTEGER NOT NULL,        -- 1: a one-time code is emailed apart and asked
+        token_hash TEXT UNIQUE,             -- keyed digest of the link's token (NULL: not sent)
+        code_hash TEXT,                     -- keyed digest of the one-time code
+        code_tries INTEGER NOT NULL,        -- wrong codes entered
+        unlock_hash TEXT,                   -- keyed digest of the cookie a right code set
+        identity BLOB NOT NULL,             -- IVMS101 JSON the page shows, sealed at rest
+        state TEXT NOT NULL,                -- open | accepted | rejected | void | locked
+        expires_at TEXT NOT NULL,
+        viewed_at TEXT,
+        decided_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX sunrise_links_hold ON sunrise_links(hold_id);
+    """,
 )

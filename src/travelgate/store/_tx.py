@@ -17,6 +17,7 @@ from travelgate.store._holds import HoldOps, from_row
 from travelgate.store._records import RecordsOps
 from travelgate.store._screening import ScreeningOps
 from travelgate.store._sealer import Sealer
+from travelgate.store._sunrise import SunriseOps
 from travelgate.store._trp import TrpOps
 from travelgate.store._users import UserOps
 from travelgate.store._wallets import WalletOps
@@ -96,7 +97,7 @@ class AddressTakenError(StoreError):
         self.owner = owner
 
 
-class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps):
+class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps, SunriseOps):
     """The unit of work handed to `Database.read`/`Database.write`."""
 
     def __init__(self, connection: sqlite3.Connection, sealer: Sealer, audit_key: AuditKey) -> None:
@@ -109,6 +110,7 @@ class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps
     def purge(self, cutoff: str) -> dict[str, int]:
         """Retention: closed records (see `HoldOps.purge`) and the chain's old head."""
         counts = super().purge(cutoff)
+        counts["sunrise_links"] = self.purge_sunrise(cutoff)
         # The trail's head first: the record of what this purge removed must outlive it.
         counts["audit"] = self.purge_audit(cutoff)
         if self.purged["holds"] or self.purged["deposits"]:

@@ -20,7 +20,15 @@ blocked = false                   # optional: refuse everything from and to it
 ivms_profile = "interop"          # optional: IVMS101 profile for what it sends us
 per_peer_streams = 32             # optional: this peer's own [trisa] per_peer_streams
 per_peer_rps = 500                #   and per_peer_rps (a high-volume counterparty)
+
+[[peer]]                          # a counterparty on no travel-rule network (sunrise)
+name = "Carol Exchange"
+email = "compliance@carol.example"  # instead of endpoint: answers by an emailed link
+email_code = true                 # optional: a one-time code is emailed apart and asked for
+addresses = ["bc1q..."]
 ```
+
+An entry needs an endpoint (TRISA) or an email (sunrise), or both (then TRISA is used).
 
 A peer with `cert` or `pin` must present exactly that public key in its TLS certificate;
 any other certificate with its name, even from the trusted CA, is refused.
@@ -41,7 +49,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from travelgate import envelope as env
-from travelgate.config import parse_listen
+from travelgate.config import is_plain_address, parse_listen
 from travelgate.errors import ConfigError
 
 _KEYS = {
@@ -54,6 +62,8 @@ _KEYS = {
     "ivms_profile",
     "per_peer_streams",
     "per_peer_rps",
+    "email",
+    "email_code",
 }
 PIN_PREFIX = "spki:"
 _PROFILES = {"strict", "standard", "interop"}
@@ -77,6 +87,10 @@ class Peer:
     per_peer_streams: int | None = None
     per_peer_rps: int | None = None
     source: str = PEERS
+    # Sunrise: the compliance address of a counterparty on no travel-rule network, and
+    # whether its link needs a one-time code emailed apart. `endpoint` is "" without TRISA.
+    email: str | None = None
+    email_code: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,12 +218,19 @@ def _peer(entry: object, index: int, path: Path) -> Peer:
     name, endpoint = entry.get("name"), entry.get("endpoint")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{label}: name (the peer's certificate common name) is required")
-    if not isinstance(endpoint, str) or not endpoint:
-        raise ConfigError(f"{label} ({name}): endpoint host:port is required")
-    try:
-        parse_listen(endpoint)
-    except ValueError as exc:
-        raise ConfigError(f"{label} ({name}): endpoint: {exc}") from None
+    email, email_code = _email(entry, f"{label} ({name})")
+    if endpoint is None and email is not None:
+        endpoint = ""  # reached by email only (sunrise)
+    elif not isinstance(endpoint, str) or not endpoint:
+        raise ConfigError(
+            f"{label} ({name}): endpoint host:port (TRISA) or email (a compliance address "
+            "for sunrise links) is required"
+        )
+    else:
+        try:
+            parse_listen(endpoint)
+        except ValueError as exc:
+            raise ConfigError(f"{label} ({name}): endpoint: {exc}") from None
     pinned = None
     cert = entry.get("cert")
     if cert is not None:
@@ -252,7 +273,25 @@ def _peer(entry: object, index: int, path: Path) -> Peer:
         pins,
         per_peer_streams=limits["per_peer_streams"],
         per_peer_rps=limits["per_peer_rps"],
+        email=email,
+        email_code=email_code,
     )
+
+
+def _email(entry: dict[str, object], label: str) -> tuple[str | None, bool]:
+    """`email` (one plain address) and `email_code` (a boolean that needs an email)."""
+    email, code = entry.get("email"), entry.get("email_code", False)
+    if not isinstance(code, bool):
+        raise ConfigError(f"{label}: email_code must be true or false")
+    if email is None:
+        if code:
+            raise ConfigError(f"{label}: email_code needs email (the compliance address)")
+        return None, False
+    if not isinstance(email, str) or not is_plain_address(email):
+        raise ConfigError(
+            f"{label}: email must be one plain address such as compliance@example.com"
+        )
+    return email, code
 
 
 _LIMITS = ("per_peer_streams", "per_peer_rps")

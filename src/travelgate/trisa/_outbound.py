@@ -43,6 +43,8 @@ def _usable(name: str, peer: Peer | None) -> Peer:
         raise UnknownPeerError(f"{name} is not in the directory")
     if peer.blocked:
         raise UnknownPeerError(f"{name} is blocked in the directory")
+    if not peer.endpoint:
+        raise UnknownPeerError(f"{name} has no TRISA endpoint (it is reached by email)")
     return peer
 
 
