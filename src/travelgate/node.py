@@ -299,7 +299,8 @@ class Gateway:
         if self._db is not None:
             await self._db.close()
         if self._crypto is not None:
-            self._crypto.shutdown(wait=True)
+            # In-flight seals finish first; waiting for them must not stall the loop.
+            await asyncio.to_thread(self._crypto.shutdown, wait=True)
 
 
 @dataclass
