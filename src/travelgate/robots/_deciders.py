@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
@@ -19,9 +19,20 @@ from travelgate.errors import Code
 from travelgate.trisa import Action, Inbound, Verdict, match_customer
 
 if TYPE_CHECKING:
-    from travelgate.node import Gateway
+    from travelgate.service import TrpService
+    from travelgate.store import Database
 
 log = structlog.get_logger("travelgate.robot")
+
+
+class RobotHome(Protocol):
+    """What an async robot needs of its gateway to call back: the database and TRP."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def trp(self) -> TrpService: ...
 
 
 class RobotPolicy(StrEnum):
@@ -53,7 +64,7 @@ class RobotDecider:
 
     policy: RobotPolicy
     delay: float = 1.0
-    gateway: Gateway | None = None
+    gateway: RobotHome | None = None
     _callbacks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def decide(self, inbound: Inbound) -> Verdict:
