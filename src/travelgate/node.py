@@ -48,6 +48,7 @@ from travelgate.store import (
     database_for,
     now_text,
 )
+from travelgate.timestamps import format_timestamp
 from travelgate.transfers import Policy, parse_policy
 from travelgate.trisa import (
     Admission,
@@ -560,7 +561,7 @@ def _purge(tx: Tx, cutoff: str, failed_cutoff: str | None = None) -> dict[str, i
 
 
 def _cutoff(age: timedelta) -> str:
-    return (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_timestamp(datetime.now(UTC) - age)
 
 
 async def purge_loop(

@@ -11,7 +11,6 @@ twice, is a 400 that names it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -37,6 +36,7 @@ from travelgate.service import (
     require_scope,
 )
 from travelgate.store import AddressTakenError, ApiKey, Database, HoldFilter
+from travelgate.timestamps import format_timestamp, parse_zoned
 
 PUBLIC = frozenset({"/v1/openapi.json", "/healthz", "/metrics"})
 MAX_IDEMPOTENCY_KEY = 255
@@ -148,18 +148,15 @@ def query_time(request: web.Request, name: str) -> str | None:
     text = request.query.get(name)
     if text is None:
         return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+    moment = parse_zoned(text)
+    if moment is None:
         raise ApiError(
             400,
             "bad_time",
             f"{name} must be an RFC 3339 time with a zone, e.g. 2026-01-31T12:00:00Z",
             field=name,
         )
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_timestamp(moment)
 
 
 async def json_body(request: web.Request) -> Any:

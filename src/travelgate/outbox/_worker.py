@@ -31,6 +31,7 @@ from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import TravelgateError, TrpRemoteError
 from travelgate.store import Database, OutboxItem, Tx, now_text
+from travelgate.timestamps import format_timestamp
 from travelgate.transfers import Outcome
 from travelgate.trisa import (
     InvalidReplyError,
@@ -193,7 +194,7 @@ class OutboxWorker:
         retry_at = None
         if attempts < limit and not final:
             when = datetime.now(UTC) + timedelta(seconds=backoff(attempts, self.settings))
-            retry_at = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            retry_at = format_timestamp(when)
 
         def write(tx: Tx) -> None:
             tx.outbox_failed(item.id, stamp=now_text(), error=error, retry_at=retry_at)

@@ -45,6 +45,7 @@ from travelgate.store import (
     Tx,
     now_text,
 )
+from travelgate.timestamps import format_timestamp, parse_stored
 from travelgate.transfers import (
     Action,
     CounterpartyKind,
@@ -74,14 +75,6 @@ POLICY = "policy"
 SCREENING = "screening"
 # A long poll without a version waits only while the exchange is still running.
 _WAITING = (HoldState.HELD.value, HoldState.AWAITING_REPLY.value)
-
-
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _text_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class HoldService:
@@ -153,7 +146,7 @@ class HoldService:
             raced = tx.hold_by_idempotency(idempotency_key)
             if raced is not None:
                 return raced, False
-            stamp = _text_time(now)
+            stamp = format_timestamp(now)
             screened = None
             if self.screening is not None:
                 screened = self.screening.decide(
@@ -258,7 +251,7 @@ class HoldService:
 
     def _wait_for_new_destination(self, tx: Tx, hold: Hold, now: datetime) -> Hold:
         assert self.new_destination_hold is not None
-        release_at = _text_time(now + self.new_destination_hold)
+        release_at = format_timestamp(now + self.new_destination_hold)
         self.recorder.audit(
             tx, POLICY, "hold.new_destination", f"hold:{hold.id}", release_at=release_at
         )
@@ -302,7 +295,7 @@ class HoldService:
                         reason=exc.message[:500],
                     )
                     return
-                created = _parse_time(current.created_at)
+                created = parse_stored(current.created_at)
                 facts = self._facts(request, counterparty, identity, created)
                 decision = evaluate(facts, self.policy)
                 self._apply_decision(tx, current, decision, counterparty, payload)
@@ -425,7 +418,7 @@ class HoldService:
     def facts_of(self, hold: Hold, identity: Any) -> tuple[TransferFacts, Decision]:
         """The facts of a hold as at its creation, and the decision they give now."""
         request = parse_withdrawal(hold.request, assets=frozenset({hold.asset}))
-        created = _parse_time(hold.created_at)
+        created = parse_stored(hold.created_at)
         facts = self._facts(request, self._counterparty(request), identity, created)
         return facts, evaluate(facts, self.policy)
 
@@ -638,8 +631,8 @@ class HoldService:
             code=DecisionCode.REVIEW_ACCEPTED,
             rule=rule,
             reason=reason[:1500],
-            started_at=_text_time(now),
-            deadline=_text_time(reply_deadline(now, decision.reply_timeout)),
+            started_at=format_timestamp(now),
+            deadline=format_timestamp(reply_deadline(now, decision.reply_timeout)),
         )
 
     def _trp_possible(self, tx: Tx, hold: Hold) -> bool:
@@ -713,7 +706,7 @@ class HoldService:
                 field=exc.field,
             ) from None
         facts = self._facts(
-            request, self._counterparty(request), identity, _parse_time(hold.created_at)
+            request, self._counterparty(request), identity, parse_stored(hold.created_at)
         )
         built_in = evaluate(facts, dataclasses.replace(self.policy, rules=()))
         if built_in.action is Action.BLOCK:
@@ -770,7 +763,7 @@ class HoldService:
         now = datetime.now(UTC)
         deadline = reply_deadline(now, decision.reply_timeout)
         hold = self.recorder.touch(
-            tx, hold, started_at=_text_time(now), deadline=_text_time(deadline)
+            tx, hold, started_at=format_timestamp(now), deadline=format_timestamp(deadline)
         )
         return self.recorder.move(
             tx,

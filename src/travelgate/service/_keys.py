@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from travelgate.errors import ApiError
 from travelgate.store import ApiKey, Database, Tx, now_text
+from travelgate.timestamps import parse_stored
 
 PREFIX = "tgk"
 # Keys are managed on the node's own host (the CLI, `make run`): the audit names that.
@@ -83,7 +84,10 @@ async def check_api_key(db: Database, key: str) -> ApiKey | None:
         key_id = record.id
         await db.write(lambda tx: tx.rehash_api_key(key_id, key_hash(tx, key)))
     now = datetime.now(UTC)
-    if record.last_used_at is None or _parse(record.last_used_at) < now - _LAST_USED_RESOLUTION:
+    if (
+        record.last_used_at is None
+        or parse_stored(record.last_used_at) < now - _LAST_USED_RESOLUTION
+    ):
         stamp = now_text()
         await db.write(lambda tx: tx.api_key_used(record.id, stamp))
     return record
@@ -137,7 +141,3 @@ async def revoke_api_key(db: Database, prefix: str) -> ApiKey | None:
         return next(key for key in tx.api_keys() if key.id == key_id)
 
     return await db.write(revoke)
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))

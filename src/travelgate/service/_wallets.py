@@ -22,6 +22,7 @@ from travelgate.screening import (
 )
 from travelgate.service._records import Recorder
 from travelgate.store import ApiKey, BookEntry, Database, Hold, Tx, now_text
+from travelgate.timestamps import format_timestamp
 
 PROOF_METHODS = ("eip191", "bip137", "manual")
 SELF_HOSTED_KIND = "self_hosted"
@@ -29,10 +30,6 @@ VASP_KIND = "vasp"
 _MAX_TEXT = 256
 _MAX_EVIDENCE = 2000
 _MAX_MESSAGE = 4096
-
-
-def _text_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def book_view(entry: BookEntry) -> dict[str, Any]:
@@ -104,15 +101,15 @@ class WalletService:
                 customer_id=customer_id,
                 address=challenge.address,
                 network=challenge.network,
-                expires_at=_text_time(challenge.expires_at),
+                expires_at=format_timestamp(challenge.expires_at),
                 stamp=now_text(),
-                forget_before=_text_time(now - timedelta(days=1)),
+                forget_before=format_timestamp(now - timedelta(days=1)),
             )
 
         await self.db.write(write)
         return {
             "message": challenge.message,
-            "expires_at": _text_time(challenge.expires_at),
+            "expires_at": format_timestamp(challenge.expires_at),
         }
 
     async def register(self, customer_id: str, body: object, key: ApiKey) -> dict[str, Any]:
