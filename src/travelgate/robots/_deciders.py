@@ -16,6 +16,7 @@ import structlog
 
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
 from travelgate.errors import Code
+from travelgate.transfers import ConversationState
 from travelgate.trisa import Action, Inbound, Verdict, match_customer
 
 if TYPE_CHECKING:
@@ -120,14 +121,14 @@ class RobotDecider:
             inquiry = tx.trp_inquiry(peer, envelope_id)
             if inquiry is not None:  # a TRP inquiry: approve at its callback
                 pending = tx.conversation_by_id(inquiry.conversation_id or 0)
-                if pending is not None and pending.state == "PENDING":
+                if pending is not None and pending.state == ConversationState.PENDING:
                     assert gateway is not None
                     gateway.trp.decide_pending(tx, pending, accept=True, actor="robot")
                 return pending is not None
             conversation = tx.conversation(peer, normalize_envelope_id(envelope_id))
             if conversation is None or conversation.payload is None:
                 return False
-            if conversation.state != "PENDING":
+            if conversation.state != ConversationState.PENDING:
                 return True  # decided meanwhile: nothing to send
             tx.enqueue_transfer(
                 peer, envelope_id, "ACCEPTED", payload=resumed_payload(conversation.payload)

@@ -48,6 +48,7 @@ from travelgate.store import (
 from travelgate.timestamps import format_timestamp, parse_stored
 from travelgate.transfers import (
     Action,
+    ConversationState,
     CounterpartyKind,
     Decision,
     DecisionCode,
@@ -658,7 +659,7 @@ class HoldService:
 
     def _no_exchange(self, tx: Tx, hold: Hold, conversation: Conversation | None) -> str | None:
         """Why no exchange is possible for a hold in review, or None when one is."""
-        if conversation is not None and conversation.state == "ACCEPTED":
+        if conversation is not None and conversation.state == ConversationState.ACCEPTED:
             return "the counterparty already accepted; its reply was short of what policy wants"
         if (
             hold.counterparty_protocol == TRP

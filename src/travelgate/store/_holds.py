@@ -17,6 +17,7 @@ from google.protobuf.message import Message
 
 from travelgate.store._clock import now_text
 from travelgate.store._sealer import Sealer
+from travelgate.transfers import CONVERSATION_FINAL_STATES
 
 T = TypeVar("T")
 
@@ -464,7 +465,7 @@ class HoldOps:
     def purge(self, cutoff: str) -> dict[str, int]:
         """Delete what is older than the retention cutoff and closed (crypto-shred: the
         sealed personal data goes with its row). Open exchanges and holds are kept."""
-        final = ("REJECTED", "COMPLETED", "CANCELED")
+        final = sorted(CONVERSATION_FINAL_STATES)
         conversations = self.db.execute(
             "DELETE FROM conversations WHERE updated_at < ? AND state IN (?, ?, ?) "
             "RETURNING public_id, role, customer_id",

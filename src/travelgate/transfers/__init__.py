@@ -34,6 +34,11 @@ from travelgate.transfers._codes import (
     reason_code,
 )
 from travelgate.transfers._config import parse_policy
+from travelgate.transfers._conversations import (
+    CONVERSATION_FINAL_STATES,
+    ConversationState,
+    conversation_state,
+)
 from travelgate.transfers._decision import REASON_CODES, Action, Decision, Reason
 from travelgate.transfers._durations import format_duration, parse_duration
 from travelgate.transfers._engine import ReplyVerdict, evaluate, evaluate_reply, value_in
@@ -92,6 +97,7 @@ from travelgate.transfers._rules import (
 
 __all__ = [
     "BUILTIN_PROFILES",
+    "CONVERSATION_FINAL_STATES",
     "DECISION_CODE_MEANINGS",
     "FINAL_STATES",
     "REASON_CODES",
@@ -102,6 +108,7 @@ __all__ = [
     "Comparison",
     "Condition",
     "Confidence",
+    "ConversationState",
     "CounterpartyKind",
     "CounterpartySettings",
     "DataRule",
@@ -136,6 +143,7 @@ __all__ = [
     "builtin_profile",
     "check_rule",
     "classify_reply",
+    "conversation_state",
     "currency_decimals",
     "data_rule",
     "decision_code",
