@@ -19,6 +19,7 @@ Typical use by the node::
         state = transition(state, verdict.target)
 """
 
+from travelgate.durations import format_duration, parse_duration
 from travelgate.transfers._amounts import (
     InvalidAmountError,
     currency_decimals,
@@ -40,7 +41,6 @@ from travelgate.transfers._conversations import (
     conversation_state,
 )
 from travelgate.transfers._decision import REASON_CODES, Action, Decision, Reason
-from travelgate.transfers._durations import format_duration, parse_duration
 from travelgate.transfers._engine import ReplyVerdict, evaluate, evaluate_reply, value_in
 from travelgate.transfers._expiry import (
     InboundTimeoutAction,
