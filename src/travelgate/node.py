@@ -554,7 +554,11 @@ def listen_problem(listen: str) -> str:
 
 
 def _purge(tx: Tx, cutoff: str, failed_cutoff: str | None = None) -> dict[str, int]:
-    counts = tx.purge(cutoff)
+    # A withdrawal is kept for the retention of the profiles that decided it.
+    hold_cutoffs = {
+        seconds: _cutoff(timedelta(seconds=seconds)) for seconds in tx.hold_retentions()
+    }
+    counts = tx.purge(cutoff, hold_cutoffs)
     if failed_cutoff is not None:
         counts["failed_envelopes"] = tx.purge_failed(failed_cutoff)
     return counts

@@ -174,6 +174,7 @@ class HoldService:
                 decision_rule=decision.rule,
                 decision_reason=decision.reason,
                 screening=None if screened is None else screened.record,
+                retention_seconds=int(decision.retention.total_seconds()),
             )
             hold = tx.hold(hold_id)
             assert hold is not None

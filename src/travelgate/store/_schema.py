@@ -316,4 +316,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE conversations ADD COLUMN protocol TEXT NOT NULL DEFAULT 'trisa';
     ALTER TABLE holds ADD COLUMN approved_address TEXT;  -- TRP: the address the peer approved
     """,
+    # 10: each hold keeps the retention of the profiles that decided it, so retention
+    #     purges it after ITS period (NULL: the configured [storage] retention).
+    """
+    ALTER TABLE holds ADD COLUMN retention_seconds INTEGER;
+    """,
 )

@@ -106,9 +106,9 @@ class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps
         self.enqueued = False  # set by `enqueue`: the outbox worker is woken after commit
         self.purged = {"holds": [], "deposits": []}
 
-    def purge(self, cutoff: str) -> dict[str, int]:
+    def purge(self, cutoff: str, hold_cutoffs: Mapping[int, str] | None = None) -> dict[str, int]:
         """Retention: closed records (see `HoldOps.purge`) and the chain's old head."""
-        counts = super().purge(cutoff)
+        counts = super().purge(cutoff, hold_cutoffs)
         # The trail's head first: the record of what this purge removed must outlive it.
         counts["audit"] = self.purge_audit(cutoff)
         if self.purged["holds"] or self.purged["deposits"]:
