@@ -16,8 +16,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from travelgate._json import JsonInputError, load_json
-from travelgate.errors import ApiError
+from travelgate._json import load_json
+from travelgate.errors import ApiError, JsonInputError
 from travelgate.service._requests import DEFAULT_ASSETS, check_person, parse_withdrawal
 from travelgate.service._reviews import _decision
 

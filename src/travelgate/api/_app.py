@@ -15,11 +15,11 @@ from typing import Any
 
 from aiohttp import web
 
-from travelgate._json import JsonInputError, load_json
+from travelgate._json import load_json
 from travelgate.api._errors import BODY_LIMIT, Handler, errors
 from travelgate.api._openapi import openapi_document
 from travelgate.api._shed import ApiAdmission
-from travelgate.errors import ApiError
+from travelgate.errors import ApiError, JsonInputError
 from travelgate.service import (
     ALERT_TYPES,
     Alerts,

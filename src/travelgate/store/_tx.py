@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from travelgate.audit._key import AuditKey
-from travelgate.errors import StoreError
+from travelgate.errors import (
+    AddressTakenError,
+    StoreError,
+)
 from travelgate.store._audit import SYSTEM_ACTOR, AuditOps
 from travelgate.store._clock import now_text
 from travelgate.store._holds import HoldOps, from_row
@@ -85,15 +88,6 @@ class FailedEnvelope:
     size: int
     sha256: str
     created_at: str
-
-
-class AddressTakenError(StoreError):
-    """A deposit address already belongs to another customer."""
-
-    def __init__(self, address: str, owner: str) -> None:
-        super().__init__(f"address is already registered to customer {owner!r}")
-        self.address = address
-        self.owner = owner
 
 
 class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps):

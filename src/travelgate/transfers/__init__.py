@@ -20,8 +20,8 @@ Typical use by the node::
 """
 
 from travelgate.durations import format_duration, parse_duration
+from travelgate.errors import IllegalTransitionError, InvalidAmountError, InvalidFactsError
 from travelgate.transfers._amounts import (
-    InvalidAmountError,
     currency_decimals,
     parse_amount,
     parse_fiat_amount,
@@ -55,7 +55,6 @@ from travelgate.transfers._facts import (
     BeneficiaryMatch,
     CounterpartyKind,
     Direction,
-    InvalidFactsError,
     IvmsFailure,
     Money,
     TransactionRecord,
@@ -66,7 +65,6 @@ from travelgate.transfers._holds import (
     FINAL_STATES,
     TRANSITIONS,
     HoldState,
-    IllegalTransitionError,
     is_final,
     is_legal,
     transition,

@@ -14,7 +14,11 @@ from typing import Protocol
 
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
-from travelgate.errors import Code, TravelgateError, TrisaError, trisa_error
+from travelgate.errors import (
+    Code,
+    TrisaError,
+    trisa_error,
+)
 from travelgate.store import Conversation, Customer, Tx
 from travelgate.transfers import CONVERSATION_FINAL_STATES, ConversationState, Outcome
 from travelgate.trisa._directory import Peer
@@ -32,10 +36,6 @@ def state_name(state: int) -> str:
     if state in api_pb2.TransferState.values():
         return api_pb2.TransferState.Name(state)  # type: ignore[arg-type]
     return "UNSPECIFIED"
-
-
-class ConversationNotFoundError(TravelgateError):
-    """An error envelope for a conversation we never had with this peer (gRPC NOT_FOUND)."""
 
 
 class Action(StrEnum):

@@ -28,6 +28,7 @@ from travelgate._pb.trisa.api.v1beta1 import api_pb2
 from travelgate.errors import (
     BadRequestError,
     Code,
+    ConversationNotFoundError,
     ForbiddenError,
     NoSigningKeyError,
     TrisaError,
@@ -47,7 +48,6 @@ from travelgate.trisa._exchange import (
     BENEFICIARY,
     FINAL_STATES,
     Action,
-    ConversationNotFoundError,
     Decider,
     ExchangeHooks,
     Inbound,

@@ -22,7 +22,7 @@ from travelgate import envelope as env
 from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.envelope import TransferState
-from travelgate.errors import TravelgateError, TrisaError
+from travelgate.errors import InvalidReplyError, TrisaError, UnknownPeerError
 from travelgate.store import Database, Tx
 from travelgate.transfers import Outcome, classify_reply, conversation_state
 from travelgate.trisa._client import TrisaClient
@@ -31,14 +31,6 @@ from travelgate.trisa._exchange import ORIGINATOR, ExchangeHooks, PeerMessage, s
 from travelgate.trisa._inbound import errors_name, ivms_check
 
 log = structlog.get_logger("travelgate.trisa")
-
-
-class UnknownPeerError(TravelgateError):
-    """The counterparty is not in our directory (or is blocked)."""
-
-
-class InvalidReplyError(TravelgateError):
-    """A reply came back but cannot be trusted: wrong id, not sealed to us, undecodable."""
 
 
 @dataclass(frozen=True)
