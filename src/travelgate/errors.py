@@ -318,6 +318,41 @@ def trisa_error(code: int, message: str, *, retry: bool) -> TrisaError:
     return cls(message, retry=retry, code=code)
 
 
+# -- requests the application services refuse ---------------------------------------------
+# The services know no HTTP: they raise these, and the internal API alone turns each kind
+# into its status (api/_errors.py). `code` is the stable error code a client reads, `field`
+# the input at fault.
+
+
+class RequestError(TravelgateError):
+    """A request the application services refuse, with a stable `code` and its `field`."""
+
+    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+
+
+class InvalidRequestError(RequestError):
+    """The content of a request is wrong: a field missing, malformed or not allowed."""
+
+
+class BadParameterError(RequestError):
+    """A parameter beside the content (a page cursor, a state filter) is malformed."""
+
+
+class NotFoundError(RequestError):
+    """The request names a record that does not exist."""
+
+
+class ConflictError(RequestError):
+    """The record exists but its state does not allow what the request asks."""
+
+
+class NotPermittedError(RequestError):
+    """The caller may not do this (e.g. decide a review they opened, four eyes)."""
+
+
 class ApiError(TravelgateError):
     """An internal-API failure answered as `{"error": {"code", "message", "field"}}`."""
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from travelgate import envelope as env
 from travelgate._pb.ivms101 import identity_pb2
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
-from travelgate.errors import ApiError, Code, TravelgateError
+from travelgate.errors import Code, ConflictError, NotFoundError, RequestError, TravelgateError
 from travelgate.screening import address_key
 from travelgate.service._paging import check_state, decode_cursor, page_of
 from travelgate.service._payloads import first_payload, outgoing_identity, outgoing_transaction
@@ -286,7 +286,7 @@ class HoldService:
                     if request.customer_id is not None:
                         customer = tx.get_customer(request.customer_id)
                     identity = self._identity(request, customer)
-                except ApiError as exc:
+                except RequestError as exc:
                     self.recorder.move(
                         tx,
                         current,
@@ -307,8 +307,7 @@ class HoldService:
 
     def _replay(self, hold: Hold, request: WithdrawalRequest) -> dict[str, Any]:
         if hold.request_hash != request.body_hash:
-            raise ApiError(
-                409,
+            raise ConflictError(
                 "idempotency_conflict",
                 "this Idempotency-Key was used with a different request body",
                 field="Idempotency-Key",
@@ -429,7 +428,7 @@ class HoldService:
     async def get(self, hold_id: str) -> dict[str, Any]:
         hold = await self.db.read(lambda tx: tx.hold(hold_id))
         if hold is None:
-            raise ApiError(404, "not_found", f"no withdrawal {hold_id!r}", field="id")
+            raise NotFoundError("not_found", f"no withdrawal {hold_id!r}", field="id")
         return hold_view(hold)
 
     async def wait(
@@ -479,8 +478,8 @@ class HoldService:
             if hold.state == HoldState.RELEASED.value and hold.txid == txid:
                 return hold  # the same broadcast again: nothing more to do
             if hold.state != HoldState.CLEARED.value:
-                raise ApiError(
-                    409, "illegal_state", f"a {hold.state} withdrawal cannot be broadcast"
+                raise ConflictError(
+                    "illegal_state", f"a {hold.state} withdrawal cannot be broadcast"
                 )
             moved = self.recorder.move(
                 tx,
@@ -541,8 +540,8 @@ class HoldService:
                     reason=reason,
                 )
             except IllegalTransitionError:
-                raise ApiError(
-                    409, "illegal_state", f"a {hold.state} withdrawal cannot be canceled"
+                raise ConflictError(
+                    "illegal_state", f"a {hold.state} withdrawal cannot be canceled"
                 ) from None
             self.end_exchange(tx, moved, Code.CANCELED, "the originator canceled the withdrawal")
             return moved
@@ -692,17 +691,15 @@ class HoldService:
         if request.customer_id is not None:
             customer = tx.get_customer(request.customer_id)
             if customer is None:
-                raise ApiError(
-                    409,
+                raise ConflictError(
                     "unknown_customer",
                     f"customer {request.customer_id!r} is gone: the exchange cannot start",
                     field="originator.customer_id",
                 )
         try:
             identity = self._identity(request, customer)
-        except ApiError as exc:
-            raise ApiError(
-                409,
+        except RequestError as exc:
+            raise ConflictError(
                 exc.code,
                 f"the exchange cannot start: {exc.message}",
                 field=exc.field,
@@ -713,8 +710,7 @@ class HoldService:
         built_in = evaluate(facts, dataclasses.replace(self.policy, rules=()))
         if built_in.action is Action.BLOCK:
             missing = ", ".join(built_in.missing[:10]) or built_in.reason
-            raise ApiError(
-                409,
+            raise ConflictError(
                 "own_data_missing",
                 f"the exchange cannot start: our originator data is incomplete ({missing}); "
                 "complete the customer record, then decide again",
@@ -725,7 +721,7 @@ class HoldService:
     def _hold_or_404(self, tx: Tx, hold_id: str) -> Hold:
         hold = tx.hold(hold_id)
         if hold is None:
-            raise ApiError(404, "not_found", f"no withdrawal {hold_id!r}", field="id")
+            raise NotFoundError("not_found", f"no withdrawal {hold_id!r}", field="id")
         return hold
 
     def on_dead(self, tx: Tx, item: OutboxItem) -> None:

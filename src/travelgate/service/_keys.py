@@ -14,7 +14,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from travelgate.errors import ApiError
+from travelgate.errors import NotPermittedError
 from travelgate.store import ApiKey, Database, Tx, now_text
 from travelgate.timestamps import parse_stored
 
@@ -104,8 +104,7 @@ def _find(tx: Tx, key: str) -> tuple[ApiKey | None, bool]:
 
 def require_scope(record: ApiKey, scope: str) -> None:
     if scope not in record.scopes:
-        raise ApiError(
-            403,
+        raise NotPermittedError(
             "forbidden_scope",
             f"this API key lacks the {scope!r} scope (create one with "
             f"`travelgate apikey create --scope {scope}`)",

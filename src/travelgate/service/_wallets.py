@@ -12,7 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from travelgate.errors import ApiError
+from travelgate.errors import (
+    BadParameterError,
+    InvalidRequestError,
+    NotFoundError,
+    NotPermittedError,
+)
 from travelgate.screening import (
     InvalidProofError,
     address_key,
@@ -47,17 +52,17 @@ def book_view(entry: BookEntry) -> dict[str, Any]:
     }
 
 
-def _invalid_proof(message: str) -> ApiError:
-    return ApiError(422, "invalid_proof", message, field="proof")
+def _invalid_proof(message: str) -> InvalidRequestError:
+    return InvalidRequestError("invalid_proof", message, field="proof")
 
 
 def _string(body: dict[str, Any], name: str, field: str, limit: int = _MAX_TEXT) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise ApiError(422, "missing_field", f"{field} is required (a string)", field=field)
+        raise InvalidRequestError("missing_field", f"{field} is required (a string)", field=field)
     if len(value) > limit:
-        raise ApiError(
-            422, "invalid_field", f"{field} is longer than {limit} characters", field=field
+        raise InvalidRequestError(
+            "invalid_field", f"{field} is longer than {limit} characters", field=field
         )
     return value if name == "message" else value.strip()
 
@@ -65,8 +70,8 @@ def _string(body: dict[str, Any], name: str, field: str, limit: int = _MAX_TEXT)
 def _unknown(body: dict[str, Any], allowed: set[str], prefix: str = "") -> None:
     extra = sorted(set(body) - allowed)
     if extra:
-        raise ApiError(
-            422, "unknown_field", f"unknown field {prefix}{extra[0]}", field=f"{prefix}{extra[0]}"
+        raise InvalidRequestError(
+            "unknown_field", f"unknown field {prefix}{extra[0]}", field=f"{prefix}{extra[0]}"
         )
 
 
@@ -79,8 +84,8 @@ class WalletService:
     async def challenge(self, customer_id: str, address: str, network: str) -> dict[str, Any]:
         for name, value in (("address", address), ("network", network)):
             if not value.strip() or len(value) > _MAX_TEXT or "\n" in value:
-                raise ApiError(
-                    400, "bad_parameter", f"{name} must be a single line of text", field=name
+                raise BadParameterError(
+                    "bad_parameter", f"{name} must be a single line of text", field=name
                 )
         await self._customer_or_404(customer_id)
         now = datetime.now(UTC)
@@ -93,7 +98,7 @@ class WalletService:
                 now=now,
             )
         except InvalidProofError as exc:
-            raise ApiError(400, "bad_parameter", exc.message, field="address") from None
+            raise BadParameterError("bad_parameter", exc.message, field="address") from None
 
         def write(tx: Tx) -> None:
             tx.insert_challenge(
@@ -114,17 +119,20 @@ class WalletService:
 
     async def register(self, customer_id: str, body: object, key: ApiKey) -> dict[str, Any]:
         if not isinstance(body, dict):
-            raise ApiError(422, "invalid_field", "the body must be a JSON object", field="body")
+            raise InvalidRequestError(
+                "invalid_field", "the body must be a JSON object", field="body"
+            )
         _unknown(body, {"address", "network", "proof"})
         address = _string(body, "address", "address")
         network = _string(body, "network", "network")
         proof = body.get("proof")
         if not isinstance(proof, dict):
-            raise ApiError(422, "missing_field", "proof (an object) is required", field="proof")
+            raise InvalidRequestError(
+                "missing_field", "proof (an object) is required", field="proof"
+            )
         method = proof.get("type")
         if method not in PROOF_METHODS:
-            raise ApiError(
-                422,
+            raise InvalidRequestError(
                 "invalid_value",
                 f"proof.type must be one of {', '.join(PROOF_METHODS)}",
                 field="proof.type",
@@ -135,8 +143,7 @@ class WalletService:
             _unknown(proof, {"type", "evidence"}, "proof.")
             evidence = _string(proof, "evidence", "proof.evidence", _MAX_EVIDENCE)
             if "reviews" not in key.scopes:
-                raise ApiError(
-                    403,
+                raise NotPermittedError(
                     "forbidden_scope",
                     "a manual wallet attestation needs a key with the 'reviews' scope "
                     "(the compliance role)",
@@ -233,14 +240,14 @@ class WalletService:
             return removed
 
         if not await self.db.write(write):
-            raise ApiError(
-                404, "not_found", f"{address!r} is not in the customer's book", field="address"
+            raise NotFoundError(
+                "not_found", f"{address!r} is not in the customer's book", field="address"
             )
 
     async def _customer_or_404(self, customer_id: str) -> None:
         customer = await self.db.read(lambda tx: tx.get_customer(customer_id))
         if customer is None:
-            raise ApiError(404, "not_found", f"no customer {customer_id!r}", field="id")
+            raise NotFoundError("not_found", f"no customer {customer_id!r}", field="id")
 
 
 def verified_wallet(tx: Tx, customer_id: str | None, address: str, network: str) -> bool:
