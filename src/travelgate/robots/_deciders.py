@@ -68,6 +68,10 @@ class RobotDecider:
     gateway: RobotHome | None = None
     _callbacks: set[asyncio.Task[None]] = field(default_factory=set)
 
+    def bind(self, home: RobotHome) -> None:
+        """Call back through `home` (the gateway, once it is open)."""
+        self.gateway = home
+
     async def decide(self, inbound: Inbound) -> Verdict:
         miss = match_customer(inbound)
         if miss is not None:
