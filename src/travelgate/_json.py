@@ -15,20 +15,14 @@ import math
 import re
 from typing import Any
 
-from travelgate.errors import TravelgateError
+from travelgate.errors import (
+    JsonInputError,
+)
 
 MAX_NUMBER_CHARS = 100
 MAX_DEPTH = 64
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class JsonInputError(TravelgateError):
-    """Text that is not a JSON document we accept; `field` names the place when known."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _number(text: str) -> None:

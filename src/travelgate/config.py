@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-import math
 import os
 import re
 import tomllib
@@ -23,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from travelgate import durations
 from travelgate.errors import ConfigError
 
 ENV_PREFIX = "TRAVELGATE_"
@@ -456,21 +456,16 @@ def is_plain_address(text: str) -> bool:
 
 def parse_duration(text: str) -> timedelta:
     """Durations such as "30s", "90m", "24h", "7d", "5y" or a bare number of seconds."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
-    text = text.strip().lower()
-    if text and text[-1] in units:
-        number, unit = text[:-1], units[text[-1]]
-    else:
-        number, unit = text, 1
     try:
-        seconds = float(number) * unit
+        value = durations.parse_duration(text, loose=True)
     except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or abs(seconds) > MAX_SECONDS:
+        value = None
+    if value is None or abs(value.total_seconds()) > MAX_SECONDS:
         raise ValueError(
-            f"expected a duration of at most 100 years such as 30s, 15m, 24h or 5y, got {text!r}"
+            "expected a duration of at most 100 years such as 30s, 15m, 24h or 5y, "
+            f"got {text.strip().lower()!r}"
         )
-    return timedelta(seconds=seconds)
+    return value
 
 
 def parse_listen(text: str) -> tuple[str, int]:

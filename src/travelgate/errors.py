@@ -9,9 +9,14 @@ derive from `TrpError` and carry the HTTP status a TRP server answers with.
 
 from __future__ import annotations
 
-from typing import ClassVar, TypeAlias, cast
+from typing import TYPE_CHECKING, ClassVar, TypeAlias, cast
 
 from travelgate._pb.trisa.api.v1beta1 import errors_pb2
+
+if TYPE_CHECKING:
+    import grpc
+
+    from travelgate.ivms101._report import ValidationResult, Violation
 
 Code = errors_pb2.Error.Code
 CodeValue: TypeAlias = errors_pb2.Error.Code.ValueType
@@ -35,6 +40,108 @@ class UsageError(TravelgateError):
 
 class StoreError(TravelgateError):
     """The database is unreachable or in an unexpected state."""
+
+
+class AddressTakenError(StoreError):
+    """A deposit address already belongs to another customer."""
+
+    def __init__(self, address: str, owner: str) -> None:
+        super().__init__(f"address is already registered to customer {owner!r}")
+        self.address = address
+        self.owner = owner
+
+
+# -- inputs: JSON, keys, amounts, encodings -------------------------------------------------
+
+
+class JsonInputError(TravelgateError):
+    """Text that is not a JSON document we accept; `field` names the place when known."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class JsonFormatError(TravelgateError):
+    """Text that is not the protobuf JSON of the expected message."""
+
+
+class KeyLoadError(TravelgateError):
+    """A key or certificate could not be read."""
+
+
+class InvalidAmountError(TravelgateError):
+    """Text that is not an amount; the API answers 422 `invalid_amount` naming the field."""
+
+
+class EncodingError(TravelgateError, ValueError):
+    """Text that is not a valid Base58Check or Bech32 string."""
+
+
+# -- the domain: policy facts, hold states ----------------------------------------------------
+
+
+class InvalidFactsError(TravelgateError):
+    """A value handed to the policy engine is malformed (float money, naive datetime ...)."""
+
+
+class IllegalTransitionError(TravelgateError):
+    """A hold was asked to move along an edge the state machine does not have.
+
+    The API answers it with 409; the node treats it as a late or duplicate event. `current`
+    and `target` are `HoldState`s (`transfers.transition` says why the move is refused).
+    """
+
+    def __init__(self, message: str, current: str, target: str) -> None:
+        super().__init__(message)
+        self.current = current
+        self.target = target
+
+
+# -- IVMS101 ------------------------------------------------------------------------------
+
+
+class IvmsError(TravelgateError):
+    """Base of the errors raised by the IVMS101 package."""
+
+
+class IvmsParseError(IvmsError):
+    """The input cannot be read at all (rule PARSE); maps to UNPARSEABLE_IDENTITY (151)."""
+
+    def __init__(self, violation: Violation) -> None:
+        super().__init__(f"IVMS101 identity cannot be parsed: {violation.message}")
+        self.violation = violation
+
+    def to_trisa(self) -> TrisaError:
+        reason = f"IVMS101: identity payload cannot be parsed: {self.violation.message}"
+        return UnparseableIdentityError(reason[:1000], retry=True)
+
+
+class IvmsInvalidError(IvmsError):
+    """A document that must be valid is not; `result` holds every violation."""
+
+    def __init__(self, message: str, result: ValidationResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class IvmsEncodeError(IvmsError):
+    """The model holds something the target encoding cannot represent."""
+
+
+class ProtobufEncodeError(TravelgateError):
+    """The model holds something the protobuf cannot carry."""
+
+
+# -- screening and wallet proofs ------------------------------------------------------------
+
+
+class ScreeningListError(TravelgateError):
+    """A sanctions list file cannot be read: bad format, hostile XML, too large, bad row."""
+
+
+class InvalidProofError(TravelgateError):
+    """A wallet ownership proof does not show control of the address (API: 422 invalid_proof)."""
 
 
 class TrisaError(TravelgateError):
@@ -135,6 +242,56 @@ class NoPayloadError(TravelgateError):
     """A payload was asked of an error envelope, which carries none to open."""
 
 
+# -- talking to peers (TRISA) -------------------------------------------------------------
+
+
+class PeerIdentityError(TravelgateError):
+    """The caller's certificate does not name a usable peer."""
+
+
+class RefusedError(TravelgateError):
+    """A call admission turns away, with the gRPC status to answer it with."""
+
+    def __init__(self, status: grpc.StatusCode, reason: str, message: str, peer: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.peer = peer
+
+
+class PeerUnavailableError(TravelgateError):
+    """No envelope came back: transport failure, deadline or a gRPC error status."""
+
+    def __init__(self, peer: str, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(f"{peer}: {code.name}: {details}")
+        self.peer = peer
+        self.status = code
+        self.details = details
+
+
+class UnknownPeerError(TravelgateError):
+    """The counterparty is not in our directory (or is blocked)."""
+
+
+class InvalidReplyError(TravelgateError):
+    """A reply came back but cannot be trusted: wrong id, not sealed to us, undecodable."""
+
+
+class ConversationNotFoundError(TravelgateError):
+    """An error envelope for a conversation we never had with this peer (gRPC NOT_FOUND)."""
+
+
+# -- the outbox -----------------------------------------------------------------------------
+
+
+class PeerBusyError(TravelgateError):
+    """The peer answered a service error with retry=true: deliver again later."""
+
+
+class WebhookError(TravelgateError):
+    """The back office did not take a webhook (non-2xx or unreachable)."""
+
+
 _BY_CODE: dict[int, type[TrisaError]] = {
     cls.code: cls
     for cls in (
@@ -159,6 +316,41 @@ def trisa_error(code: int, message: str, *, retry: bool) -> TrisaError:
     """Build the most specific TrisaError for any TRISA code (e.g. from a policy rule)."""
     cls = _BY_CODE.get(code, TrisaError)
     return cls(message, retry=retry, code=code)
+
+
+# -- requests the application services refuse ---------------------------------------------
+# The services know no HTTP: they raise these, and the internal API alone turns each kind
+# into its status (api/_errors.py). `code` is the stable error code a client reads, `field`
+# the input at fault.
+
+
+class RequestError(TravelgateError):
+    """A request the application services refuse, with a stable `code` and its `field`."""
+
+    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+
+
+class InvalidRequestError(RequestError):
+    """The content of a request is wrong: a field missing, malformed or not allowed."""
+
+
+class BadParameterError(RequestError):
+    """A parameter beside the content (a page cursor, a state filter) is malformed."""
+
+
+class NotFoundError(RequestError):
+    """The request names a record that does not exist."""
+
+
+class ConflictError(RequestError):
+    """The record exists but its state does not allow what the request asks."""
+
+
+class NotPermittedError(RequestError):
+    """The caller may not do this (e.g. decide a review they opened, four eyes)."""
 
 
 class ApiError(TravelgateError):

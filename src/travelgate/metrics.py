@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from prometheus_client import Counter, Gauge, Histogram
 
 from travelgate.store import Gauges
+from travelgate.timestamps import parse_stored
 
 ENVELOPES = Counter(
     "travelgate_envelopes_total",
@@ -67,7 +68,7 @@ def set_gauges(snapshot: Gauges, now: datetime | None = None) -> None:
     OPEN_REVIEWS.set(snapshot.open_reviews)
     age = 0.0
     if snapshot.oldest_review_at is not None:
-        oldest = datetime.fromisoformat(snapshot.oldest_review_at.replace("Z", "+00:00"))
+        oldest = parse_stored(snapshot.oldest_review_at)
         age = max(0.0, ((now or datetime.now(UTC)) - oldest).total_seconds())
     OLDEST_REVIEW_SECONDS.set(age)
     outbox = ((OUTBOX_DEPTH, snapshot.outbox_pending), (OUTBOX_DEAD, snapshot.outbox_dead))

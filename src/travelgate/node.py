@@ -13,7 +13,7 @@ import functools
 import hashlib
 import signal
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,6 +49,7 @@ from travelgate.store import (
     now_text,
 )
 from travelgate.sunrise import Mailer, SunriseService, read_password
+from travelgate.timestamps import format_timestamp
 from travelgate.transfers import Policy, parse_policy
 from travelgate.trisa import (
     Admission,
@@ -87,133 +88,117 @@ log = structlog.get_logger("travelgate.node")
 
 @dataclass
 class Gateway:
-    """Everything needed to exchange envelopes, without listening for any."""
+    """Everything needed to exchange envelopes, without listening for any.
+
+    Made whole by `await Gateway.open(config)`: every part is there from the start, and
+    `close()` lets go of what `open` took (database, channels, threads).
+    """
 
     config: Config
+    credentials: Credentials
+    db: Database
+    directory: Directory
+    keys: PeerKeys
+    policy: Policy
+    notifier: Notifier
+    screening: ScreeningStep
+    alerts: Alerts
+    wallets: WalletService
+    holds: HoldService
+    reviews: ReviewService
+    trp: TrpService
+    client: TrisaClient
+    inbound: InboundService
+    outbound: OutboundService
+    sunrise: SunriseService
+    crypto: ThreadPoolExecutor
+    """Seals and opens envelopes off the event loop."""
     decider: Decider | None = None
-    reply_hook: ReplyHook | None = None
-
-    def __post_init__(self) -> None:
-        self._credentials: Credentials | None = None
-        self._db: Database | None = None
-        self._client: TrisaClient | None = None
-        self._crypto: ThreadPoolExecutor | None = None
-        self.directory = Directory([])
-        self.keys = PeerKeys(self.config.trisa.key_ttl.total_seconds())
-        self._inbound: InboundService | None = None
-        self._outbound: OutboundService | None = None
-        self.notifier = Notifier()
-        self.policy: Policy = parse_policy(self.config.policy)
-        self._holds: HoldService | None = None
-        self._reviews: ReviewService | None = None
-        self.screening: ScreeningStep | None = None
-        self.alerts: Alerts | None = None
-        self.wallets: WalletService | None = None
-        self._trp: TrpService | None = None
-        self.sunrise: SunriseService | None = None
-
-    @property
-    def credentials(self) -> Credentials:
-        if self._credentials is None:
-            raise RuntimeError("gateway is not open")
-        return self._credentials
-
-    @property
-    def db(self) -> Database:
-        if self._db is None:
-            raise RuntimeError("gateway is not open")
-        return self._db
-
-    @property
-    def client(self) -> TrisaClient:
-        if self._client is None:
-            raise RuntimeError("gateway is not open")
-        return self._client
-
-    @property
-    def inbound(self) -> InboundService:
-        if self._inbound is None:
-            raise RuntimeError("gateway is not open")
-        return self._inbound
-
-    @property
-    def outbound(self) -> OutboundService:
-        if self._outbound is None:
-            raise RuntimeError("gateway is not open")
-        return self._outbound
-
-    @property
-    def holds(self) -> HoldService:
-        if self._holds is None:
-            raise RuntimeError("gateway is not open")
-        return self._holds
-
-    @property
-    def reviews(self) -> ReviewService:
-        if self._reviews is None:
-            raise RuntimeError("gateway is not open")
-        return self._reviews
-
-    @property
-    def trp(self) -> TrpService:
-        if self._trp is None:
-            raise RuntimeError("gateway is not open")
-        return self._trp
 
     @property
     def vasp(self) -> VaspInfo:
-        node = self.config.node
-        return VaspInfo(node.name, node.legal_name, node.country, node.lei)
+        return vasp_info(self.config)
 
-    async def open(self, *, seed_customers: bool = True) -> None:
-        config = self.config
+    @classmethod
+    async def open(
+        cls,
+        config: Config,
+        *,
+        decider: Decider | None = None,
+        reply_hook: ReplyHook | None = None,
+        seed_customers: bool = True,
+    ) -> Gateway:
+        """Load the credentials, open the database (seeding customers and screening lists)
+        and build every service; what was opened is closed again if a step fails."""
         credentials = load_credentials(config)
         for warning in credentials.warnings:
             log.warning("certificate expiry", message=warning)
-        self._credentials = credentials
         email = config.email  # its password file is read before anything is opened
         mailer = Mailer(email, read_password(email.password_file)) if email.enabled else None
-        self.directory = Directory.load(config.directory.file)
-        self.directory.source = gds_source(config, credentials)
-        self._db = database_for(config)
-        await self._db.open()
-        if seed_customers:
-            await self._seed_customers()
-        await self._load_screening_lists()
-        self.notifier.bind()
-        recorder = Recorder(config.webhooks.url, self.notifier)
-        assets = frozenset(a.upper() for a in config.api.assets)
-        self.screening = ScreeningStep.from_settings(config.screening)
-        self.alerts = Alerts(
-            self._db,
+        policy = parse_policy(config.policy)
+        directory = Directory.load(config.directory.file)
+        directory.source = gds_source(config, credentials)
+        db = database_for(config)
+        await db.open()
+        try:
+            if seed_customers:
+                await _seed_customers(db, config)
+            await _load_screening_lists(db, config)
+            return cls._assemble(
+                config, credentials, policy, directory, db, decider, reply_hook, mailer
+            )
+        except BaseException:
+            await directory.close()
+            await db.close()
+            raise
+
+    @classmethod
+    def _assemble(
+        cls,
+        config: Config,
+        credentials: Credentials,
+        policy: Policy,
+        directory: Directory,
+        db: Database,
+        decider: Decider | None,
+        reply_hook: ReplyHook | None,
+        mailer: Mailer | None,
+    ) -> Gateway:
+        """Wire the services over an open database (no I/O)."""
+        vasp = vasp_info(config)
+        keys = PeerKeys(config.trisa.key_ttl.total_seconds())
+        notifier = Notifier()
+        notifier.bind()
+        recorder = Recorder(config.webhooks.url, notifier)
+        screening = ScreeningStep.from_settings(config.screening)
+        alerts = Alerts(
+            db,
             url=config.alerts.url or config.webhooks.url,
             review_age=config.alerts.review_age,
             webhook_failures=config.alerts.webhook_failures,
         )
-        self.wallets = WalletService(self._db, recorder, config.node.legal_name)
-        self._holds = HoldService(
-            db=self._db,
-            directory=self.directory,
-            policy=self.policy,
-            vasp=self.vasp,
+        wallets = WalletService(db, recorder, config.node.legal_name)
+        holds = HoldService(
+            db=db,
+            directory=directory,
+            policy=policy,
+            vasp=vasp,
             recorder=recorder,
-            assets=assets,
+            assets=frozenset(a.upper() for a in config.api.assets),
             ivms_profile=config.trisa.ivms_profile,
-            screening=self.screening,
-            alerts=self.alerts,
+            screening=screening,
+            alerts=alerts,
             new_destination_hold=config.new_destination_hold,
         )
-        self._reviews = ReviewService(
-            self._db, self._holds, recorder, four_eyes=config.api.four_eyes
-        )
-        hooks = ServiceHooks(self._holds, recorder, self.alerts)
-        decider = self.decider or PolicyDecider(self.policy, self.screening, self._db)
-        self._trp = TrpService(
-            db=self._db,
-            holds=self._holds,
+        reviews = ReviewService(db, holds, recorder, four_eyes=config.api.four_eyes)
+        hooks = ServiceHooks(holds, recorder, alerts)
+        deciding = decider or PolicyDecider(policy, screening, db)
+        trp = TrpService(
+            db=db,
+            holds=holds,
             recorder=recorder,
-            directory=self.directory,
-            decider=decider,
+            directory=directory,
+            decider=deciding,
             vasp_name=config.node.name,
             legal_name=config.node.legal_name,
             lei=config.node.lei,
@@ -221,38 +206,38 @@ class Gateway:
             ivms_profile=config.trisa.ivms_profile,
             immediate=config.trp.immediate,
         )
-        self._holds.trp = self._trp
-        self.sunrise = SunriseService(
-            db=self._db,
-            holds=self._holds,
+        holds.trp = trp
+        sunrise = SunriseService(
+            db=db,
+            holds=holds,
             recorder=recorder,
-            directory=self.directory,
+            directory=directory,
             mailer=mailer,
             legal_name=config.node.legal_name,
             ivms_profile=config.trisa.ivms_profile,
         )
-        self._holds.sunrise = self.sunrise
-        self._crypto = ThreadPoolExecutor(
+        holds.sunrise = sunrise
+        crypto = ThreadPoolExecutor(
             max_workers=config.trisa.crypto_threads, thread_name_prefix="crypto"
         )
-        self._client = TrisaClient(
+        client = TrisaClient(
             credentials,
-            self.keys,
+            keys,
             ClientSettings(
                 timeout=config.trisa.transfer_timeout,
                 max_message_bytes=config.trisa.max_message_bytes,
             ),
         )
-        self._inbound = InboundService(
+        inbound = InboundService(
             name=config.node.name,
-            vasp=self.vasp,
+            vasp=vasp,
             keyring=credentials.keyring,
-            db=self._db,
-            directory=self.directory,
-            client=self._client,
-            decider=decider,
+            db=db,
+            directory=directory,
+            client=client,
+            decider=deciding,
             hooks=hooks,
-            crypto=self._crypto,
+            crypto=crypto,
             settings=InboundSettings(
                 ivms_profile=config.trisa.ivms_profile,
                 pending_not_before=config.trisa.pending_reply_before,
@@ -260,75 +245,108 @@ class Gateway:
                 max_payload=config.trisa.max_message_bytes,
                 failed_per_peer=config.storage.failed_per_peer,
             ),
-            reply_hook=self.reply_hook,
+            reply_hook=reply_hook,
         )
-        self._outbound = OutboundService(
+        outbound = OutboundService(
             keyring=credentials.keyring,
-            db=self._db,
-            directory=self.directory,
-            client=self._client,
+            db=db,
+            directory=directory,
+            client=client,
             hooks=hooks,
-            crypto=self._crypto,
+            crypto=crypto,
             ivms_profile=config.trisa.ivms_profile,
         )
-
-    async def _seed_customers(self) -> None:
-        for index, seed in enumerate(self.config.customers):
-            problems = person_problems(seed.person)
-            if problems:
-                where = f"[[customers]] #{index + 1} ({seed.id})"
-                listed = "; ".join(problems[:5])
-                raise ConfigError(f"{where}: person is not a valid IVMS101 Person: {listed}")
-
-            def put(tx: Any, seed: Any = seed) -> None:
-                tx.put_customer(seed.id, seed.person, seed.addresses)
-
-            try:
-                await self.db.write(put)
-            except AddressTakenError as exc:
-                raise ConfigError(f"[[customers]] {seed.id}: {exc.message}") from None
-
-    async def _load_screening_lists(self) -> None:
-        """`[screening] lists`: a list that cannot load stops the node (screening fails closed)."""
-        from travelgate.screening import ScreeningListError, load_configured_lists
-
-        try:
-            loaded = await load_configured_lists(self.db, self.config.screening.lists)
-        except ScreeningListError as exc:
-            raise ConfigError(f"[screening] lists: {exc.message}") from None
-        for result in loaded:
-            log.info(
-                "screening list",
-                source=result.source,
-                counts=result.counts,
-                reloaded=not result.unchanged,
-            )
+        return cls(
+            config=config,
+            credentials=credentials,
+            db=db,
+            directory=directory,
+            keys=keys,
+            policy=policy,
+            notifier=notifier,
+            screening=screening,
+            alerts=alerts,
+            wallets=wallets,
+            holds=holds,
+            reviews=reviews,
+            trp=trp,
+            client=client,
+            inbound=inbound,
+            outbound=outbound,
+            sunrise=sunrise,
+            decider=decider,
+            crypto=crypto,
+        )
 
     async def close(self) -> None:
         closer = getattr(self.decider, "aclose", None)
         if closer is not None:
             await closer()
-        if self._client is not None:
-            await self._client.close()
-        if self.screening is not None:
-            await self.screening.close()
-        if self._trp is not None and self._trp.client is not None:
-            await self._trp.client.close()
+        await self.client.close()
+        await self.screening.close()
+        if self.trp.client is not None:
+            await self.trp.client.close()
         await self.directory.close()
-        if self._db is not None:
-            await self._db.close()
-        if self._crypto is not None:
-            self._crypto.shutdown(wait=True)
+        await self.db.close()
+        # In-flight seals finish first; waiting for them must not stall the loop.
+        await asyncio.to_thread(self.crypto.shutdown, wait=True)
+
+
+def vasp_info(config: Config) -> VaspInfo:
+    node = config.node
+    return VaspInfo(node.name, node.legal_name, node.country, node.lei)
+
+
+async def _seed_customers(db: Database, config: Config) -> None:
+    for index, seed in enumerate(config.customers):
+        problems = person_problems(seed.person)
+        if problems:
+            where = f"[[customers]] #{index + 1} ({seed.id})"
+            listed = "; ".join(problems[:5])
+            raise ConfigError(f"{where}: person is not a valid IVMS101 Person: {listed}")
+
+        def put(tx: Any, seed: Any = seed) -> None:
+            tx.put_customer(seed.id, seed.person, seed.addresses)
+
+        try:
+            await db.write(put)
+        except AddressTakenError as exc:
+            raise ConfigError(f"[[customers]] {seed.id}: {exc.message}") from None
+
+
+async def _load_screening_lists(db: Database, config: Config) -> None:
+    """`[screening] lists`: a list that cannot load stops the node (screening fails closed)."""
+    from travelgate.screening import ScreeningListError, load_configured_lists
+
+    try:
+        loaded = await load_configured_lists(db, config.screening.lists)
+    except ScreeningListError as exc:
+        raise ConfigError(f"[screening] lists: {exc.message}") from None
+    for result in loaded:
+        log.info(
+            "screening list",
+            source=result.source,
+            counts=result.counts,
+            reloaded=not result.unchanged,
+        )
 
 
 @dataclass
 class Node:
-    """A gateway that serves: TRISA server, background workers, internal API."""
+    """A gateway that serves: TRISA server, background workers, internal API.
 
-    gateway: Gateway
+    `start()` opens its `Gateway` (with `decider` and `reply_hook`, scripted by a robot)
+    and tells `on_open` about it; `stop()` closes it again.
+    """
+
+    config: Config
+    decider: Decider | None = None
+    reply_hook: ReplyHook | None = None
     errors_as_status: bool = False
+    on_open: Callable[[Gateway], None] | None = None
 
     def __post_init__(self) -> None:
+        self._gateway: Gateway | None = None
         self.server: RunningServer | None = None
         self.trp_server: RunningTrpServer | None = None
         self.admission: Admission | None = None
@@ -339,8 +357,10 @@ class Node:
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
-    def config(self) -> Config:
-        return self.gateway.config
+    def gateway(self) -> Gateway:
+        if self._gateway is None:
+            raise RuntimeError("node is not started")
+        return self._gateway
 
     @property
     def trp_port(self) -> int:
@@ -355,8 +375,10 @@ class Node:
         return self.server.port
 
     async def start(self) -> None:
-        gateway = self.gateway
-        await gateway.open()
+        gateway = await Gateway.open(self.config, decider=self.decider, reply_hook=self.reply_hook)
+        self._gateway = gateway
+        if self.on_open is not None:
+            self.on_open(gateway)
         await record_startup(gateway.db, self.config)
         credentials = gateway.credentials
         trisa = self.config.trisa
@@ -382,7 +404,7 @@ class Node:
                 max_message_bytes=trisa.max_message_bytes,
             )
         except OSError:
-            await gateway.close()
+            await self._close_gateway()
             listen = self.config.node.trisa_listen
             raise ConfigError(f"[node] trisa_listen {listen}: {listen_problem(listen)}") from None
         try:
@@ -393,7 +415,7 @@ class Node:
             if self.trp_server is not None:
                 await stop_trp_server(self.trp_server)
                 self.trp_server = None
-            await gateway.close()
+            await self._close_gateway()
             raise
         outbox = self.config.outbox
         self.outbox = OutboxWorker(
@@ -443,8 +465,12 @@ class Node:
 
     @property
     def _alerts(self) -> Alerts:
-        assert self.gateway.alerts is not None, "gateway is not open"
         return self.gateway.alerts
+
+    async def _close_gateway(self) -> None:
+        if self._gateway is not None:
+            await self._gateway.close()
+            self._gateway = None
 
     def _on_dead(self, tx: Tx, item: OutboxItem) -> None:
         self.gateway.holds.on_dead(tx, item)
@@ -543,7 +569,7 @@ class Node:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        await self.gateway.close()
+        await self._close_gateway()
         log.info("node stopped", node=self.config.node.name)
 
     def request_stop(self) -> None:
@@ -583,14 +609,18 @@ def listen_problem(listen: str) -> str:
 
 
 def _purge(tx: Tx, cutoff: str, failed_cutoff: str | None = None) -> dict[str, int]:
-    counts = tx.purge(cutoff)
+    # A withdrawal is kept for the retention of the profiles that decided it.
+    hold_cutoffs = {
+        seconds: _cutoff(timedelta(seconds=seconds)) for seconds in tx.hold_retentions()
+    }
+    counts = tx.purge(cutoff, hold_cutoffs)
     if failed_cutoff is not None:
         counts["failed_envelopes"] = tx.purge_failed(failed_cutoff)
     return counts
 
 
 def _cutoff(age: timedelta) -> str:
-    return (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_timestamp(datetime.now(UTC) - age)
 
 
 async def purge_loop(
@@ -718,11 +748,15 @@ def webhook_secret(config: Config) -> bytes:
 def build_node(config: Config, *, robot: Any = None, delay: float = 1.0) -> Node:
     """The node `serve` runs; with `robot` (a RobotPolicy), a scripted robot counterparty."""
     if robot is None:
-        return Node(Gateway(config))
+        return Node(config)
     from travelgate.robots import RobotDecider, broken_behaviour
 
     decider = RobotDecider(robot, delay)
     reply_hook, errors_as_status = broken_behaviour(robot)
-    gateway = Gateway(config, decider=decider, reply_hook=reply_hook)
-    decider.gateway = gateway
-    return Node(gateway, errors_as_status=errors_as_status)
+    return Node(
+        config,
+        decider=decider,
+        reply_hook=reply_hook,
+        errors_as_status=errors_as_status,
+        on_open=decider.bind,
+    )

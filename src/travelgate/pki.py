@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from travelgate.errors import ConfigError
+from travelgate.timestamps import format_timestamp_seconds
 
 __all__ = [
     "CA_CERT_FILE",
@@ -359,9 +360,8 @@ def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def format_utc(moment: datetime) -> str:
-    """RFC 3339 UTC to the second with a `Z`, as logs and messages show times."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+# RFC 3339 UTC to the second with a `Z`, as logs and messages show times.
+format_utc = format_timestamp_seconds
 
 
 def is_expired(cert: x509.Certificate, *, now: datetime) -> bool:

@@ -2,7 +2,7 @@
 strict JSON loader that reads them.
 
 Bodies reach the parse functions as `load_json` leaves them, so the pipeline fuzzed here is
-bytes -> load_json (JsonInputError) -> parse function (ApiError). Whatever is accepted can be
+bytes -> load_json (JsonInputError) -> parse function (InvalidRequestError). Whatever is accepted can be
 hashed and stored as UTF-8.
 """
 
@@ -16,8 +16,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from travelgate._json import JsonInputError, load_json
-from travelgate.errors import ApiError
+from travelgate._json import load_json
+from travelgate.errors import InvalidRequestError, JsonInputError, RequestError
 from travelgate.service._requests import DEFAULT_ASSETS, check_person, parse_withdrawal
 from travelgate.service._reviews import _decision
 
@@ -31,7 +31,7 @@ CUSTOMERS = [p.read_bytes() for p in CUSTOMER_SEEDS]
 
 
 def _withdrawal(data: bytes) -> None:
-    with only(JsonInputError, ApiError):
+    with only(JsonInputError, RequestError):
         body = load_json(data)
         request = parse_withdrawal(body, assets=ASSETS)
         json.dumps(dict(request.body), ensure_ascii=False).encode()
@@ -39,7 +39,7 @@ def _withdrawal(data: bytes) -> None:
 
 
 def _customer(data: bytes) -> None:
-    with only(JsonInputError, ApiError):
+    with only(JsonInputError, RequestError):
         body = load_json(data)
         if isinstance(body, dict) and isinstance(body.get("person"), dict):
             check_person(body["person"], "person")
@@ -47,7 +47,7 @@ def _customer(data: bytes) -> None:
 
 
 def _review(data: bytes) -> None:
-    with only(JsonInputError, ApiError):
+    with only(JsonInputError, RequestError):
         decision, reason = _decision(load_json(data))
         assert decision in ("accept", "reject")
         reason.encode()
@@ -173,7 +173,7 @@ def test_case_folded_asset_names_are_unknown() -> None:
     # "u\u017fdt".upper() == "USDT": the long s folded into an asset we list.
     body = json.loads(WITHDRAWALS[0])
     body["asset"] = "u\u017fdt"
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(InvalidRequestError) as caught:
         parse_withdrawal(body, assets=ASSETS)
     assert (caught.value.code, caught.value.field) == ("unknown_asset", "asset")
     body["asset"] = "usdt"

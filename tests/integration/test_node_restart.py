@@ -32,8 +32,8 @@ async def test_sigkill_mid_exchange_loses_nothing_and_retries_are_idempotent(
     bob_spec = dataclasses.replace(bob_spec, extra={"trisa": ROOMY})
     write_peers(test_pki.root, [ALICE, BOB])
     bob_config = write_config(test_pki, bob_spec, database=tmp_path / "bob.db")
-    alice = Gateway(load_config(write_config(test_pki, alice_spec, database=tmp_path / "alice.db")))
-    await alice.open(seed_customers=False)
+    alice_config = load_config(write_config(test_pki, alice_spec, database=tmp_path / "alice.db"))
+    alice = await Gateway.open(alice_config, seed_customers=False)
     bob = NodeProcess("robot", "--policy", "sync-accept", "--config", str(bob_config))
     try:
         _point_at(alice, bob.wait_started())

@@ -88,7 +88,7 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert config.tls.cert == Path("/etc/tls/cert.pem")
     assert config.trisa.max_concurrent_rpcs == 7
     assert config.trisa.confirm_address is True
-    assert config.storage.retention == timedelta(days=3650)
+    assert config.storage.retention == timedelta(days=3660)  # ten years of 366 days
 
 
 def test_environment_alone_is_a_configuration(

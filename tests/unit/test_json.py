@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from travelgate._json import MAX_DEPTH, JsonInputError, load_json
+from travelgate._json import MAX_DEPTH, load_json
+from travelgate.errors import JsonInputError
 
 
 @pytest.mark.parametrize(

@@ -11,16 +11,15 @@ twice, is a 400 that names it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
-from travelgate._json import JsonInputError, load_json
+from travelgate._json import load_json
 from travelgate.api._errors import BODY_LIMIT, Handler, errors
 from travelgate.api._openapi import openapi_document
 from travelgate.api._shed import ApiAdmission
-from travelgate.errors import ApiError
+from travelgate.errors import ApiError, JsonInputError
 from travelgate.service import (
     ALERT_TYPES,
     Alerts,
@@ -37,6 +36,7 @@ from travelgate.service import (
     require_scope,
 )
 from travelgate.store import AddressTakenError, ApiKey, Database, HoldFilter
+from travelgate.timestamps import format_timestamp, parse_zoned
 
 PUBLIC = frozenset({"/v1/openapi.json", "/healthz", "/metrics"})
 # Pages for people outside the exchange, with their own credentials (a link's token).
@@ -154,18 +154,15 @@ def query_time(request: web.Request, name: str) -> str | None:
     text = request.query.get(name)
     if text is None:
         return None
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+    moment = parse_zoned(text)
+    if moment is None:
         raise ApiError(
             400,
             "bad_time",
             f"{name} must be an RFC 3339 time with a zone, e.g. 2026-01-31T12:00:00Z",
             field=name,
         )
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_timestamp(moment)
 
 
 async def json_body(request: web.Request) -> Any:

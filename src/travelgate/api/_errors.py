@@ -11,8 +11,17 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from travelgate.errors import ApiError, StoreError
-from travelgate.transfers import IllegalTransitionError
+from travelgate.errors import (
+    ApiError,
+    BadParameterError,
+    ConflictError,
+    IllegalTransitionError,
+    InvalidRequestError,
+    NotFoundError,
+    NotPermittedError,
+    RequestError,
+    StoreError,
+)
 
 log = structlog.get_logger("travelgate.api")
 
@@ -32,6 +41,24 @@ _HTTP_CODES = {
 }
 
 
+# The one place a refusal of the application services becomes an HTTP status.
+_REQUEST_STATUS: tuple[tuple[type[RequestError], int], ...] = (
+    (BadParameterError, 400),
+    (NotPermittedError, 403),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (InvalidRequestError, 422),
+)
+
+
+def request_status(error: RequestError) -> int:
+    """The HTTP status of a refusal of the services (422 for any other kind)."""
+    for kind, status in _REQUEST_STATUS:
+        if isinstance(error, kind):
+            return status
+    return 422
+
+
 def error_response(status: int, code: str, message: str, field: str | None = None) -> web.Response:
     return web.json_response(
         {"error": {"code": code, "message": message, "field": field}}, status=status
@@ -44,6 +71,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except ApiError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.field)
+    except RequestError as exc:
+        return error_response(request_status(exc), exc.code, exc.message, exc.field)
     except IllegalTransitionError as exc:
         return error_response(409, "illegal_state", str(exc))
     except web.HTTPMethodNotAllowed as exc:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from travelgate.audit._chain import GENESIS, PURGED, AuditRecord, ChainReport, check_chain
 from travelgate.audit._key import public_key_text
+from travelgate.timestamps import format_timestamp
 
 if TYPE_CHECKING:
     from travelgate.store import Database, Tx
@@ -33,7 +34,7 @@ def parse_moment(text: str, what: str) -> str:
         ) from None
     if moment.tzinfo is None:
         raise ValueError(f"{what} needs a time zone (Z or +hh:mm): {text!r}")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_timestamp(moment)
 
 
 def check_stored_chain(tx: Tx) -> ChainReport:

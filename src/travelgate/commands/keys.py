@@ -80,8 +80,7 @@ async def _key_exchange(config: Any, name: str) -> int:
     from travelgate.node import Gateway
     from travelgate.trisa import PeerUnavailableError
 
-    gateway = Gateway(config)
-    await gateway.open(seed_customers=False)
+    gateway = await Gateway.open(config, seed_customers=False)
     try:
         resolution = await gateway.directory.resolve(name)  # peers.toml, else the GDS
         if resolution.unavailable is not None:

@@ -77,8 +77,7 @@ async def _exchange(config: Any, peer: str, envelope_id: str, state: Any, payloa
     from travelgate.node import Gateway
     from travelgate.trisa import InvalidReplyError, PeerUnavailableError, UnknownPeerError
 
-    gateway = Gateway(config)
-    await gateway.open(seed_customers=False)
+    gateway = await Gateway.open(config, seed_customers=False)
     try:
         result = await gateway.outbound.send(
             peer, envelope_id=envelope_id, state=state, payload=payload

@@ -19,7 +19,6 @@ from travelgate.conformance._model import (
     Finding,
     Level,
     Report,
-    Skip,
     Status,
 )
 from travelgate.conformance._payloads import (
@@ -27,7 +26,7 @@ from travelgate.conformance._payloads import (
     DEFAULT_BENEFICIARY_NAME,
     Parties,
 )
-from travelgate.conformance._probe import DEFAULT_TIMEOUT, Settings
+from travelgate.conformance._probe import DEFAULT_TIMEOUT, Settings, Skip
 from travelgate.conformance._report import (
     FORMATS,
     header,

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from travelgate import envelope as env
 from travelgate import pki
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
-from travelgate.conformance._model import Case, Finding, Skip, failed, passed
+from travelgate.conformance._model import Case, Finding, failed, passed
 from travelgate.conformance._payloads import unknown_address
-from travelgate.conformance._probe import Probe
+from travelgate.conformance._probe import Probe, Skip
 from travelgate.conformance._wire import Answer, ClientIdentity, unary
 from travelgate.errors import BadRequestError
 

@@ -20,9 +20,9 @@ from travelgate.conformance._expect import (
     expect_status,
     expected_error,
 )
-from travelgate.conformance._model import Case, Finding, Skip, failed, passed
+from travelgate.conformance._model import Case, Finding, failed, passed
 from travelgate.conformance._payloads import valid_payload
-from travelgate.conformance._probe import Probe
+from travelgate.conformance._probe import Probe, Skip
 from travelgate.conformance._wire import (
     Answer,
     clip,

@@ -9,8 +9,8 @@ import grpc
 
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
-from travelgate.conformance._model import Finding, Skip, failed, passed
-from travelgate.conformance._probe import Probe
+from travelgate.conformance._model import Finding, failed, passed
+from travelgate.conformance._probe import Probe, Skip
 from travelgate.conformance._wire import (
     Answer,
     code_label,

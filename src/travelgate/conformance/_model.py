@@ -36,14 +36,6 @@ class Level(StrEnum):
 LEVELS = tuple(level.value for level in Level)
 
 
-class Skip(Exception):  # noqa: N818 - it is a verdict, not an error
-    """Raised by a case (or the probe) when the case cannot be judged against this peer."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 @dataclass(frozen=True)
 class Finding:
     """What a case function concluded; the runner adds name, expectation and timing."""

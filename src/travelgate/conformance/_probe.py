@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
 from travelgate.conformance._craft import Crafted, craft
-from travelgate.conformance._model import Skip
 from travelgate.conformance._payloads import Parties, unknown_address, valid_payload
 from travelgate.conformance._wire import (
     Answer,
@@ -37,6 +36,14 @@ DEFAULT_MAX_MESSAGE = 4 * 1024 * 1024
 _CUSTOMER_CODES = frozenset(
     {Code.UNKNOWN_WALLET_ADDRESS, Code.UNKNOWN_IDENTITY, Code.UNKOWN_BENEFICIARY}
 )
+
+
+class Skip(Exception):  # noqa: N818 - it is a verdict, not an error
+    """Raised by a case (or the probe) when the case cannot be judged against this peer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)

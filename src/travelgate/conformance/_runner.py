@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable, Iterable
 
 from travelgate.conformance._catalogue import CASES
-from travelgate.conformance._model import Case, CaseResult, Finding, Level, Report, Skip, Status
-from travelgate.conformance._probe import Probe, Settings
+from travelgate.conformance._model import Case, CaseResult, Finding, Level, Report, Status
+from travelgate.conformance._probe import Probe, Settings, Skip
 from travelgate.trisa import Credentials
 
 Progress = Callable[[CaseResult], None]

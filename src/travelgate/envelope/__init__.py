@@ -14,7 +14,6 @@ from travelgate.envelope._formats import (
     parse_timestamp,
 )
 from travelgate.envelope._json import (
-    JsonFormatError,
     envelope_from_json,
     message_to_dict,
     message_to_json,
@@ -23,7 +22,6 @@ from travelgate.envelope._json import (
 )
 from travelgate.envelope._keys import (
     MIN_RSA_BITS,
-    KeyLoadError,
     KeyRing,
     load_certificates,
     load_private_key,
@@ -68,6 +66,7 @@ from travelgate.envelope._seal import (
     unsealed,
 )
 from travelgate.envelope._signing_key import sealing_key_from, signing_key_for
+from travelgate.errors import JsonFormatError, KeyLoadError
 
 __all__ = [
     "AES_ALGORITHM",

@@ -9,14 +9,10 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 # Importing the generated modules registers the Any types that JSON payloads name.
-from travelgate._pb.ivms101 import identity_pb2  # noqa: F401
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
-from travelgate._pb.trisa.data.generic.v1beta1 import transaction_pb2  # noqa: F401
-from travelgate.errors import TravelgateError
-
-
-class JsonFormatError(TravelgateError):
-    """Text that is not the protobuf JSON of the expected message."""
+from travelgate.errors import (
+    JsonFormatError,
+)
 
 
 def message_to_dict(message: Message) -> dict[str, Any]:

@@ -33,7 +33,10 @@ from cryptography.hazmat.primitives.asymmetric.types import (
     PublicKeyTypes,
 )
 
-from travelgate.errors import InvalidKeyError, TravelgateError
+from travelgate.errors import (
+    InvalidKeyError,
+    KeyLoadError,
+)
 
 MIN_RSA_BITS = 2048
 PKS_ALGORITHMS = {"SHA256": hashlib.sha256, "SHA512": hashlib.sha512, "MD5": hashlib.md5}
@@ -51,10 +54,6 @@ _PRIVATE_TYPES = (
 # One linear scan for boundary lines; a lazy BEGIN...END pattern rescans the rest of the input
 # from every unmatched BEGIN, which made a few thousand of them cost minutes.
 _PEM_BOUNDARY = re.compile(rb"-----(BEGIN|END) ([A-Z0-9 ]{1,64})-----")
-
-
-class KeyLoadError(TravelgateError):
-    """A key or certificate could not be read."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from travelgate._pb.ivms101 import identity_pb2, ivms101_pb2
-from travelgate.errors import TravelgateError, TrisaError
+from travelgate.errors import (
+    IvmsEncodeError,
+    IvmsError,
+    IvmsInvalidError,
+    IvmsParseError,
+    ProtobufEncodeError,
+    TrisaError,
+)
 from travelgate.ivms101._codes import CODE_LISTS, CodeList
 from travelgate.ivms101._countries import COUNTRY_CODES, ISO_3166_ALPHA2
 from travelgate.ivms101._encode import (
@@ -64,7 +71,7 @@ from travelgate.ivms101._profiles import (
     ProfileTable,
     custom_profile,
 )
-from travelgate.ivms101._protobuf import PbReader, ProtobufEncodeError, payload_to_pb, person_to_pb
+from travelgate.ivms101._protobuf import PbReader, payload_to_pb, person_to_pb
 from travelgate.ivms101._registry import RaRecord, RaRegistry, default_registry
 from travelgate.ivms101._report import Dialect, Edition, Sink, ValidationResult, Violation
 from travelgate.ivms101._schema import SPEC_OF_MODEL
@@ -141,33 +148,6 @@ Component = Literal[
     "IntermediaryVASP",
 ]
 Role = Literal["originator", "beneficiary", "originatingVASP", "beneficiaryVASP", "intermediary"]
-
-
-class IvmsError(TravelgateError):
-    """Base of the errors raised by this package."""
-
-
-class IvmsParseError(IvmsError):
-    """The input cannot be read at all (rule PARSE); maps to UNPARSEABLE_IDENTITY (151)."""
-
-    def __init__(self, violation: Violation) -> None:
-        super().__init__(f"IVMS101 identity cannot be parsed: {violation.message}")
-        self.violation = violation
-
-    def to_trisa(self) -> TrisaError:
-        return unparseable(self.violation.message)
-
-
-class IvmsInvalidError(IvmsError):
-    """A document that must be valid is not; `result` holds every violation."""
-
-    def __init__(self, result: ValidationResult) -> None:
-        super().__init__(rejection_message(result))
-        self.result = result
-
-
-class IvmsEncodeError(IvmsError):
-    """The model holds something the target encoding cannot represent."""
 
 
 @dataclass(frozen=True)
@@ -311,13 +291,13 @@ def person_to_protobuf(
         if check:
             result = validate(person, profile=profile, component="Person")
             if not result.valid:
-                raise IvmsInvalidError(result)
+                raise IvmsInvalidError(rejection_message(result), result)
     else:
         result = validate(person, profile=profile, component="Person")
         if result.model is None:
             raise IvmsParseError(result.violations[0])
         if check and not result.valid:
-            raise IvmsInvalidError(result)
+            raise IvmsInvalidError(rejection_message(result), result)
         model = result.model
     assert isinstance(model, Person)
     try:

@@ -13,9 +13,10 @@ from typing import Any, Literal
 
 from google.protobuf import json_format
 
+from travelgate.errors import ProtobufEncodeError
 from travelgate.ivms101 import _model as m
 from travelgate.ivms101._codes import PAYLOAD_VERSION_2020, PAYLOAD_VERSION_2023
-from travelgate.ivms101._protobuf import ProtobufEncodeError, payload_to_pb, person_to_pb
+from travelgate.ivms101._protobuf import payload_to_pb, person_to_pb
 from travelgate.ivms101._report import Violation, format_path, format_pointer
 from travelgate.ivms101._schema import SPEC_OF_MODEL, SPECS, ObjectSpec
 

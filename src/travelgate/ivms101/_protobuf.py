@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from travelgate._pb.ivms101 import identity_pb2, ivms101_pb2
+from travelgate.errors import ProtobufEncodeError
 from travelgate.ivms101 import _model as m
 from travelgate.ivms101._codes import (
     ADDRESS_TYPE,
@@ -349,10 +350,6 @@ def _unknown_code(attr: str, codes: CodeList) -> m.Meta | None:
 
 
 # -- model -> protobuf -------------------------------------------------------------------
-
-
-class ProtobufEncodeError(Exception):
-    """The model holds something the protobuf cannot carry."""
 
 
 def person_to_pb(person: m.Person) -> ivms101_pb2.Person:

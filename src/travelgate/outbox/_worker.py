@@ -29,8 +29,9 @@ import structlog
 
 from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
-from travelgate.errors import TravelgateError, TrpRemoteError
+from travelgate.errors import PeerBusyError, TravelgateError, TrpRemoteError, WebhookError
 from travelgate.store import Database, OutboxItem, Tx, now_text
+from travelgate.timestamps import format_timestamp
 from travelgate.transfers import Outcome
 from travelgate.trisa import (
     DirectoryUnavailableError,
@@ -205,7 +206,7 @@ class OutboxWorker:
         retry_at = None
         if attempts < limit and not final:
             when = datetime.now(UTC) + timedelta(seconds=backoff(attempts, self.settings))
-            retry_at = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            retry_at = format_timestamp(when)
 
         def write(tx: Tx) -> None:
             tx.outbox_failed(item.id, stamp=now_text(), error=error, retry_at=retry_at)
@@ -312,11 +313,3 @@ class OutboxWorker:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise WebhookError(f"webhook unreachable: {type(exc).__name__}: {exc}") from None
         await self.db.write(lambda tx: tx.outbox_done(item.id, stamp=now_text()))
-
-
-class PeerBusyError(TravelgateError):
-    """The peer answered a service error with retry=true: deliver again later."""
-
-
-class WebhookError(TravelgateError):
-    """The back office did not take a webhook (non-2xx or unreachable)."""

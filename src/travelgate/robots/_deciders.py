@@ -10,18 +10,30 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
 from travelgate.errors import Code
+from travelgate.transfers import ConversationState
 from travelgate.trisa import Action, Inbound, Verdict, match_customer
 
 if TYPE_CHECKING:
-    from travelgate.node import Gateway
+    from travelgate.service import TrpService
+    from travelgate.store import Database
 
 log = structlog.get_logger("travelgate.robot")
+
+
+class RobotHome(Protocol):
+    """What an async robot needs of its gateway to call back: the database and TRP."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def trp(self) -> TrpService: ...
 
 
 class RobotPolicy(StrEnum):
@@ -53,8 +65,12 @@ class RobotDecider:
 
     policy: RobotPolicy
     delay: float = 1.0
-    gateway: Gateway | None = None
+    gateway: RobotHome | None = None
     _callbacks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def bind(self, home: RobotHome) -> None:
+        """Call back through `home` (the gateway, once it is open)."""
+        self.gateway = home
 
     async def decide(self, inbound: Inbound) -> Verdict:
         miss = match_customer(inbound)
@@ -109,14 +125,14 @@ class RobotDecider:
             inquiry = tx.trp_inquiry(peer, envelope_id)
             if inquiry is not None:  # a TRP inquiry: approve at its callback
                 pending = tx.conversation_by_id(inquiry.conversation_id or 0)
-                if pending is not None and pending.state == "PENDING":
+                if pending is not None and pending.state == ConversationState.PENDING:
                     assert gateway is not None
                     gateway.trp.decide_pending(tx, pending, accept=True, actor="robot")
                 return pending is not None
             conversation = tx.conversation(peer, normalize_envelope_id(envelope_id))
             if conversation is None or conversation.payload is None:
                 return False
-            if conversation.state != "PENDING":
+            if conversation.state != ConversationState.PENDING:
                 return True  # decided meanwhile: nothing to send
             tx.enqueue_transfer(
                 peer, envelope_id, "ACCEPTED", payload=resumed_payload(conversation.payload)

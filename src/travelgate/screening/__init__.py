@@ -9,6 +9,7 @@
   `verify_wallet_proof` (`eip191`, `bip137`), pure functions over libsecp256k1.
 """
 
+from travelgate.errors import InvalidProofError, ScreeningListError
 from travelgate.screening._addresses import address_key, eip55_checksum, eip55_valid
 from travelgate.screening._bip137 import BitcoinAddress, parse_bitcoin_address, verify_bip137
 from travelgate.screening._challenge import (
@@ -19,7 +20,6 @@ from travelgate.screening._challenge import (
     parse_challenge,
 )
 from travelgate.screening._eip191 import recover_eip191_signer, verify_eip191
-from travelgate.screening._errors import InvalidProofError, ScreeningListError
 from travelgate.screening._lists import (
     LIST_FORMATS,
     OFAC_LIST_NAME,

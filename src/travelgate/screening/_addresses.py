@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from travelgate.screening._encodings import EncodingError, segwit_decode
+from travelgate.errors import EncodingError
+from travelgate.screening._encodings import segwit_decode
 from travelgate.screening._hashes import keccak256
 
 _EVM = re.compile(r"0[xX][0-9a-fA-F]{40}")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import coincurve
 
-from travelgate.screening._encodings import EncodingError, base58check_decode, segwit_decode
-from travelgate.screening._errors import InvalidProofError
+from travelgate.errors import EncodingError, InvalidProofError
+from travelgate.screening._encodings import base58check_decode, segwit_decode
 from travelgate.screening._hashes import hash160, sha256d
 
 _MAGIC = b"Bitcoin Signed Message:\n"

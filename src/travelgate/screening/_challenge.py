@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from travelgate.envelope import format_timestamp_seconds, parse_timestamp
-from travelgate.errors import BadRequestError
+from travelgate.errors import BadRequestError, InvalidProofError
 from travelgate.screening._addresses import address_key
-from travelgate.screening._errors import InvalidProofError
 
 CHALLENGE_VALIDITY = timedelta(minutes=15)
 _CLOCK_SKEW = timedelta(minutes=1)

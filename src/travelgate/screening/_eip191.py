@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import coincurve
 
+from travelgate.errors import InvalidProofError
 from travelgate.screening._addresses import eip55_valid, is_evm_address
-from travelgate.screening._errors import InvalidProofError
 from travelgate.screening._hashes import keccak256
 
 _PREFIX = b"\x19Ethereum Signed Message:\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from travelgate.errors import EncodingError
 from travelgate.screening._hashes import sha256d
 
 BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -17,10 +18,6 @@ _BECH32_INDEX = {char: index for index, char in enumerate(BECH32_CHARSET)}
 _BECH32_CONSTANT = 1
 _BECH32M_CONSTANT = 0x2BC830A3
 _GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
-
-
-class EncodingError(ValueError):
-    """Text that is not a valid Base58Check or Bech32 string."""
 
 
 # -- Base58Check -------------------------------------------------------------------------

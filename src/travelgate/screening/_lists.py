@@ -25,8 +25,8 @@ from typing import IO, TYPE_CHECKING, Literal
 import defusedxml
 import defusedxml.ElementTree as SafeElementTree
 
+from travelgate.errors import ScreeningListError
 from travelgate.screening._addresses import address_key
-from travelgate.screening._errors import ScreeningListError
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element  # a type only: defusedxml does the parsing

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from travelgate.errors import InvalidProofError
 from travelgate.screening._bip137 import verify_bip137
 from travelgate.screening._eip191 import verify_eip191
-from travelgate.screening._errors import InvalidProofError
 
 PROOF_TYPES = ("eip191", "bip137")
 # Bitcoin networks a bip137 proof may name, and the chain of the address each expects.

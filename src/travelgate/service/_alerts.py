@@ -27,6 +27,7 @@ from travelgate import metrics
 from travelgate.errors import TravelgateError
 from travelgate.service._paging import decode_cursor, encode_cursor
 from travelgate.store import Alert, Database, OutboxItem, Tx, now_text
+from travelgate.timestamps import format_timestamp_seconds, parse_stored
 
 log = structlog.get_logger("travelgate.alerts")
 
@@ -199,7 +200,7 @@ class Alerts:
         if oldest is None:
             return False
         review_id, created = oldest
-        opened = datetime.fromisoformat(created.replace("Z", "+00:00"))
+        opened = parse_stored(created)
         if now - opened < self.review_age:
             return False
         return await self.raise_now(
@@ -230,7 +231,7 @@ class Alerts:
                 severity="critical" if mark <= 7 else "warning",
                 subject=owner,
                 key=f"{owner}:{serial}:{mark}",
-                not_after=ends.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                not_after=format_timestamp_seconds(ends),
                 days_left=max(0, left.days),
                 mark_days=mark,
             ):

@@ -13,7 +13,7 @@ from typing import Any
 
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
-from travelgate.errors import ApiError, Code, TravelgateError, ValidationError
+from travelgate.errors import Code, NotFoundError, TravelgateError, ValidationError
 from travelgate.service._paging import check_state, decode_cursor, encode_cursor
 from travelgate.store import Conversation, Database
 from travelgate.transfers import transaction_amount
@@ -118,7 +118,7 @@ class DepositService:
     async def get(self, deposit_id: str) -> dict[str, Any]:
         conversation = await self.db.read(lambda tx: tx.conversation_by_public_id(deposit_id))
         if conversation is None or conversation.role != "beneficiary":
-            raise ApiError(404, "not_found", f"no deposit {deposit_id!r}", field="id")
+            raise NotFoundError("not_found", f"no deposit {deposit_id!r}", field="id")
         return deposit_view(conversation)
 
     async def page(self, query: Mapping[str, str | None], limit: int) -> dict[str, Any]:

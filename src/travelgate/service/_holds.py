@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from travelgate import envelope as env
 from travelgate._pb.ivms101 import identity_pb2
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
-from travelgate.errors import ApiError, Code, TravelgateError
+from travelgate.errors import Code, ConflictError, NotFoundError, RequestError, TravelgateError
 from travelgate.screening import address_key
 from travelgate.service._paging import check_state, decode_cursor, page_of
 from travelgate.service._payloads import first_payload, outgoing_identity, outgoing_transaction
@@ -45,8 +45,10 @@ from travelgate.store import (
     Tx,
     now_text,
 )
+from travelgate.timestamps import format_timestamp, parse_stored
 from travelgate.transfers import (
     Action,
+    ConversationState,
     CounterpartyKind,
     Decision,
     DecisionCode,
@@ -74,14 +76,6 @@ POLICY = "policy"
 SCREENING = "screening"
 # A long poll without a version waits only while the exchange is still running.
 _WAITING = (HoldState.HELD.value, HoldState.AWAITING_REPLY.value)
-
-
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _text_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 # Outcomes that stand whatever the directory says (our own data missing, a rejection).
@@ -167,7 +161,7 @@ class HoldService:
             raced = tx.hold_by_idempotency(idempotency_key)
             if raced is not None:
                 return raced, False
-            stamp = _text_time(now)
+            stamp = format_timestamp(now)
             screened = None
             if self.screening is not None:
                 screened = self.screening.decide(
@@ -194,6 +188,7 @@ class HoldService:
                 decision_rule=decision.rule,
                 decision_reason=decision.reason,
                 screening=None if screened is None else screened.record,
+                retention_seconds=int(decision.retention.total_seconds()),
             )
             hold = tx.hold(hold_id)
             assert hold is not None
@@ -272,7 +267,7 @@ class HoldService:
 
     def _wait_for_new_destination(self, tx: Tx, hold: Hold, now: datetime) -> Hold:
         assert self.new_destination_hold is not None
-        release_at = _text_time(now + self.new_destination_hold)
+        release_at = format_timestamp(now + self.new_destination_hold)
         self.recorder.audit(
             tx, POLICY, "hold.new_destination", f"hold:{hold.id}", release_at=release_at
         )
@@ -308,7 +303,7 @@ class HoldService:
                     if request.customer_id is not None:
                         customer = tx.get_customer(request.customer_id)
                     identity = self._identity(request, customer)
-                except ApiError as exc:
+                except RequestError as exc:
                     self.recorder.move(
                         tx,
                         current,
@@ -319,7 +314,7 @@ class HoldService:
                         reason=exc.message[:500],
                     )
                     return
-                created = _parse_time(current.created_at)
+                created = parse_stored(current.created_at)
                 facts = self._facts(request, counterparty, identity, created)
                 decision = evaluate(facts, self.policy)
                 self._apply_decision(tx, current, decision, counterparty, payload)
@@ -329,8 +324,7 @@ class HoldService:
 
     def _replay(self, hold: Hold, request: WithdrawalRequest) -> dict[str, Any]:
         if hold.request_hash != request.body_hash:
-            raise ApiError(
-                409,
+            raise ConflictError(
                 "idempotency_conflict",
                 "this Idempotency-Key was used with a different request body",
                 field="Idempotency-Key",
@@ -465,7 +459,7 @@ class HoldService:
     def facts_of(self, hold: Hold, identity: Any) -> tuple[TransferFacts, Decision]:
         """The facts of a hold as at its creation, and the decision they give now."""
         request = parse_withdrawal(hold.request, assets=frozenset({hold.asset}))
-        created = _parse_time(hold.created_at)
+        created = parse_stored(hold.created_at)
         facts = self._facts(request, self._counterparty(request), identity, created)
         return facts, evaluate(facts, self.policy)
 
@@ -474,7 +468,7 @@ class HoldService:
     async def get(self, hold_id: str) -> dict[str, Any]:
         hold = await self.db.read(lambda tx: tx.hold(hold_id))
         if hold is None:
-            raise ApiError(404, "not_found", f"no withdrawal {hold_id!r}", field="id")
+            raise NotFoundError("not_found", f"no withdrawal {hold_id!r}", field="id")
         return hold_view(hold)
 
     async def wait(
@@ -524,8 +518,8 @@ class HoldService:
             if hold.state == HoldState.RELEASED.value and hold.txid == txid:
                 return hold  # the same broadcast again: nothing more to do
             if hold.state != HoldState.CLEARED.value:
-                raise ApiError(
-                    409, "illegal_state", f"a {hold.state} withdrawal cannot be broadcast"
+                raise ConflictError(
+                    "illegal_state", f"a {hold.state} withdrawal cannot be broadcast"
                 )
             moved = self.recorder.move(
                 tx,
@@ -588,8 +582,8 @@ class HoldService:
                     reason=reason,
                 )
             except IllegalTransitionError:
-                raise ApiError(
-                    409, "illegal_state", f"a {hold.state} withdrawal cannot be canceled"
+                raise ConflictError(
+                    "illegal_state", f"a {hold.state} withdrawal cannot be canceled"
                 ) from None
             self.end_exchange(tx, moved, Code.CANCELED, "the originator canceled the withdrawal")
             return moved
@@ -686,8 +680,8 @@ class HoldService:
             code=DecisionCode.REVIEW_ACCEPTED,
             rule=rule,
             reason=reason[:1500],
-            started_at=_text_time(now),
-            deadline=_text_time(reply_deadline(now, decision.reply_timeout)),
+            started_at=format_timestamp(now),
+            deadline=format_timestamp(reply_deadline(now, decision.reply_timeout)),
         )
 
     def _trp_possible(self, tx: Tx, hold: Hold) -> bool:
@@ -740,7 +734,7 @@ class HoldService:
 
     def _no_exchange(self, tx: Tx, hold: Hold, conversation: Conversation | None) -> str | None:
         """Why no exchange is possible for a hold in review, or None when one is."""
-        if conversation is not None and conversation.state == "ACCEPTED":
+        if conversation is not None and conversation.state == ConversationState.ACCEPTED:
             return "the counterparty already accepted; its reply was short of what policy wants"
         if (
             hold.counterparty_protocol == TRP
@@ -772,29 +766,26 @@ class HoldService:
         if request.customer_id is not None:
             customer = tx.get_customer(request.customer_id)
             if customer is None:
-                raise ApiError(
-                    409,
+                raise ConflictError(
                     "unknown_customer",
                     f"customer {request.customer_id!r} is gone: the exchange cannot start",
                     field="originator.customer_id",
                 )
         try:
             identity = self._identity(request, customer)
-        except ApiError as exc:
-            raise ApiError(
-                409,
+        except RequestError as exc:
+            raise ConflictError(
                 exc.code,
                 f"the exchange cannot start: {exc.message}",
                 field=exc.field,
             ) from None
         facts = self._facts(
-            request, self._counterparty(request), identity, _parse_time(hold.created_at)
+            request, self._counterparty(request), identity, parse_stored(hold.created_at)
         )
         built_in = evaluate(facts, dataclasses.replace(self.policy, rules=()))
         if built_in.action is Action.BLOCK:
             missing = ", ".join(built_in.missing[:10]) or built_in.reason
-            raise ApiError(
-                409,
+            raise ConflictError(
                 "own_data_missing",
                 f"the exchange cannot start: our originator data is incomplete ({missing}); "
                 "complete the customer record, then decide again",
@@ -805,7 +796,7 @@ class HoldService:
     def _hold_or_404(self, tx: Tx, hold_id: str) -> Hold:
         hold = tx.hold(hold_id)
         if hold is None:
-            raise ApiError(404, "not_found", f"no withdrawal {hold_id!r}", field="id")
+            raise NotFoundError("not_found", f"no withdrawal {hold_id!r}", field="id")
         return hold
 
     def on_dead(self, tx: Tx, item: OutboxItem) -> None:
@@ -847,7 +838,7 @@ class HoldService:
         now = datetime.now(UTC)
         deadline = reply_deadline(now, decision.reply_timeout)
         hold = self.recorder.touch(
-            tx, hold, started_at=_text_time(now), deadline=_text_time(deadline)
+            tx, hold, started_at=format_timestamp(now), deadline=format_timestamp(deadline)
         )
         return self.recorder.move(
             tx,

@@ -20,13 +20,14 @@ from travelgate.service._deposits import (
     deposit_view,
     trisa_code_name,
 )
-from travelgate.service._holds import SYSTEM, HoldService, _parse_time, _text_time
+from travelgate.service._holds import SYSTEM, HoldService
 from travelgate.service._payloads import beneficiary_json, beneficiary_match, beneficiary_person
 from travelgate.service._records import Recorder, decision_view
 from travelgate.service._requests import parse_withdrawal
 from travelgate.service._screening import ScreeningStep
 from travelgate.service._wallets import learn_destination
 from travelgate.store import Conversation, Hold, Tx, now_text
+from travelgate.timestamps import format_timestamp, parse_stored
 from travelgate.transfers import (
     Action as PolicyAction,
 )
@@ -168,12 +169,12 @@ class ServiceHooks:
         except Exception:
             reply_not_after = None
         deadline = extend_deadline(
-            _parse_time(hold.deadline),
-            started=_parse_time(hold.started_at),
+            parse_stored(hold.deadline),
+            started=parse_stored(hold.started_at),
             reply_not_after=reply_not_after,
             max_wait=max_wait,
         )
-        self.recorder.touch(tx, hold, deadline=_text_time(deadline))
+        self.recorder.touch(tx, hold, deadline=format_timestamp(deadline))
 
     def _deposit(self, tx: Tx, conversation: Conversation, message: PeerMessage) -> None:
         subject = f"conversation:{conversation.id}"

@@ -14,8 +14,9 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from travelgate.errors import ApiError
+from travelgate.errors import NotPermittedError
 from travelgate.store import ApiKey, Database, Tx, now_text
+from travelgate.timestamps import parse_stored
 
 PREFIX = "tgk"
 # Keys are managed on the node's own host (the CLI, `make run`): the audit names that.
@@ -83,7 +84,10 @@ async def check_api_key(db: Database, key: str) -> ApiKey | None:
         key_id = record.id
         await db.write(lambda tx: tx.rehash_api_key(key_id, key_hash(tx, key)))
     now = datetime.now(UTC)
-    if record.last_used_at is None or _parse(record.last_used_at) < now - _LAST_USED_RESOLUTION:
+    if (
+        record.last_used_at is None
+        or parse_stored(record.last_used_at) < now - _LAST_USED_RESOLUTION
+    ):
         stamp = now_text()
         await db.write(lambda tx: tx.api_key_used(record.id, stamp))
     return record
@@ -100,8 +104,7 @@ def _find(tx: Tx, key: str) -> tuple[ApiKey | None, bool]:
 
 def require_scope(record: ApiKey, scope: str) -> None:
     if scope not in record.scopes:
-        raise ApiError(
-            403,
+        raise NotPermittedError(
             "forbidden_scope",
             f"this API key lacks the {scope!r} scope (create one with "
             f"`travelgate apikey create --scope {scope}`)",
@@ -137,7 +140,3 @@ async def revoke_api_key(db: Database, prefix: str) -> ApiKey | None:
         return next(key for key in tx.api_keys() if key.id == key_id)
 
     return await db.write(revoke)
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))

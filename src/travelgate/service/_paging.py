@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from travelgate.errors import ApiError
+from travelgate.errors import BadParameterError
 
 MAX_PAGE = 500
 _MAX_ROWID = 2**63 - 1
@@ -46,7 +46,7 @@ def decode_cursor(cursor: str | None) -> int | None:
         if _ROWID.fullmatch(digits) and int(digits) <= _MAX_ROWID:
             value = int(digits)
     if value is None or encode_cursor(value) != cursor:
-        raise ApiError(400, "bad_cursor", "cursor is not one this API returned", field="cursor")
+        raise BadParameterError("bad_cursor", "cursor is not one this API returned", field="cursor")
     return value
 
 
@@ -54,8 +54,8 @@ def parse_limit(text: str | None, default: int = 50) -> int:
     if text is None:
         return default
     if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise ApiError(
-            400, "bad_limit", f"limit must be an integer from 1 to {MAX_PAGE}", field="limit"
+        raise BadParameterError(
+            "bad_limit", f"limit must be an integer from 1 to {MAX_PAGE}", field="limit"
         )
     return int(text)
 
@@ -63,7 +63,9 @@ def parse_limit(text: str | None, default: int = 50) -> int:
 def check_state(state: str | None, allowed: Iterable[str]) -> None:
     names = list(allowed)
     if state is not None and state not in names:
-        raise ApiError(400, "bad_state", f"state must be one of {', '.join(names)}", field="state")
+        raise BadParameterError(
+            "bad_state", f"state must be one of {', '.join(names)}", field="state"
+        )
 
 
 def page_of(rows: Sequence[P], limit: int, view: Callable[[P], dict[str, Any]]) -> dict[str, Any]:

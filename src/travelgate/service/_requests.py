@@ -1,8 +1,8 @@
 """The withdrawal request of `POST /v1/withdrawals`, checked field by field.
 
 The body is the contract the exchange's withdrawal service codes against (issue 6):
-amounts are decimal strings, never floats; every problem is an `ApiError` naming the field,
-422 for a well-formed body that is not acceptable.
+amounts are decimal strings, never floats; every problem is an `InvalidRequestError`
+naming the field (the API answers 422 for a well-formed body that is not acceptable).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from travelgate.errors import ApiError
+from travelgate.errors import InvalidRequestError
 from travelgate.transfers import InvalidAmountError, parse_amount, parse_fiat_amount
 
 SELF_HOSTED = "self-hosted"
@@ -33,8 +33,8 @@ _TOP = {
 IvmsProfile = Literal["strict", "standard", "interop"]
 
 
-def invalid(field: str, message: str, code: str = "invalid_field") -> ApiError:
-    return ApiError(422, code, message, field=field)
+def invalid(field: str, message: str, code: str = "invalid_field") -> InvalidRequestError:
+    return InvalidRequestError(code, message, field=field)
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def _only(table: Mapping[str, Any], allowed: set[str], field: str) -> None:
 
 
 def parse_withdrawal(body: object, *, assets: frozenset[str]) -> WithdrawalRequest:
-    """Check a decoded JSON body; the first problem raises an ApiError (422)."""
+    """Check a decoded JSON body; the first problem raises an InvalidRequestError."""
     top = _object(body, "body")
     _only(top, _TOP, "")
     for required in ("asset", "network", "amount", "destination", "originator", "beneficiary"):
@@ -275,8 +275,7 @@ def check_originator(person: Mapping[str, Any], profile: str, *, customer_id: st
     listed = "; ".join(problems[:5])
     whose = f"customer {customer_id!r}" if customer_id else "originator.person"
     fix = " (fix the record with PUT /v1/customers/{id})" if customer_id else ""
-    raise ApiError(
-        422,
+    raise InvalidRequestError(
         "invalid_originator",
         f"{whose} does not meet the IVMS101 rules for an originator ({profile} profile): "
         f"{listed}{fix}",
@@ -292,6 +291,6 @@ def check_person(
     problems = person_problems(person, role)
     if problems:
         listed = "; ".join(problems[:5])
-        raise ApiError(
-            422, "invalid_person", f"{field} is not a valid IVMS101 Person: {listed}", field=field
+        raise InvalidRequestError(
+            "invalid_person", f"{field} is not a valid IVMS101 Person: {listed}", field=field
         )

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from travelgate._pb.trisa.api.v1beta1 import errors_pb2
-from travelgate.errors import ApiError, Code
+from travelgate.errors import Code, ConflictError, NotFoundError
 from travelgate.service._deposits import deposit_view
 from travelgate.service._holds import HoldService
 from travelgate.service._paging import check_state, decode_cursor, encode_cursor
@@ -152,7 +152,7 @@ class ReviewService:
         def read(tx: Tx) -> dict[str, Any]:
             review = tx.review(review_id)
             if review is None:
-                raise ApiError(404, "not_found", f"no review {review_id!r}", field="id")
+                raise NotFoundError("not_found", f"no review {review_id!r}", field="id")
             return review_view(review, review_subject(tx, review))
 
         return await self.db.read(read)
@@ -166,10 +166,10 @@ class ReviewService:
         def write(tx: Tx) -> dict[str, Any]:
             review = tx.review(review_id)
             if review is None:
-                raise ApiError(404, "not_found", f"no review {review_id!r}", field="id")
+                raise NotFoundError("not_found", f"no review {review_id!r}", field="id")
             if review.state != "open":
-                raise ApiError(
-                    409, "illegal_state", f"review {review_id} is already {review.state}"
+                raise ConflictError(
+                    "illegal_state", f"review {review_id} is already {review.state}"
                 )
             self._check_four_eyes(tx, review, api_key_id)
             state = "accepted" if decision == "accept" else "rejected"
@@ -197,8 +197,7 @@ class ReviewService:
             return
         hold = tx.hold(review.subject_id)
         if hold is not None and hold.api_key_id == api_key_id:
-            raise ApiError(
-                409,
+            raise ConflictError(
                 "four_eyes",
                 "the API key that created this withdrawal cannot decide its review: "
                 "another person's key must (or set [api] four_eyes = false)",

@@ -15,7 +15,9 @@ import structlog
 
 from travelgate import ivms101
 from travelgate.errors import (
-    ApiError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
     TravelgateError,
     TrpForbiddenError,
     TrpInvalidError,
@@ -104,32 +106,34 @@ class TrpService(TrpDeposits):
     async def mint(self, customer_id: str, body: object) -> dict[str, Any]:
         """`POST /v1/customers/{id}/travel-addresses`: a new address for a deposit address."""
         if not self.public_url:
-            raise ApiError(
-                409, "trp_disabled", "TRP is not enabled on this node ([trp] enabled = true)"
+            raise ConflictError(
+                "trp_disabled", "TRP is not enabled on this node ([trp] enabled = true)"
             )
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            raise ApiError(422, "invalid_field", "the body must be a JSON object", field="body")
+            raise InvalidRequestError(
+                "invalid_field", "the body must be a JSON object", field="body"
+            )
         unknown = sorted(set(body) - {"address"})
         if unknown:
-            raise ApiError(422, "unknown_field", f"unknown field {unknown[0]}", field=unknown[0])
+            raise InvalidRequestError(
+                "unknown_field", f"unknown field {unknown[0]}", field=unknown[0]
+            )
         customer = await self.db.read(lambda tx: tx.get_customer(customer_id))
         if customer is None:
-            raise ApiError(404, "not_found", f"no customer {customer_id!r}", field="id")
+            raise NotFoundError("not_found", f"no customer {customer_id!r}", field="id")
         address = body.get("address")
         if address is None:
             if not customer.addresses:
-                raise ApiError(
-                    422,
+                raise InvalidRequestError(
                     "missing_field",
                     f"customer {customer_id!r} has no deposit address to receive on",
                     field="address",
                 )
             address = customer.addresses[0]
         if not isinstance(address, str) or address not in customer.addresses:
-            raise ApiError(
-                422,
+            raise InvalidRequestError(
                 "unknown_address",
                 f"address must be one of customer {customer_id!r}'s deposit addresses",
                 field="address",

@@ -28,7 +28,13 @@ from travelgate.errors import (
 from travelgate.service._deposits import deposit_view, trisa_code_name
 from travelgate.service._records import Recorder, decision_view
 from travelgate.store import Conversation, Database, Tx, now_text
-from travelgate.transfers import DecisionCode, reason_code
+from travelgate.transfers import (
+    ConversationState,
+    DecisionCode,
+    Outcome,
+    conversation_state,
+    reason_code,
+)
 from travelgate.trisa import BENEFICIARY, Action, Decider, Directory, Inbound, Peer, Verdict
 from travelgate.trp import (
     Acknowledgement,
@@ -212,7 +218,8 @@ class TrpDeposits:
         else:
             resolution = Rejection("rejected after compliance review")
         tx.update_trp_transfer(transfer.id, state=_transfer_state(resolution))
-        tx.update_conversation(conversation.id, state="ACCEPTED" if accept else "REJECTED")
+        outcome = Outcome.ACCEPTED if accept else Outcome.REJECTED
+        tx.update_conversation(conversation.id, state=conversation_state(outcome))
         self._send_resolution(tx, transfer.peer_callback, transfer.request_identifier, resolution)
 
     def decide_pending(
@@ -242,14 +249,14 @@ class TrpDeposits:
                 tx.update_trp_transfer(transfer.id, state="confirmed")
                 tx.update_conversation(
                     conversation.id,
-                    state="COMPLETED",
+                    state=ConversationState.COMPLETED,
                     payload=_with_txid(conversation.payload, message.txid),
                 )
             else:
                 tx.update_trp_transfer(transfer.id, state="canceled")
                 tx.update_conversation(
                     conversation.id,
-                    state="CANCELED",
+                    state=ConversationState.CANCELED,
                     decision=decision_view(
                         DecisionCode.CANCELED,
                         message.reason or "the originator canceled the transfer",
@@ -311,12 +318,13 @@ def _deposit_address(conversation: Conversation) -> str:
     return transaction.beneficiary
 
 
-def _deposit_state(verdict: Verdict) -> str:
+def _deposit_state(verdict: Verdict) -> ConversationState:
+    """TRP has no repair: whatever is not accepted or left pending is rejected."""
     if verdict.action is Action.ACCEPT:
-        return "ACCEPTED"
+        return ConversationState.ACCEPTED
     if verdict.action is Action.PENDING:
-        return "PENDING"
-    return "REJECTED"
+        return ConversationState.PENDING
+    return ConversationState.REJECTED
 
 
 def _transfer_state(resolution: Resolution | None) -> str:

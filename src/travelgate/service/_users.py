@@ -20,6 +20,7 @@ import argon2
 from travelgate.errors import TravelgateError, UsageError
 from travelgate.service._totp import new_secret, provisioning_uri, totp_matches
 from travelgate.store import ROLES, Database, Tx, User, now_text
+from travelgate.timestamps import format_timestamp
 
 # argon2-cffi's defaults are RFC 9106's second recommendation (argon2id, 64 MiB, t=3).
 _HASHER = argon2.PasswordHasher()
@@ -203,7 +204,7 @@ async def sign_in(
         assert user is not None
         lock_until = None
         if not good and not locked and user.failed_sign_ins + 1 >= MAX_FAILED_SIGN_INS:
-            lock_until = (now + LOCK_OUT).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            lock_until = format_timestamp(now + LOCK_OUT)
         tx.record_sign_in(user.id, succeeded=good, stamp=stamp, lock_until=lock_until)
         detail: dict[str, Any] = {"source": source}
         if not good:

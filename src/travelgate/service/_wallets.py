@@ -12,7 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from travelgate.errors import ApiError
+from travelgate.errors import (
+    BadParameterError,
+    InvalidRequestError,
+    NotFoundError,
+    NotPermittedError,
+)
 from travelgate.screening import (
     InvalidProofError,
     address_key,
@@ -22,6 +27,7 @@ from travelgate.screening import (
 )
 from travelgate.service._records import Recorder
 from travelgate.store import ApiKey, BookEntry, Database, Hold, Tx, now_text
+from travelgate.timestamps import format_timestamp
 
 PROOF_METHODS = ("eip191", "bip137", "manual")
 SELF_HOSTED_KIND = "self_hosted"
@@ -29,10 +35,6 @@ VASP_KIND = "vasp"
 _MAX_TEXT = 256
 _MAX_EVIDENCE = 2000
 _MAX_MESSAGE = 4096
-
-
-def _text_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def book_view(entry: BookEntry) -> dict[str, Any]:
@@ -50,17 +52,17 @@ def book_view(entry: BookEntry) -> dict[str, Any]:
     }
 
 
-def _invalid_proof(message: str) -> ApiError:
-    return ApiError(422, "invalid_proof", message, field="proof")
+def _invalid_proof(message: str) -> InvalidRequestError:
+    return InvalidRequestError("invalid_proof", message, field="proof")
 
 
 def _string(body: dict[str, Any], name: str, field: str, limit: int = _MAX_TEXT) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise ApiError(422, "missing_field", f"{field} is required (a string)", field=field)
+        raise InvalidRequestError("missing_field", f"{field} is required (a string)", field=field)
     if len(value) > limit:
-        raise ApiError(
-            422, "invalid_field", f"{field} is longer than {limit} characters", field=field
+        raise InvalidRequestError(
+            "invalid_field", f"{field} is longer than {limit} characters", field=field
         )
     return value if name == "message" else value.strip()
 
@@ -68,8 +70,8 @@ def _string(body: dict[str, Any], name: str, field: str, limit: int = _MAX_TEXT)
 def _unknown(body: dict[str, Any], allowed: set[str], prefix: str = "") -> None:
     extra = sorted(set(body) - allowed)
     if extra:
-        raise ApiError(
-            422, "unknown_field", f"unknown field {prefix}{extra[0]}", field=f"{prefix}{extra[0]}"
+        raise InvalidRequestError(
+            "unknown_field", f"unknown field {prefix}{extra[0]}", field=f"{prefix}{extra[0]}"
         )
 
 
@@ -82,8 +84,8 @@ class WalletService:
     async def challenge(self, customer_id: str, address: str, network: str) -> dict[str, Any]:
         for name, value in (("address", address), ("network", network)):
             if not value.strip() or len(value) > _MAX_TEXT or "\n" in value:
-                raise ApiError(
-                    400, "bad_parameter", f"{name} must be a single line of text", field=name
+                raise BadParameterError(
+                    "bad_parameter", f"{name} must be a single line of text", field=name
                 )
         await self._customer_or_404(customer_id)
         now = datetime.now(UTC)
@@ -96,7 +98,7 @@ class WalletService:
                 now=now,
             )
         except InvalidProofError as exc:
-            raise ApiError(400, "bad_parameter", exc.message, field="address") from None
+            raise BadParameterError("bad_parameter", exc.message, field="address") from None
 
         def write(tx: Tx) -> None:
             tx.insert_challenge(
@@ -104,30 +106,33 @@ class WalletService:
                 customer_id=customer_id,
                 address=challenge.address,
                 network=challenge.network,
-                expires_at=_text_time(challenge.expires_at),
+                expires_at=format_timestamp(challenge.expires_at),
                 stamp=now_text(),
-                forget_before=_text_time(now - timedelta(days=1)),
+                forget_before=format_timestamp(now - timedelta(days=1)),
             )
 
         await self.db.write(write)
         return {
             "message": challenge.message,
-            "expires_at": _text_time(challenge.expires_at),
+            "expires_at": format_timestamp(challenge.expires_at),
         }
 
     async def register(self, customer_id: str, body: object, key: ApiKey) -> dict[str, Any]:
         if not isinstance(body, dict):
-            raise ApiError(422, "invalid_field", "the body must be a JSON object", field="body")
+            raise InvalidRequestError(
+                "invalid_field", "the body must be a JSON object", field="body"
+            )
         _unknown(body, {"address", "network", "proof"})
         address = _string(body, "address", "address")
         network = _string(body, "network", "network")
         proof = body.get("proof")
         if not isinstance(proof, dict):
-            raise ApiError(422, "missing_field", "proof (an object) is required", field="proof")
+            raise InvalidRequestError(
+                "missing_field", "proof (an object) is required", field="proof"
+            )
         method = proof.get("type")
         if method not in PROOF_METHODS:
-            raise ApiError(
-                422,
+            raise InvalidRequestError(
                 "invalid_value",
                 f"proof.type must be one of {', '.join(PROOF_METHODS)}",
                 field="proof.type",
@@ -138,8 +143,7 @@ class WalletService:
             _unknown(proof, {"type", "evidence"}, "proof.")
             evidence = _string(proof, "evidence", "proof.evidence", _MAX_EVIDENCE)
             if "reviews" not in key.scopes:
-                raise ApiError(
-                    403,
+                raise NotPermittedError(
                     "forbidden_scope",
                     "a manual wallet attestation needs a key with the 'reviews' scope "
                     "(the compliance role)",
@@ -236,14 +240,14 @@ class WalletService:
             return removed
 
         if not await self.db.write(write):
-            raise ApiError(
-                404, "not_found", f"{address!r} is not in the customer's book", field="address"
+            raise NotFoundError(
+                "not_found", f"{address!r} is not in the customer's book", field="address"
             )
 
     async def _customer_or_404(self, customer_id: str) -> None:
         customer = await self.db.read(lambda tx: tx.get_customer(customer_id))
         if customer is None:
-            raise ApiError(404, "not_found", f"no customer {customer_id!r}", field="id")
+            raise NotFoundError("not_found", f"no customer {customer_id!r}", field="id")
 
 
 def verified_wallet(tx: Tx, customer_id: str | None, address: str, network: str) -> bool:

@@ -5,6 +5,7 @@ transaction on the database thread. Personal data is sealed with the storage key
 reaches SQL.
 """
 
+from travelgate.errors import AddressTakenError
 from travelgate.store._audit import NOTE_PREFIX, SYSTEM_ACTOR
 from travelgate.store._clock import now_text
 from travelgate.store._database import Database
@@ -15,7 +16,6 @@ from travelgate.store._sealer import Sealer, load_or_create_key
 from travelgate.store._sunrise import SunriseLink
 from travelgate.store._trp import TravelAddressRecord, TrpTransfer
 from travelgate.store._tx import (
-    AddressTakenError,
     Conversation,
     Customer,
     CustomerRow,

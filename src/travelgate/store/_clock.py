@@ -1,9 +1,7 @@
-"""Timestamps as the store writes them: RFC 3339 UTC with microseconds (sortable text)."""
+"""Timestamps as the store writes them (kept for the store's own imports)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from travelgate.timestamps import now_text
 
-
-def now_text() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+__all__ = ["now_text"]

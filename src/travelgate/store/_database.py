@@ -51,7 +51,8 @@ class Database:
     async def close(self) -> None:
         if self._connection is not None:
             await self._submit(self._disconnect)
-        self._executor.shutdown(wait=True)
+        # Joining the worker thread blocks: do it off the event loop.
+        await asyncio.to_thread(self._executor.shutdown, wait=True)
 
     async def read(self, work: Callable[[Tx], T]) -> T:
         """Run `work` in a read transaction."""

@@ -17,6 +17,7 @@ from google.protobuf.message import Message
 
 from travelgate.store._clock import now_text
 from travelgate.store._sealer import Sealer
+from travelgate.transfers import CONVERSATION_FINAL_STATES
 
 T = TypeVar("T")
 
@@ -461,24 +462,55 @@ class HoldOps:
 
     # -- retention -----------------------------------------------------------------------
 
-    def purge(self, cutoff: str) -> dict[str, int]:
+    def hold_retentions(self) -> list[int]:
+        """The distinct per-hold retention periods, in seconds (see `purge`)."""
+        rows = self.db.execute(
+            "SELECT DISTINCT retention_seconds FROM holds WHERE retention_seconds IS NOT NULL"
+        ).fetchall()
+        return sorted(int(row[0]) for row in rows)
+
+    def purge(self, cutoff: str, hold_cutoffs: Mapping[int, str] | None = None) -> dict[str, int]:
         """Delete what is older than the retention cutoff and closed (crypto-shred: the
-        sealed personal data goes with its row). Open exchanges and holds are kept."""
-        final = ("REJECTED", "COMPLETED", "CANCELED")
+        sealed personal data goes with its row). Open exchanges and holds are kept.
+
+        A hold that recorded its own retention (`retention_seconds`) goes at the cutoff
+        `hold_cutoffs` gives for that period, where it gives one, instead; the exchange of
+        envelopes that belongs to a hold goes with it (never before it).
+        """
+        closed_holds = ("released", "rejected", "expired", "canceled")
+        own = sorted((hold_cutoffs or {}).items())
+        others = ""
+        if own:
+            marks = ", ".join("?" for _ in own)
+            others = f"AND (retention_seconds IS NULL OR retention_seconds NOT IN ({marks})) "
+        holds = self.db.execute(
+            "DELETE FROM holds WHERE updated_at < ? AND state IN (?, ?, ?, ?) "  # noqa: S608
+            f"{others}RETURNING id, customer_id",
+            (cutoff, *closed_holds, *(seconds for seconds, _ in own)),
+        ).fetchall()
+        for seconds, own_cutoff in own:
+            holds += self.db.execute(
+                "DELETE FROM holds WHERE updated_at < ? AND retention_seconds = ? "
+                "AND state IN (?, ?, ?, ?) RETURNING id, customer_id",
+                (own_cutoff, seconds, *closed_holds),
+            ).fetchall()
+        final = sorted(CONVERSATION_FINAL_STATES)
         conversations = self.db.execute(
             "DELETE FROM conversations WHERE updated_at < ? AND state IN (?, ?, ?) "
+            "AND (hold_id IS NULL OR NOT EXISTS "
+            "(SELECT 1 FROM holds WHERE holds.id = conversations.hold_id)) "
             "RETURNING public_id, role, customer_id",
             (cutoff, *final),
         ).fetchall()
+        for row in holds:
+            conversations += self.db.execute(
+                "DELETE FROM conversations WHERE hold_id = ? "
+                "RETURNING public_id, role, customer_id",
+                (row[0],),
+            ).fetchall()
         envelopes = self.db.execute(
             "DELETE FROM envelopes WHERE conversation_id IS NULL AND created_at < ?", (cutoff,)
         ).rowcount
-        holds = self.db.execute(
-            "DELETE FROM holds WHERE updated_at < ? "
-            "AND state IN ('released', 'rejected', 'expired', 'canceled') "
-            "RETURNING id, customer_id",
-            (cutoff,),
-        ).fetchall()
         # What went, by reference only: the audit trail says so (see `Tx.purge`), so a
         # records export can report a purged record instead of silently missing it.
         self.purged = {

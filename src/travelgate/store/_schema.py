@@ -338,4 +338,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX sunrise_links_hold ON sunrise_links(hold_id);
     """,
+    # 11: each hold keeps the retention of the profiles that decided it, so retention
+    #     purges it after ITS period (NULL: the configured [storage] retention).
+    """
+    ALTER TABLE holds ADD COLUMN retention_seconds INTEGER;
+    """,
 )

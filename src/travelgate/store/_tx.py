@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from travelgate.audit._key import AuditKey
-from travelgate.errors import StoreError
+from travelgate.errors import (
+    AddressTakenError,
+    StoreError,
+)
 from travelgate.store._audit import SYSTEM_ACTOR, AuditOps
 from travelgate.store._clock import now_text
 from travelgate.store._holds import HoldOps, from_row
@@ -88,15 +91,6 @@ class FailedEnvelope:
     created_at: str
 
 
-class AddressTakenError(StoreError):
-    """A deposit address already belongs to another customer."""
-
-    def __init__(self, address: str, owner: str) -> None:
-        super().__init__(f"address is already registered to customer {owner!r}")
-        self.address = address
-        self.owner = owner
-
-
 class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps, SunriseOps):
     """The unit of work handed to `Database.read`/`Database.write`."""
 
@@ -107,9 +101,9 @@ class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps
         self.enqueued = False  # set by `enqueue`: the outbox worker is woken after commit
         self.purged = {"holds": [], "deposits": []}
 
-    def purge(self, cutoff: str) -> dict[str, int]:
+    def purge(self, cutoff: str, hold_cutoffs: Mapping[int, str] | None = None) -> dict[str, int]:
         """Retention: closed records (see `HoldOps.purge`) and the chain's old head."""
-        counts = super().purge(cutoff)
+        counts = super().purge(cutoff, hold_cutoffs)
         counts["sunrise_links"] = self.purge_sunrise(cutoff)
         # The trail's head first: the record of what this purge removed must outlive it.
         counts["audit"] = self.purge_audit(cutoff)

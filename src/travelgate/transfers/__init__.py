@@ -19,8 +19,9 @@ Typical use by the node::
         state = transition(state, verdict.target)
 """
 
+from travelgate.durations import format_duration, parse_duration
+from travelgate.errors import IllegalTransitionError, InvalidAmountError, InvalidFactsError
 from travelgate.transfers._amounts import (
-    InvalidAmountError,
     currency_decimals,
     parse_amount,
     parse_fiat_amount,
@@ -34,8 +35,12 @@ from travelgate.transfers._codes import (
     reason_code,
 )
 from travelgate.transfers._config import parse_policy
+from travelgate.transfers._conversations import (
+    CONVERSATION_FINAL_STATES,
+    ConversationState,
+    conversation_state,
+)
 from travelgate.transfers._decision import REASON_CODES, Action, Decision, Reason
-from travelgate.transfers._durations import format_duration, parse_duration
 from travelgate.transfers._engine import ReplyVerdict, evaluate, evaluate_reply, value_in
 from travelgate.transfers._expiry import (
     InboundTimeoutAction,
@@ -50,7 +55,6 @@ from travelgate.transfers._facts import (
     BeneficiaryMatch,
     CounterpartyKind,
     Direction,
-    InvalidFactsError,
     IvmsFailure,
     Money,
     TransactionRecord,
@@ -61,7 +65,6 @@ from travelgate.transfers._holds import (
     FINAL_STATES,
     TRANSITIONS,
     HoldState,
-    IllegalTransitionError,
     is_final,
     is_legal,
     transition,
@@ -92,6 +95,7 @@ from travelgate.transfers._rules import (
 
 __all__ = [
     "BUILTIN_PROFILES",
+    "CONVERSATION_FINAL_STATES",
     "DECISION_CODE_MEANINGS",
     "FINAL_STATES",
     "REASON_CODES",
@@ -102,6 +106,7 @@ __all__ = [
     "Comparison",
     "Condition",
     "Confidence",
+    "ConversationState",
     "CounterpartyKind",
     "CounterpartySettings",
     "DataRule",
@@ -136,6 +141,7 @@ __all__ = [
     "builtin_profile",
     "check_rule",
     "classify_reply",
+    "conversation_state",
     "currency_decimals",
     "data_rule",
     "decision_code",

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from types import MappingProxyType
 
-from travelgate._json import JsonInputError, load_json
-from travelgate.errors import TravelgateError, ValidationError
+from travelgate._json import load_json
+from travelgate.errors import InvalidAmountError, JsonInputError, ValidationError
 
 MAX_INTEGER_DIGITS = 40
 MAX_FRACTION_DIGITS = 18
@@ -36,10 +36,6 @@ _MINOR_UNITS = {
     **dict.fromkeys(("CLF", "UYW"), 4),
 }  # fmt: skip
 MINOR_UNITS: Mapping[str, int] = MappingProxyType(_MINOR_UNITS)
-
-
-class InvalidAmountError(TravelgateError):
-    """Text that is not an amount; the API answers 422 `invalid_amount` naming the field."""
 
 
 def currency_decimals(currency: str) -> int:

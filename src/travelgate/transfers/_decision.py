@@ -16,7 +16,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from travelgate._pb.trisa.api.v1beta1 import errors_pb2
-from travelgate.transfers._durations import format_duration
+from travelgate.durations import format_duration
 from travelgate.transfers._facts import Direction
 from travelgate.transfers._holds import HoldState
 from travelgate.transfers._profiles import ReleaseLevel, TimeoutInbound, TimeoutOutbound

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from travelgate._pb.trisa.api.v1beta1 import errors_pb2
 from travelgate.transfers._decision import Reason
-from travelgate.transfers._holds import HoldState, IllegalTransitionError, transition
+from travelgate.transfers._holds import HoldState, illegal_transition, transition
 from travelgate.transfers._profiles import TimeoutInbound, TimeoutOutbound
 
 __all__ = [
@@ -83,7 +83,7 @@ def outbound_timeout(current: HoldState, timeout: TimeoutOutbound) -> TimeoutOut
     current = HoldState(current)
     target = HoldState.EXPIRED if timeout is TimeoutOutbound.EXPIRE else HoldState.REVIEW
     if current not in _WAITING:
-        raise IllegalTransitionError(current, target)
+        raise illegal_transition(current, target)
     if target is HoldState.EXPIRED:
         state = transition(current, target)
         return TimeoutOutcome(state, peer_code=errors_pb2.Error.COMPLIANCE_PERIOD_EXCEEDED)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from travelgate._pb.ivms101 import identity_pb2
-from travelgate.errors import TravelgateError
+from travelgate.errors import InvalidFactsError
 
 __all__ = [
     "BeneficiaryMatch",
@@ -26,10 +26,6 @@ __all__ = [
     "TransferFacts",
     "Valuation",
 ]
-
-
-class InvalidFactsError(TravelgateError):
-    """A value handed to the policy engine is malformed (float money, naive datetime ...)."""
 
 
 class Direction(StrEnum):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from travelgate.errors import TravelgateError
+from travelgate.errors import IllegalTransitionError
 
 __all__ = [
     "FINAL_STATES",
@@ -66,23 +66,6 @@ TRANSITIONS: dict[HoldState, frozenset[HoldState]] = {
 FINAL_STATES: frozenset[HoldState] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 
 
-class IllegalTransitionError(TravelgateError):
-    """A hold was asked to move along an edge the state machine does not have.
-
-    The API answers it with 409; the node treats it as a late or duplicate event.
-    """
-
-    def __init__(self, current: HoldState, target: HoldState) -> None:
-        if is_final(current):
-            why = f"{current.value!r} is final"
-        else:
-            allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current]))
-            why = f"allowed from {current.value!r}: {allowed}"
-        super().__init__(f"illegal hold transition {current.value} -> {target.value} ({why})")
-        self.current = current
-        self.target = target
-
-
 def is_final(state: HoldState | str) -> bool:
     """True for `released`, `rejected`, `expired` and `canceled`: nothing follows them."""
     return HoldState(state) in FINAL_STATES
@@ -101,5 +84,16 @@ def transition(current: HoldState | str, target: HoldState | str) -> HoldState:
     """
     cur, tgt = HoldState(current), HoldState(target)
     if tgt not in TRANSITIONS[cur]:
-        raise IllegalTransitionError(cur, tgt)
+        raise illegal_transition(cur, tgt)
     return tgt
+
+
+def illegal_transition(current: HoldState, target: HoldState) -> IllegalTransitionError:
+    """The error for `current -> target`, saying what `current` allows instead."""
+    if is_final(current):
+        why = f"{current.value!r} is final"
+    else:
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current]))
+        why = f"allowed from {current.value!r}: {allowed}"
+    message = f"illegal hold transition {current.value} -> {target.value} ({why})"
+    return IllegalTransitionError(message, current, target)

@@ -14,7 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from travelgate.transfers._durations import parse_duration
+from travelgate.durations import parse_duration
 
 __all__ = [
     "BUILTIN_PROFILES",

@@ -12,8 +12,8 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TypeVar
 
+from travelgate.durations import parse_duration
 from travelgate.errors import ConfigError
-from travelgate.transfers._durations import parse_duration
 
 __all__ = [
     "fail",

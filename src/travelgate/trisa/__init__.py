@@ -6,20 +6,16 @@ they identify the peer and hand the envelope to `InboundService`; `OutboundServi
 our own transfers.
 """
 
-from travelgate.trisa._admission import (
-    Admission,
-    AdmissionSettings,
+from travelgate.errors import (
+    ConversationNotFoundError,
+    InvalidReplyError,
     PeerIdentityError,
-    Pool,
-    RefusedError,
-)
-from travelgate.trisa._client import (
-    ClientSettings,
-    PeerKeys,
     PeerUnavailableError,
-    TrisaClient,
-    legacy_error,
+    RefusedError,
+    UnknownPeerError,
 )
+from travelgate.trisa._admission import Admission, AdmissionSettings, Pool
+from travelgate.trisa._client import ClientSettings, PeerKeys, TrisaClient, legacy_error
 from travelgate.trisa._credentials import Credentials, common_name, load_credentials
 from travelgate.trisa._directory import (
     DIRECTORY,
@@ -36,7 +32,6 @@ from travelgate.trisa._exchange import (
     FINAL_STATES,
     ORIGINATOR,
     Action,
-    ConversationNotFoundError,
     Decider,
     ExchangeHooks,
     Inbound,
@@ -63,13 +58,7 @@ from travelgate.trisa._inbound import (
     ivms_check,
     message_key,
 )
-from travelgate.trisa._outbound import (
-    InvalidReplyError,
-    OutboundService,
-    Prepared,
-    SendResult,
-    UnknownPeerError,
-)
+from travelgate.trisa._outbound import OutboundService, Prepared, SendResult
 from travelgate.trisa._replies import VaspInfo, person_from_json
 from travelgate.trisa._server import (
     RunningServer,

@@ -36,6 +36,7 @@ import structlog
 from cryptography import x509
 
 from travelgate import metrics
+from travelgate.errors import PeerIdentityError, RefusedError
 from travelgate.trisa._directory import Directory, Peer, format_pin, spki_digest
 
 log = structlog.get_logger("travelgate.security")
@@ -69,21 +70,6 @@ class AdmissionSettings:
     def grpc_limit(self) -> int:
         """grpc's server-wide cap: above everything admission lets in."""
         return self.max_concurrent_rpcs + self.reserved_rpcs + REFUSAL_HEADROOM
-
-
-class PeerIdentityError(Exception):
-    """The caller's certificate does not name a usable peer."""
-
-
-class RefusedError(Exception):
-    """A call admission turns away, with the gRPC status to answer it with."""
-
-    def __init__(self, status: grpc.StatusCode, reason: str, message: str, peer: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.peer = peer
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc, errors_pb2
-from travelgate.errors import NoSigningKeyError, TravelgateError
+from travelgate.errors import (
+    NoSigningKeyError,
+    PeerUnavailableError,
+)
 from travelgate.trisa._credentials import Credentials
 from travelgate.trisa._directory import Peer
 
@@ -31,16 +34,6 @@ PINNED_FALLBACK_TTL = 300.0
 # Statuses that say the peer did not process the request, so sending it again is safe.
 _NOT_PROCESSED = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
 _LEGACY_REJECTION = re.compile(r"trisa rejection \[([A-Z0-9_]+)\]: ?(.*)", re.DOTALL)
-
-
-class PeerUnavailableError(TravelgateError):
-    """No envelope came back: transport failure, deadline or a gRPC error status."""
-
-    def __init__(self, peer: str, code: grpc.StatusCode, details: str) -> None:
-        super().__init__(f"{peer}: {code.name}: {details}")
-        self.peer = peer
-        self.status = code
-        self.details = details
 
 
 class PeerKeys:

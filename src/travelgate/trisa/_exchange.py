@@ -14,16 +14,21 @@ from typing import Protocol
 
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
-from travelgate.errors import Code, TravelgateError, TrisaError, trisa_error
+from travelgate.errors import (
+    Code,
+    TrisaError,
+    trisa_error,
+)
 from travelgate.store import Conversation, Customer, Tx
-from travelgate.transfers import Outcome
+from travelgate.transfers import CONVERSATION_FINAL_STATES, ConversationState, Outcome
 from travelgate.trisa._directory import Peer
 from travelgate.trisa._replies import names_match, person_from_json
 
 ORIGINATOR = "originator"
 BENEFICIARY = "beneficiary"
-CANCELED = "CANCELED"
-FINAL_STATES = frozenset({"REJECTED", "COMPLETED", CANCELED})
+# Kept under their old names for importers of `travelgate.trisa`.
+CANCELED = ConversationState.CANCELED
+FINAL_STATES = CONVERSATION_FINAL_STATES
 
 
 def state_name(state: int) -> str:
@@ -31,10 +36,6 @@ def state_name(state: int) -> str:
     if state in api_pb2.TransferState.values():
         return api_pb2.TransferState.Name(state)  # type: ignore[arg-type]
     return "UNSPECIFIED"
-
-
-class ConversationNotFoundError(TravelgateError):
-    """An error envelope for a conversation we never had with this peer (gRPC NOT_FOUND)."""
 
 
 class Action(StrEnum):

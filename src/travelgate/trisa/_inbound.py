@@ -28,20 +28,26 @@ from travelgate._pb.trisa.api.v1beta1 import api_pb2
 from travelgate.errors import (
     BadRequestError,
     Code,
+    ConversationNotFoundError,
     ForbiddenError,
     NoSigningKeyError,
     TrisaError,
     trisa_error,
 )
 from travelgate.store import Conversation, Customer, Database, Tx
-from travelgate.transfers import Outcome, classify_reply, transaction_amount
+from travelgate.transfers import (
+    ConversationState,
+    Outcome,
+    classify_reply,
+    conversation_state,
+    transaction_amount,
+)
 from travelgate.trisa._client import TrisaClient
 from travelgate.trisa._directory import Directory, Peer
 from travelgate.trisa._exchange import (
     BENEFICIARY,
     FINAL_STATES,
     Action,
-    ConversationNotFoundError,
     Decider,
     ExchangeHooks,
     Inbound,
@@ -88,6 +94,15 @@ class InboundSettings:
     pending_not_after: timedelta = timedelta(hours=24)
     max_payload: int = 4 * 1024 * 1024
     failed_per_peer: int = 10_000
+
+
+# The state we echo to a beneficiary's callback, by what the callback meant.
+_ORIGINATOR_ECHO = {
+    Outcome.ACCEPTED: api_pb2.ACCEPTED,
+    Outcome.PENDING: api_pb2.REVIEW,
+    Outcome.REVIEW: api_pb2.PENDING,
+    Outcome.COMPLETED: api_pb2.COMPLETED,
+}
 
 
 @dataclass
@@ -259,12 +274,9 @@ class InboundService:
         outcome = classify_reply(
             envelope.transfer_state, is_error=True, error_code=error.code, retry=error.retry
         )
-        if error.retry:
-            new_state = "REPAIR"
-        elif error.code in (Code.CANCELED, Code.COMPLIANCE_PERIOD_EXCEEDED):
-            new_state = "CANCELED"
-        else:
-            new_state = "REJECTED"
+        # Whatever its code, an error that asks for a retry asks us to repair.
+        asked = Outcome.REPAIR if error.retry else Outcome.REJECTED
+        new_state = conversation_state(asked, error_code=error.code)
         message = PeerMessage(outcome, envelope.transfer_state, error=error)
         return _Reply(echoed, state=new_state, message=message, code=error.code)
 
@@ -303,7 +315,7 @@ class InboundService:
             return _Reply(
                 env.error_envelope(envelope.id, invalid),
                 create_role=None if conversation else BENEFICIARY,
-                state="REPAIR",
+                state=ConversationState.REPAIR,
                 message=PeerMessage(Outcome.INVALID, envelope.transfer_state, parts=parts),
                 code=invalid.code,
             )
@@ -335,7 +347,7 @@ class InboundService:
                 return _Reply(
                     _state_only(api_pb2.REVIEW),
                     create_role=create,
-                    state="PENDING",
+                    state=ConversationState.PENDING,
                     payload=echo(parts.payload),
                 )
             return await self._decide(peer, envelope, parts, conversation, create)
@@ -343,7 +355,7 @@ class InboundService:
             message = PeerMessage(Outcome.COMPLETED, state, parts=parts)
             return _Reply(
                 _state_only(api_pb2.COMPLETED),
-                state="COMPLETED",
+                state=ConversationState.COMPLETED,
                 payload=echo(parts.payload),
                 message=message,
             )
@@ -368,7 +380,8 @@ class InboundService:
         message = PeerMessage(Outcome.REVIEW, envelope.transfer_state, parts=parts, verdict=verdict)
         if verdict.action in (Action.REJECT, Action.REPAIR):
             error = verdict.error or trisa_error(Code.REJECTED, "rejected", retry=False)
-            new_state = "REPAIR" if error.retry else "REJECTED"
+            asked = Outcome.REPAIR if error.retry else Outcome.REJECTED
+            new_state = conversation_state(asked, error_code=error.code)
             return _Reply(
                 env.error_envelope(envelope.id, error),
                 create_role=create,
@@ -395,7 +408,7 @@ class InboundService:
             return _Reply(
                 _state_only(api_pb2.PENDING),
                 create_role=create,
-                state="PENDING",
+                state=ConversationState.PENDING,
                 payload=payload,
                 customer_id=customer_id,
                 message=message,
@@ -418,29 +431,17 @@ class InboundService:
         state = envelope.transfer_state
         outcome = classify_reply(state, is_error=False, transaction_type=parts.kind.value)
         message = PeerMessage(outcome, state, parts=parts)
-        received = echo(parts.payload)
-        if outcome is Outcome.ACCEPTED:
-            return _Reply(
-                _state_only(api_pb2.ACCEPTED), state="ACCEPTED", payload=received, message=message
-            )
-        if outcome is Outcome.PENDING:
+        echoed = _ORIGINATOR_ECHO.get(outcome)
+        if echoed is not None:
             not_after = ""
-            if parts.kind is env.TransactionKind.PENDING:
+            if outcome is Outcome.PENDING and parts.kind is env.TransactionKind.PENDING:
                 not_after = getattr(parts.transaction, "reply_not_after", "")
             return _Reply(
-                _state_only(api_pb2.REVIEW),
-                state="PENDING",
-                payload=received,
+                _state_only(echoed),
+                state=conversation_state(outcome),
+                payload=echo(parts.payload),
                 message=message,
                 reply_not_after=not_after or None,
-            )
-        if outcome is Outcome.REVIEW:
-            return _Reply(
-                _state_only(api_pb2.PENDING), state="REVIEW", payload=received, message=message
-            )
-        if outcome is Outcome.COMPLETED:
-            return _Reply(
-                _state_only(api_pb2.COMPLETED), state="COMPLETED", payload=received, message=message
             )
         error = BadRequestError(
             f"transfer_state {state_name(state)} cannot answer an exchange we started"
@@ -512,7 +513,7 @@ class InboundService:
                 peer,
                 envelope_key,
                 role=reply.create_role,
-                state=reply.state or "STARTED",
+                state=reply.state or ConversationState.STARTED,
                 customer_id=reply.customer_id,
             )
             current = tx.conversation_by_id(conversation_id)

@@ -22,9 +22,9 @@ from travelgate import envelope as env
 from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.envelope import TransferState
-from travelgate.errors import TravelgateError, TrisaError
+from travelgate.errors import InvalidReplyError, TrisaError, UnknownPeerError
 from travelgate.store import Database, Tx
-from travelgate.transfers import Outcome, classify_reply
+from travelgate.transfers import Outcome, classify_reply, conversation_state
 from travelgate.trisa._client import TrisaClient
 from travelgate.trisa._directory import Directory, Peer
 from travelgate.trisa._exchange import ORIGINATOR, ExchangeHooks, PeerMessage, state_name
@@ -32,10 +32,6 @@ from travelgate.trisa._gds import DirectoryUnavailableError
 from travelgate.trisa._inbound import errors_name, ivms_check
 
 log = structlog.get_logger("travelgate.trisa")
-
-
-class UnknownPeerError(TravelgateError):
-    """The counterparty is not in our directory (or is blocked)."""
 
 
 def _usable(name: str, peer: Peer | None) -> Peer:
@@ -46,10 +42,6 @@ def _usable(name: str, peer: Peer | None) -> Peer:
     if not peer.endpoint:
         raise UnknownPeerError(f"{name} has no TRISA endpoint (it is reached by email)")
     return peer
-
-
-class InvalidReplyError(TravelgateError):
-    """A reply came back but cannot be trusted: wrong id, not sealed to us, undecodable."""
 
 
 @dataclass(frozen=True)
@@ -280,7 +272,9 @@ class OutboundService:
             profile = prepared.peer.ivms_profile or self.ivms_profile
             problem = self.validate_identity(parts.identity, profile)
             message = PeerMessage(outcome, reply.transfer_state, parts=parts, problem=problem)
-        new_state = _conversation_state(outcome, reply)
+        new_state = conversation_state(
+            outcome, error_code=reply.error.code if env.has_error(reply) else None
+        )
 
         def record(tx: Tx) -> None:
             tx.insert_envelope(
@@ -317,24 +311,6 @@ class OutboundService:
 
     async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.crypto, function, *args)
-
-
-def _conversation_state(outcome: Outcome, reply: api_pb2.SecureEnvelope) -> str | None:
-    """The conversation state after the peer's reply (None keeps it)."""
-    if outcome is Outcome.REJECTED:
-        code = reply.error.code
-        return (
-            "CANCELED"
-            if code in (errors_pb2.Error.CANCELED, errors_pb2.Error.COMPLIANCE_PERIOD_EXCEEDED)
-            else "REJECTED"
-        )
-    return {
-        Outcome.ACCEPTED: "ACCEPTED",
-        Outcome.PENDING: "PENDING",
-        Outcome.REVIEW: "REVIEW",
-        Outcome.REPAIR: "REPAIR",
-        Outcome.COMPLETED: "COMPLETED",
-    }.get(outcome)
 
 
 def _seal(

@@ -30,26 +30,19 @@ from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc, errors_pb2
 from travelgate.errors import (
     BadRequestError,
     Code,
+    ConversationNotFoundError,
     ForbiddenError,
     InvalidEnvelopeIdError,
+    PeerIdentityError,
+    RefusedError,
     StoreError,
     TrisaError,
 )
 from travelgate.store import Database
-from travelgate.trisa._admission import (
-    Admission,
-    AdmissionSettings,
-    Caller,
-    PeerIdentityError,
-    Pool,
-    RefusedError,
-    Slot,
-    caller_of,
-)
+from travelgate.trisa._admission import Admission, AdmissionSettings, Caller, Pool, Slot, caller_of
 from travelgate.trisa._client import PeerKeys
 from travelgate.trisa._credentials import Credentials
 from travelgate.trisa._directory import Directory, Peer
-from travelgate.trisa._exchange import ConversationNotFoundError
 from travelgate.trisa._inbound import InboundService
 
 log = structlog.get_logger("travelgate.trisa")

@@ -63,3 +63,24 @@ def test_format_rejects_negative() -> None:
 def test_round_trip(seconds: int) -> None:
     value = timedelta(seconds=seconds)
     assert parse_duration(format_duration(value)) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2", timedelta(seconds=2)),
+        ("1.5h", timedelta(minutes=90)),
+        (" 24H ", timedelta(hours=24)),
+        ("1h30m", timedelta(minutes=90)),
+        ("5y", timedelta(days=5 * 366)),
+    ],
+)
+def test_parse_loose(text: str, expected: timedelta) -> None:
+    # The configuration file's form: the same parser, with seconds and fractions allowed.
+    assert parse_duration(text, loose=True) == expected
+
+
+@pytest.mark.parametrize("text", ["", "soon", "1 day", "-1h", "1e3", "99999999999999y", "nan"])
+def test_parse_loose_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration(text, loose=True)
