@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from aiohttp import web
 
 from travelgate.api import ApiAdmission, ApiListener, ApiServices, build_app
 from travelgate.config import Config, parse_listen
@@ -27,6 +28,7 @@ from travelgate.errors import ConfigError, StoreError
 from travelgate.outbox import OutboxSettings, OutboxWorker
 from travelgate.service import (
     Alerts,
+    DepositService,
     HoldService,
     Notifier,
     PolicyDecider,
@@ -472,7 +474,12 @@ class Node:
             max_inflight=self.config.api.max_inflight,
             max_long_polls=self.config.api.max_long_polls,
         )
-        app = build_app(services, body_limit=self.config.api.body_limit, admission=admission)
+        app = build_app(
+            services,
+            body_limit=self.config.api.body_limit,
+            admission=admission,
+            console=self._console(),
+        )
         listener = ApiListener(app, header_timeout=self.config.api.header_timeout)
         host, port = parse_listen(self.config.node.api_listen)
         try:
@@ -481,6 +488,28 @@ class Node:
             listen = self.config.node.api_listen
             raise ConfigError(f"[node] api_listen {listen}: {listen_problem(listen)}") from None
         self._api = listener
+
+    def _console(self) -> web.Application | None:
+        """The compliance console, unless `[console] enabled = false` (with "auto" it is
+        mounted and answers 404 until a person exists)."""
+        if self.config.console.enabled is False:
+            return None
+        from travelgate.console import ConsoleServices, build_console
+
+        gateway = self.gateway
+        return build_console(
+            ConsoleServices(
+                db=gateway.db,
+                holds=gateway.holds,
+                reviews=gateway.reviews,
+                deposits=DepositService(gateway.db),
+                settings=self.config.console,
+                node_name=self.config.node.name,
+                directory=gateway.directory,
+                keyring=gateway.credentials.keyring,
+                certificates=self._certificates,
+            )
+        )
 
     def spawn(self, work: Awaitable[None], name: str) -> None:
         """Run a background worker until the node stops."""

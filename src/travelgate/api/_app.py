@@ -39,6 +39,8 @@ from travelgate.service import (
 from travelgate.store import AddressTakenError, ApiKey, Database, HoldFilter
 
 PUBLIC = frozenset({"/v1/openapi.json", "/healthz", "/metrics"})
+# The console's pages sign people in with sessions of their own, never with API keys.
+CONSOLE_PREFIX = "/console/"
 MAX_IDEMPOTENCY_KEY = 255
 MAX_CANCEL_REASON = 1000
 # The scope an API key needs, by the first two segments of the path.
@@ -98,7 +100,7 @@ def _services(request: web.Request) -> ApiServices:
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path in PUBLIC:
+    if request.path in PUBLIC or request.path.startswith(CONSOLE_PREFIX):
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
@@ -122,7 +124,7 @@ async def strict_query(request: web.Request, handler: Handler) -> web.StreamResp
     """Refuse a query parameter the endpoint does not take, or one given twice: a typo
     (`?stat=review`) must not silently return every withdrawal."""
     route = request.match_info.route.resource
-    if route is not None and request.query:
+    if route is not None and request.query and not request.path.startswith(CONSOLE_PREFIX):
         allowed = QUERY_PARAMETERS.get((request.method, route.canonical), ())
         for name in dict.fromkeys(request.query):
             if name not in allowed:
@@ -565,8 +567,16 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def console_home(request: web.Request) -> web.Response:
+    return web.Response(status=308, headers={"Location": CONSOLE_PREFIX})
+
+
 def build_app(
-    services: ApiServices, *, body_limit: int, admission: ApiAdmission | None = None
+    services: ApiServices,
+    *,
+    body_limit: int,
+    admission: ApiAdmission | None = None,
+    console: web.Application | None = None,
 ) -> web.Application:
     admission = admission or ApiAdmission(max_inflight=4, max_long_polls=1024)
     app = web.Application(
@@ -602,4 +612,7 @@ def build_app(
     app.router.add_get("/v1/openapi.json", openapi)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    if console is not None:
+        app.router.add_get("/console", console_home)
+        app.add_subapp(CONSOLE_PREFIX, console)
     return app

@@ -316,4 +316,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE conversations ADD COLUMN protocol TEXT NOT NULL DEFAULT 'trisa';
     ALTER TABLE holds ADD COLUMN approved_address TEXT;  -- TRP: the address the peer approved
     """,
+    # 10: console sign-ins: one row per session, found by a keyed digest of its cookie's
+    #     token (the token itself is never stored).
+    """
+    CREATE TABLE console_sessions (
+        token_digest TEXT PRIMARY KEY,      -- keyed digest of the cookie's token
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,         -- idle expiry counts from here
+        expires_at TEXT NOT NULL,           -- absolute expiry
+        ended_at TEXT                       -- signed out, or ended with the person's access
+    );
+    CREATE INDEX console_sessions_user ON console_sessions(user_id);
+    """,
 )

@@ -13,6 +13,7 @@ from travelgate.audit._key import AuditKey
 from travelgate.errors import StoreError
 from travelgate.store._audit import SYSTEM_ACTOR, AuditOps
 from travelgate.store._clock import now_text
+from travelgate.store._console import ConsoleOps
 from travelgate.store._holds import HoldOps, from_row
 from travelgate.store._records import RecordsOps
 from travelgate.store._screening import ScreeningOps
@@ -96,7 +97,7 @@ class AddressTakenError(StoreError):
         self.owner = owner
 
 
-class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps):
+class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps, ConsoleOps):
     """The unit of work handed to `Database.read`/`Database.write`."""
 
     def __init__(self, connection: sqlite3.Connection, sealer: Sealer, audit_key: AuditKey) -> None:
