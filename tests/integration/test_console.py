@@ -10,77 +10,17 @@ import asyncio
 import dataclasses
 import re
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 import pytest
 
-from support.api import Api, withdrawal
-from support.console import ConsoleClient, Person, csrf_of, enrol
-from support.nodes import ALICE, Cluster, two_node_specs
-from travelgate.node import Node
-
-BIG_TO_VASP = {
-    "name": "big-to-vasp",
-    "when": {"counterparty": "vasp", "value_above": "50000", "currency": "USD"},
-    "action": "review",
-}
-BIG = {"amount": "62000.00", "currency": "USD"}
-
-
-@dataclasses.dataclass
-class Console:
-    node: Node
-    api: Api
-    clients: list[ConsoleClient]
-
-    def client(self) -> ConsoleClient:
-        made = ConsoleClient(self.node.api_port)
-        self.clients.append(made)
-        return made
-
-    async def signed_in(self, person: Person) -> ConsoleClient:
-        client = self.client()
-        status, body, location = await client.sign_in(person)
-        assert (status, location) == (303, "/console/"), body
-        return client
-
-    async def review_hold(self) -> tuple[str, str]:
-        """A withdrawal the API's key created, sent to review by policy: (hold, review)."""
-        status, hold = await self.api.create(withdrawal(value=BIG))
-        assert status == 201, hold
-        assert hold["state"] == "review"
-        status, page = await self.api.call("GET", "/v1/reviews?state=open")
-        [review] = [r for r in page["items"] if r["subject_id"] == hold["id"]]
-        return hold["id"], review["id"]
-
-    async def audit(self, action: str) -> list[Any]:
-        def read(tx: Any) -> list[Any]:
-            return [r for r in tx.audit_records() if r.action == action]
-
-        return await self.node.gateway.db.read(read)
-
-
-async def _console(cluster: Cluster, **console: Any) -> AsyncIterator[Console]:
-    alice, bob = two_node_specs(bob_robot="async-accept")
-    extra: dict[str, Any] = {"policy": {"rules": [BIG_TO_VASP]}}
-    if console:
-        extra["console"] = console
-    await cluster.start(dataclasses.replace(alice, extra=extra), bob)
-    node = cluster.nodes[ALICE]
-    api = await Api.connect(node)
-    made = Console(node, api, [])
-    try:
-        yield made
-    finally:
-        for client in made.clients:
-            await client.close()
-        await api.close()
+from support.console import Console, csrf_of, enrol, start_console
+from support.nodes import Cluster
 
 
 @pytest.fixture
 async def console(cluster: Cluster) -> AsyncIterator[Console]:
-    async for made in _console(cluster):
+    async for made in start_console(cluster):
         yield made
 
 
@@ -101,7 +41,7 @@ async def test_console_opens_once_a_person_exists(console: Console) -> None:
 
 
 async def test_console_can_be_switched_off(cluster: Cluster) -> None:
-    async for made in _console(cluster, enabled=False):
+    async for made in start_console(cluster, enabled=False):
         await enrol(made.node.gateway.db, "admin")
         status, body = await made.client().get("/console/sign-in")
         assert status == 404
@@ -220,7 +160,7 @@ async def test_sign_out_ends_the_session_for_good(console: Console) -> None:
 
 
 async def test_idle_session_expires(cluster: Cluster) -> None:
-    async for made in _console(cluster, idle_timeout="1s"):
+    async for made in start_console(cluster, idle_timeout="1s"):
         person = await enrol(made.node.gateway.db, "observer")
         client = await made.signed_in(person)
         assert (await client.get("/console/"))[0] == 200
@@ -232,7 +172,7 @@ async def test_idle_session_expires(cluster: Cluster) -> None:
 
 
 async def test_session_ends_at_its_absolute_lifetime_even_when_busy(cluster: Cluster) -> None:
-    async for made in _console(cluster, idle_timeout="1h", session_lifetime="2s"):
+    async for made in start_console(cluster, idle_timeout="1h", session_lifetime="2s"):
         person = await enrol(made.node.gateway.db, "observer")
         client = await made.signed_in(person)
         for _ in range(3):
@@ -257,7 +197,7 @@ async def test_disabled_person_is_signed_out_at_once(console: Console) -> None:
     assert (status, location) == (303, "/console/users?notice=disabled")
     status, _ = await watcher.get("/console/withdrawals")
     assert status == 303
-    status, body, _ = await console.client().sign_in(observer)
+    status, _body, _ = await console.client().sign_in(observer)
     assert status == 401
     [disabled] = await console.audit("user.disabled")
     assert disabled.actor == admin.actor
@@ -287,7 +227,7 @@ async def test_sign_in_form_needs_its_csrf_token(console: Console) -> None:
     person = await enrol(console.node.gateway.db, "observer")
     client = console.client()
     await client.get("/console/sign-in")  # the sign-in cookie, but no token sent
-    status, body, _ = await client.post(
+    status, _body, _ = await client.post(
         "/console/sign-in",
         {"email": person.email, "password": person.password, "code": person.code()},
     )
@@ -410,7 +350,7 @@ async def test_compliance_cancels_a_withdrawal_with_a_reason(console: Console) -
     client = await console.signed_in(person)
     hold_id, _ = await console.review_hold()
     token = await client.csrf()
-    status, body, location = await client.post(
+    status, body, _location = await client.post(
         f"/console/withdrawals/{hold_id}/cancel", {"reason": "customer asked"}, csrf=token
     )
     assert status == 303, body

@@ -7,12 +7,18 @@ are computed from the enrolment's secret, as an authenticator app would.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 
+from support.api import Api, withdrawal
+from support.nodes import ALICE, Cluster, two_node_specs
+from travelgate.node import Node
 from travelgate.service import create_user, totp
 from travelgate.store import Database
 
@@ -100,3 +106,63 @@ class ConsoleClient:
             },
             csrf=token,
         )
+
+
+BIG_TO_VASP = {
+    "name": "big-to-vasp",
+    "when": {"counterparty": "vasp", "value_above": "50000", "currency": "USD"},
+    "action": "review",
+}
+BIG = {"amount": "62000.00", "currency": "USD"}
+
+
+@dataclasses.dataclass
+class Console:
+    node: Node
+    api: Api
+    clients: list[ConsoleClient]
+
+    def client(self) -> ConsoleClient:
+        made = ConsoleClient(self.node.api_port)
+        self.clients.append(made)
+        return made
+
+    async def signed_in(self, person: Person) -> ConsoleClient:
+        client = self.client()
+        status, body, location = await client.sign_in(person)
+        assert (status, location) == (303, "/console/"), body
+        return client
+
+    async def review_hold(self) -> tuple[str, str]:
+        """A withdrawal the API's key created, sent to review by policy: (hold, review)."""
+        status, hold = await self.api.create(withdrawal(value=BIG))
+        assert status == 201, hold
+        assert hold["state"] == "review"
+        status, page = await self.api.call("GET", "/v1/reviews?state=open")
+        [review] = [r for r in page["items"] if r["subject_id"] == hold["id"]]
+        return hold["id"], review["id"]
+
+    async def audit(self, action: str) -> list[Any]:
+        def read(tx: Any) -> list[Any]:
+            return [r for r in tx.audit_records() if r.action == action]
+
+        return await self.node.gateway.db.read(read)
+
+
+async def start_console(cluster: Cluster, **console: Any) -> AsyncIterator[Console]:
+    """Alice (reviews withdrawals over 50,000 USD to a VASP) and Bob (a robot that
+    accepts a moment later), with `[console]` settings for alice."""
+    alice, bob = two_node_specs(bob_robot="async-accept")
+    extra: dict[str, Any] = {"policy": {"rules": [BIG_TO_VASP]}}
+    if console:
+        extra["console"] = console
+    await cluster.start(dataclasses.replace(alice, extra=extra), bob)
+    node = cluster.nodes[ALICE]
+    api = await Api.connect(node)
+    made = Console(node, api, [])
+    try:
+        yield made
+    finally:
+        for client in made.clients:
+            await client.close()
+        await api.close()

@@ -118,9 +118,7 @@ async def list_api_keys(db: Database) -> list[ApiKey]:
     return await db.read(lambda tx: tx.api_keys())
 
 
-async def revoke_api_key(
-    db: Database, prefix: str, *, actor: str = ADMIN_ACTOR
-) -> ApiKey | None:
+async def revoke_api_key(db: Database, prefix: str, *, actor: str = ADMIN_ACTOR) -> ApiKey | None:
     """Revoke the key named by its prefix (`tgk_<id>`, or the id alone); the record, or None
     when no key has that prefix. Revoking a revoked key again changes nothing."""
     key_id = prefix.strip()
