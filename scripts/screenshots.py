@@ -329,7 +329,13 @@ async def shoot(alice: Node, admin: Person, out: Path) -> list[Path]:
         await page.get_by_label("Password").fill(admin.password)
         await page.get_by_label("Code from your authenticator app").fill(totp(admin.secret))
         await page.get_by_role("button", name="Sign in").click()
-        await page.wait_for_url(f"{base}/")
+        await page.wait_for_url(f"{base}/password")
+        chosen = "correct horse battery staple"
+        await page.get_by_label("Current password").fill(admin.password)
+        await page.get_by_label("New password (at least 12 characters)").fill(chosen)
+        await page.get_by_label("New password again").fill(chosen)
+        await page.get_by_role("button", name="Change password").click()
+        await page.wait_for_url(f"{base}/?notice=password")
         for name, path in (
             ("dashboard", "/"),
             ("withdrawals", "/withdrawals"),

@@ -159,28 +159,32 @@ async def test_sign_out_ends_the_session_for_good(console: Console) -> None:
 # -- sessions end ------------------------------------------------------------------------
 
 
-async def test_idle_session_expires(cluster: Cluster) -> None:
-    async for made in start_console(cluster, idle_timeout="1s"):
+async def test_idle_session_expires_and_use_keeps_it_alive(cluster: Cluster) -> None:
+    async for made in start_console(cluster, idle_timeout="3s"):
         person = await enrol(made.node.gateway.db, "observer")
         client = await made.signed_in(person)
-        assert (await client.get("/console/"))[0] == 200
-        await asyncio.sleep(1.3)
-        status, _ = await client.get("/console/")
-        assert status == 303
+        for _ in range(8):  # 4 s of use, longer than the idle timeout
+            assert (await client.get("/console/"))[0] == 200
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(3.5)
         async with client.session.get(client.base + "/console/", allow_redirects=False) as r:
-            assert r.headers["Location"].startswith("/console/sign-in")
+            assert r.status == 303
+            assert r.headers["Location"] == "/console/sign-in?notice=expired"
 
 
 async def test_session_ends_at_its_absolute_lifetime_even_when_busy(cluster: Cluster) -> None:
-    async for made in start_console(cluster, idle_timeout="1h", session_lifetime="2s"):
+    async for made in start_console(cluster, idle_timeout="1h", session_lifetime="5s"):
         person = await enrol(made.node.gateway.db, "observer")
         client = await made.signed_in(person)
-        for _ in range(3):
-            assert (await client.get("/console/"))[0] == 200
-            await asyncio.sleep(0.5)
-        await asyncio.sleep(0.8)
-        status, _ = await client.get("/console/")
+        loop = asyncio.get_running_loop()
+        signed_in_at = loop.time()
+        while loop.time() - signed_in_at < 6:
+            status, _ = await client.get("/console/")
+            if status != 200:
+                break
+            await asyncio.sleep(0.3)
         assert status == 303
+        assert loop.time() - signed_in_at > 2  # it lived, then ended while in use
 
 
 async def test_disabled_person_is_signed_out_at_once(console: Console) -> None:
@@ -404,3 +408,47 @@ async def test_admin_creates_a_person_and_an_api_key(console: Console) -> None:
         assert response.status == 200
     created = await console.audit("apikey.created")
     assert [r.actor for r in created] == ["operator", admin.actor]  # the test's key, then ours
+
+
+async def test_one_time_password_opens_only_the_password_page(console: Console) -> None:
+    person = await enrol(console.node.gateway.db, "compliance")
+    elsewhere = console.client()
+    assert (await elsewhere.sign_in(person))[0] == 303
+    client = console.client()
+    status, body, location = await client.sign_in(person)
+    assert (status, location) == (303, "/console/")
+    async with client.session.get(client.base + "/console/withdrawals", allow_redirects=False) as r:
+        assert (r.status, r.headers["Location"]) == (303, "/console/password")
+    _hold_id, review_id = await console.review_hold()
+    token = await client.csrf("/console/password")
+    status, body, _ = await client.post(
+        f"/console/reviews/{review_id}/decision", {"decision": "accept", "reason": "ok"}, csrf=token
+    )
+    assert status == 403
+    assert "Choose your own password first" in body
+    for new, confirm, problem in (
+        ("short", "short", "at least 12 characters"),
+        ("a-long-enough-one", "another-long-one", "The two new passwords differ."),
+        (person.password, person.password, "other than the current one"),
+    ):
+        status, body, _ = await client.post(
+            "/console/password",
+            {"current": person.password, "password": new, "confirm": confirm},
+            csrf=token,
+        )
+        assert status == 422
+        assert problem in body
+    status, body, _ = await client.post(
+        "/console/password",
+        {"current": "wrong", "password": "a-long-enough-one", "confirm": "a-long-enough-one"},
+        csrf=token,
+    )
+    assert "The current password is wrong." in body
+    await client.choose_password(person)
+    assert (await client.get("/console/withdrawals"))[0] == 200
+    # The other session, opened with the one-time password, ended with it.
+    assert (await elsewhere.get("/console/"))[0] == 303
+    [changed] = await console.audit("user.password_changed")
+    assert changed.actor == person.actor
+    # The new password signs in; the one-time one no longer does.
+    assert (await console.client().sign_in(person))[0] == 303

@@ -25,8 +25,10 @@ from travelgate.store import Database
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@dataclass(frozen=True)
+@dataclass
 class Person:
+    """A person of the console; `password` becomes their own once they chose it."""
+
     email: str
     password: str
     secret: bytes
@@ -93,6 +95,17 @@ class ConsoleClient:
         assert status == 200, (status, html)
         return csrf_of(html)
 
+    async def choose_password(self, person: Person) -> None:
+        chosen = f"{person.password}-own-{len(person.password)}"
+        token = await self.csrf("/console/password")
+        status, body, location = await self.post(
+            "/console/password",
+            {"current": person.password, "password": chosen, "confirm": chosen},
+            csrf=token,
+        )
+        assert (status, location) == (303, "/console/?notice=password"), body
+        person.password = chosen
+
     async def sign_in(
         self, person: Person, *, code: str | None = None, password: str | None = None
     ) -> tuple[int, str, str | None]:
@@ -128,9 +141,14 @@ class Console:
         return made
 
     async def signed_in(self, person: Person) -> ConsoleClient:
+        """A client signed in as `person`, who has chosen their own password (the
+        one-time password opens nothing else)."""
         client = self.client()
         status, body, location = await client.sign_in(person)
         assert (status, location) == (303, "/console/"), body
+        status, _ = await client.get("/console/")
+        if status == 303:
+            await client.choose_password(person)
         return client
 
     async def review_hold(self) -> tuple[str, str]:

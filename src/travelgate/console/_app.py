@@ -57,6 +57,7 @@ SECURITY_HEADERS = {
 # Pages show personal data: no copy may stay in any cache, the browser's included.
 NO_STORE = "no-store"
 PUBLIC_PATHS = ("/console/sign-in", "/console/static/")
+OWN_PASSWORD_PATHS = ("/console/password", "/console/sign-out")
 _STATIC = resources.files("travelgate.console") / "static"
 _STATIC_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
 
@@ -107,6 +108,17 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         if token:
             clear_cookie(to_sign_in, settings, cookie_name(settings))
         return to_sign_in
+    person = request.get(VIEWER)
+    if (
+        person is not None
+        and person.user.must_change_password
+        and request.path not in OWN_PASSWORD_PATHS
+        and not public
+    ):
+        # A one-time password opens one page only: the one that replaces it.
+        if request.method == "POST":
+            return _failure(request, 403, "Choose your own password first.")
+        return redirect("/console/password")
     fresh_nonce = None
     if request.path == "/console/sign-in":
         nonce = request.cookies.get(sign_in_cookie_name(settings), "")

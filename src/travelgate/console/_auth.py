@@ -30,8 +30,8 @@ from travelgate.console._sessions import (
     sign_in_cookie_name,
     start_session,
 )
-from travelgate.errors import ApiError
-from travelgate.service import sign_in
+from travelgate.errors import ApiError, TravelgateError
+from travelgate.service import change_password, sign_in
 from travelgate.store import Database, Tx, now_text
 
 MAX_FIELD = 254
@@ -123,10 +123,39 @@ async def sign_out(request: web.Request) -> web.Response:
     return response
 
 
+async def password_page(request: web.Request) -> web.Response:
+    return render(request, "password.html", {"problem": None})
+
+
+async def password_form(request: web.Request) -> web.Response:
+    person = viewer(request)
+    form = await request.post()
+    current, new, again = (str(form.get(name, "")) for name in ("current", "password", "confirm"))
+    problem = None
+    if new != again:
+        problem = "The two new passwords differ."
+    else:
+        try:
+            await change_password(
+                services(request).db, person.user.id, current, new, actor=person.actor
+            )
+        except TravelgateError as exc:
+            problem = exc.message[:1].upper() + exc.message[1:] + "."
+    if problem is not None:
+        return render(request, "password.html", {"problem": problem}, status=422)
+    stamp = now_text()
+    await services(request).db.write(
+        lambda tx: tx.end_console_sessions_of(person.user.id, stamp, keep=person.token)
+    )
+    return back_to("", "password")
+
+
 def routes(router: web.UrlDispatcher) -> None:
     router.add_get("/sign-in", sign_in_page)
     router.add_post("/sign-in", sign_in_form)
     router.add_post("/sign-out", sign_out)
+    router.add_get("/password", password_page)
+    router.add_post("/password", password_form)
 
 
 __all__ = ["ROLE_RANK", "audit", "require", "routes"]

@@ -76,11 +76,13 @@ class ConsoleOps:
             > 0
         )
 
-    def end_console_sessions_of(self, user_id: str, stamp: str) -> int:
-        """End every open session of a person (disabled, or new credentials)."""
+    def end_console_sessions_of(self, user_id: str, stamp: str, *, keep: str = "") -> int:
+        """End every open session of a person (disabled, or new credentials), but the one
+        whose token is `keep`."""
         return self.db.execute(
-            "UPDATE console_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
-            (stamp, user_id),
+            "UPDATE console_sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL "
+            "AND token_digest <> ?",
+            (stamp, user_id, self.session_digest(keep) if keep else ""),
         ).rowcount
 
     def purge_console_sessions(self, cutoff: str) -> int:
