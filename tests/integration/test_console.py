@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from support.api import Api, withdrawal
 from support.console import Console, csrf_of, enrol, start_console
-from support.nodes import Cluster
+from support.nodes import ALICE, BOB, Cluster, two_node_specs
 
 
 @pytest.fixture
@@ -452,3 +453,72 @@ async def test_one_time_password_opens_only_the_password_page(console: Console) 
     assert changed.actor == person.actor
     # The new password signs in; the one-time one no longer does.
     assert (await console.client().sign_in(person))[0] == 303
+
+
+async def test_deposit_pages_and_deciding_a_deposit_review(cluster: Cluster) -> None:
+    await cluster.start(*two_node_specs(bob_robot=None))
+    alice, bob = cluster.nodes[ALICE], cluster.nodes[BOB]
+    alice_api, bob_api = await Api.connect(alice), await Api.connect(bob)
+    made = Console(bob, bob_api, [])
+    try:
+        # Bob's customer is Bob Jones: "Robert Jones" sends the deposit to a person.
+        _status, hold = await alice_api.create(withdrawal(beneficiary={"name": "Robert Jones"}))
+        await alice_api.wait_state(hold["id"], "awaiting_reply")
+        person = await enrol(bob.gateway.db, "compliance", "officer@bob.example")
+        client = await made.signed_in(person)
+        status, reviews = await bob_api.call("GET", "/v1/reviews?state=open")
+        [review] = reviews["items"]
+        status, deposit = await bob_api.call("GET", f"/v1/deposits/{review['subject_id']}")
+        status, body = await client.get(f"/console/deposits?state={deposit['state']}")
+        assert status == 200
+        assert deposit["id"] in body
+        status, body = await client.get(f"/console/deposits/{deposit['id']}?show=identities")
+        assert status == 200
+        assert "Alice Smith (legal name)" in body  # the originator, as alice sent her
+        assert "received" in body  # the envelope that came in
+        [viewed] = await made.audit("identity.viewed")
+        assert viewed.subject == f"deposit:{deposit['id']}"
+        token = await client.csrf("/console/reviews")
+        status, body, location = await client.post(
+            f"/console/reviews/{review['id']}/decision",
+            {"decision": "accept", "reason": "Robert is Bob: checked with the customer"},
+            csrf=token,
+        )
+        assert (status, location) == (303, "/console/reviews?notice=accepted"), body
+        cleared = await alice_api.wait_state(hold["id"], "cleared")
+        assert cleared["state"] == "cleared"
+    finally:
+        for opened in made.clients:
+            await opened.close()
+        await alice_api.close()
+        await bob_api.close()
+
+
+async def test_dashboard_and_counterparties_show_the_node(console: Console) -> None:
+    person = await enrol(console.node.gateway.db, "observer")
+    client = await console.signed_in(person)
+    hold_id, _ = await console.review_hold()
+    status, body = await client.get("/console/")
+    assert status == 200
+    assert "1 <small>open</small>" in body
+    assert hold_id in body  # the oldest open review
+    assert "node:tls" in body
+    assert "peer:bob.example" in body
+    status, body = await client.get("/console/counterparties")
+    assert status == 200
+    assert 'id="peer-bob.example"' in body
+    assert "spki:" in body  # the pinned certificate's key fingerprint
+    assert "Last exchange" in body
+
+
+async def test_audit_page_names_the_first_broken_record(console: Console) -> None:
+    person = await enrol(console.node.gateway.db, "observer")
+    client = await console.signed_in(person)
+    status, body = await client.get("/console/audit")
+    assert "Chain intact" in body
+    await console.node.gateway.db.write(
+        lambda tx: tx.db.execute("UPDATE audit SET actor = 'mallory' WHERE id = 2")
+    )
+    status, body = await client.get("/console/audit?action=user")
+    assert status == 200
+    assert "Chain broken after 1 intact records: record 2" in body

@@ -189,3 +189,75 @@ async def test_audit_page_shows_the_chain_intact(context: BrowserContext, consol
     await page.get_by_role("button", name="Filter").click()
     await expect(page.get_by_role("cell", name="user.signed_in")).to_be_visible()
     await expect(page.get_by_role("cell", name="hold.created")).to_have_count(0)
+
+
+async def test_keyboard_alone_signs_in_and_reaches_every_page(
+    context: BrowserContext, console: Console
+) -> None:
+    person = await enrol(console.node.gateway.db, "admin")
+    page = await context.new_page()
+    await page.goto(f"http://127.0.0.1:{console.node.api_port}/console/sign-in")
+    await page.keyboard.type(person.email)  # the email field has the focus
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(person.password)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(person.code())
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Choose your password")).to_be_visible()
+    chosen = f"{person.password}-keyboard"
+    await page.keyboard.press("Tab")  # skip link, then the fields in order
+    for _ in range(20):
+        if await page.evaluate("document.activeElement.id") == "current":
+            break
+        await page.keyboard.press("Tab")
+    for text in (person.password, chosen, chosen):
+        await page.keyboard.type(text)
+        await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    # The first Tab reaches "Skip to content"; every nav link is reachable by Tab.
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Skip to content"
+    reached = set()
+    for _ in range(30):
+        await page.keyboard.press("Tab")
+        reached.add(await page.evaluate("document.activeElement.textContent"))
+    for link in (
+        "Withdrawals",
+        "Deposits",
+        "Reviews",
+        "Counterparties",
+        "Audit trail",
+        "Exports",
+        "People",
+        "API keys",
+        "Sign out",
+    ):
+        assert link in reached, link
+    # Every form field of every page has a label.
+    for path in ("withdrawals", "deposits", "reviews", "audit", "exports", "users", "api-keys"):
+        await page.goto(f"http://127.0.0.1:{console.node.api_port}/console/{path}")
+        unlabelled = await page.evaluate(
+            """[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+               .filter(e => !(e.labels && e.labels.length)).map(e => e.name)"""
+        )
+        assert unlabelled == [], (path, unlabelled)
+
+
+async def test_pages_fit_a_phone(
+    context: BrowserContext, console: Console, browser: Browser
+) -> None:
+    person = await enrol(console.node.gateway.db, "compliance")
+    hold_id, _ = await console.review_hold()
+    await sign_in(context, console, person)
+    phone = await browser.new_context(
+        viewport={"width": 390, "height": 844}, storage_state=await context.storage_state()
+    )
+    try:
+        page = await phone.new_page()
+        for path in ("", "withdrawals", f"withdrawals/{hold_id}", "reviews", "audit"):
+            await page.goto(f"http://127.0.0.1:{console.node.api_port}/console/{path}")
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
+    finally:
+        await phone.close()
