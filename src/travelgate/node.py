@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import signal
@@ -171,6 +172,11 @@ class Gateway:
         self.directory = Directory.load(config.directory.file)
         self._db = database_for(config)
         await self._db.open()
+        # Counterparties an admin blocked in the console stay blocked across restarts.
+        for name in await self._db.read(lambda tx: tx.counterparty_blocks()):
+            listed = self.directory.get(name)
+            if listed is not None:
+                self.directory.put(dataclasses.replace(listed, blocked=True))
         if seed_customers:
             await self._seed_customers()
         await self._load_screening_lists()

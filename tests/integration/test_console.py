@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from support.api import Api, withdrawal
-from support.console import Console, csrf_of, enrol, start_console
+from support.console import Console, ConsoleClient, csrf_of, enrol, start_console
 from support.nodes import ALICE, BOB, Cluster, two_node_specs
 
 
@@ -243,6 +243,7 @@ async def test_sign_in_form_needs_its_csrf_token(console: Console) -> None:
 # -- roles -------------------------------------------------------------------------------
 
 ADMIN_POSTS = (
+    "/console/counterparties/bob.example/block",
     "/console/users",
     "/console/users/{user}/disable",
     "/console/users/{user}/reset",
@@ -522,3 +523,42 @@ async def test_audit_page_names_the_first_broken_record(console: Console) -> Non
     status, body = await client.get("/console/audit?action=user")
     assert status == 200
     assert "Chain broken after 1 intact records: record 2" in body
+
+
+async def test_admin_blocks_a_counterparty_at_once_and_across_restarts(
+    console: Console, cluster: Cluster
+) -> None:
+    admin = await enrol(console.node.gateway.db, "admin")
+    client = await console.signed_in(admin)
+    token = await client.csrf("/console/counterparties")
+    status, body, location = await client.post(
+        "/console/counterparties/bob.example/block", {"reason": "licence suspended"}, csrf=token
+    )
+    assert (status, location) == (303, "/console/counterparties?notice=blocked"), body
+    status, hold = await console.api.create(withdrawal())
+    assert status == 201
+    assert hold["state"] == "review"  # nothing goes to a blocked counterparty
+    [blocked] = await console.audit("counterparty.blocked")
+    assert (blocked.actor, blocked.subject) == (admin.actor, "peer:bob.example")
+    node = await cluster.restart(ALICE)
+    peer = node.gateway.directory.get(BOB)
+    assert peer is not None
+    assert peer.blocked
+    again = ConsoleClient(node.api_port)
+    try:
+        status, _, _ = await again.sign_in(admin)
+        assert status == 303
+        token = await again.csrf("/console/counterparties")
+        status, body, _ = await again.post(
+            "/console/counterparties/bob.example/unblock", {"reason": "licence back"}, csrf=token
+        )
+        assert status == 303, body
+        status, body, _ = await again.post(
+            "/console/counterparties/bob.example/unblock", {"reason": "again"}, csrf=token
+        )
+        assert status == 409
+    finally:
+        await again.close()
+    peer = node.gateway.directory.get(BOB)
+    assert peer is not None
+    assert not peer.blocked

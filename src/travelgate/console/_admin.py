@@ -7,6 +7,7 @@ and TOTP secret, and a new API key, are shown once, on the answer to the form.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,6 +163,7 @@ class CounterpartyRow:
     protocol: str
     fingerprints: list[str]
     blocked: bool
+    blocked_by: tuple[str, str] | None  # by an admin in the console: (who, when)
     not_after: str | None
     last_exchange_at: str | None
     failed_envelopes: int
@@ -178,9 +180,10 @@ async def counterparties(request: web.Request) -> web.Response:
     }
 
     def read(tx: Tx) -> Any:
-        return {found.peer: found for found in tx.peer_activity([p.name for p in peers])}
+        activity = tx.peer_activity([p.name for p in peers])
+        return {found.peer: found for found in activity}, tx.counterparty_blocks()
 
-    activity = await console.db.read(read)
+    activity, blocks = await console.db.read(read)
     rows = []
     for peer in peers:
         fingerprints = sorted(format_pin(pin) for pin in peer.pins)
@@ -194,6 +197,7 @@ async def counterparties(request: web.Request) -> web.Response:
                 protocol="TRISA",
                 fingerprints=list(dict.fromkeys(fingerprints)),
                 blocked=peer.blocked,
+                blocked_by=blocks.get(peer.name),
                 not_after=expiry.get(peer.name),
                 last_exchange_at=seen.last_exchange_at,
                 failed_envelopes=seen.failed_envelopes,
@@ -203,7 +207,43 @@ async def counterparties(request: web.Request) -> web.Response:
     return render(request, "counterparties.html", {"rows": rows})
 
 
+async def block_counterparty(request: web.Request) -> web.Response:
+    """Block or unblock a counterparty at once (envelopes from it are refused, nothing is
+    sent to it) and across restarts; the peers file's own `blocked` is not changed."""
+    name, action = request.match_info["name"], request.match_info["action"]
+    admin = await require(request, "admin", f"{action} a counterparty", f"peer:{name}")
+    console = services(request)
+    listed = console.directory.get(name)
+    if listed is None:
+        raise ApiError(404, "not_found", f"No counterparty {name!r} in the directory.")
+    reason = str((await request.post()).get("reason", "")).strip()
+    if not reason:
+        raise ApiError(422, "missing_field", "Give a reason: it is kept in the audit trail.")
+    stamp = now_text()
+
+    def write(tx: Tx) -> bool:
+        if action == "block":
+            changed = tx.block_counterparty(name, actor=admin.actor, stamp=stamp)
+        else:
+            changed = tx.unblock_counterparty(name)
+        if changed:
+            tx.audit(
+                actor=admin.actor,
+                action=f"counterparty.{action}ed",
+                subject=f"peer:{name}",
+                detail={"reason": reason[:1000], "via": "console"},
+                stamp=stamp,
+            )
+        return changed
+
+    if not await console.db.write(write):
+        raise ApiError(409, "unchanged", f"{name} is already {action}ed here.")
+    console.directory.put(dataclasses.replace(listed, blocked=action == "block"))
+    return back_to("counterparties", f"{action}ed")
+
+
 def routes(router: web.UrlDispatcher) -> None:
+    router.add_post(r"/counterparties/{name}/{action:block|unblock}", block_counterparty)
     router.add_get("/users", users)
     router.add_post("/users", add_user)
     router.add_post(r"/users/{id}/{action:disable|enable|reset}", change_user)

@@ -34,6 +34,8 @@ NOTICES = {
     "enabled": "Person enabled.",
     "revoked": "API key revoked: it is refused from the next request on.",
     "password": "Password changed.",
+    "blocked": "Counterparty blocked: nothing goes to it and nothing from it is accepted.",
+    "unblocked": "Counterparty unblocked.",
 }
 
 

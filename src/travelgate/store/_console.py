@@ -92,6 +92,27 @@ class ConsoleOps:
             (cutoff, cutoff),
         ).rowcount
 
+    def block_counterparty(self, peer: str, *, actor: str, stamp: str) -> bool:
+        """Block a counterparty; False when it was blocked already."""
+        return (
+            self.db.execute(
+                "INSERT INTO counterparty_blocks (peer, blocked_by, blocked_at) "
+                "VALUES (?, ?, ?) ON CONFLICT (peer) DO NOTHING",
+                (peer, actor, stamp),
+            ).rowcount
+            > 0
+        )
+
+    def unblock_counterparty(self, peer: str) -> bool:
+        return (
+            self.db.execute("DELETE FROM counterparty_blocks WHERE peer = ?", (peer,)).rowcount > 0
+        )
+
+    def counterparty_blocks(self) -> dict[str, tuple[str, str]]:
+        """Blocked counterparties: name -> (who blocked it, when)."""
+        rows = self.db.execute("SELECT peer, blocked_by, blocked_at FROM counterparty_blocks")
+        return {row[0]: (row[1], row[2]) for row in rows}
+
     def audit_page(
         self,
         *,
