@@ -41,6 +41,14 @@ async def test_console_opens_once_a_person_exists(console: Console) -> None:
     assert '<label for="code">' in body
 
 
+async def test_console_without_its_slash_is_redirected(console: Console) -> None:
+    await enrol(console.node.gateway.db, "observer")
+    async with console.client().session.get(
+        f"http://127.0.0.1:{console.node.api_port}/console", allow_redirects=False
+    ) as response:
+        assert (response.status, response.headers["Location"]) == (308, "/console/")
+
+
 async def test_console_can_be_switched_off(cluster: Cluster) -> None:
     async for made in start_console(cluster, enabled=False):
         await enrol(made.node.gateway.db, "admin")

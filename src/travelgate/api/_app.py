@@ -98,9 +98,13 @@ def _services(request: web.Request) -> ApiServices:
     return request.app[SERVICES]
 
 
+def _console_path(path: str) -> bool:
+    return path == CONSOLE_PREFIX.rstrip("/") or path.startswith(CONSOLE_PREFIX)
+
+
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path in PUBLIC or request.path.startswith(CONSOLE_PREFIX):
+    if request.path in PUBLIC or _console_path(request.path):
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
@@ -124,7 +128,7 @@ async def strict_query(request: web.Request, handler: Handler) -> web.StreamResp
     """Refuse a query parameter the endpoint does not take, or one given twice: a typo
     (`?stat=review`) must not silently return every withdrawal."""
     route = request.match_info.route.resource
-    if route is not None and request.query and not request.path.startswith(CONSOLE_PREFIX):
+    if route is not None and request.query and not _console_path(request.path):
         allowed = QUERY_PARAMETERS.get((request.method, route.canonical), ())
         for name in dict.fromkeys(request.query):
             if name not in allowed:

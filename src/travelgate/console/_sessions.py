@@ -22,6 +22,7 @@ from travelgate.store import Database, Tx, User, now_text
 # half minute is precise enough for an idle timeout counted in minutes.
 _TOUCH_EVERY = timedelta(seconds=30)
 TOKEN_BYTES = 32
+_KEEP_ENDED = timedelta(days=1)
 
 
 def cookie_name(settings: ConsoleSection) -> str:
@@ -70,6 +71,8 @@ async def start_session(db: Database, user: User, settings: ConsoleSection) -> s
 
     def insert(tx: Tx) -> None:
         tx.insert_console_session(token, user_id=user.id, stamp=_stamp(now), expires_at=expires)
+        # Sign-ins sweep away sessions over for a day: the table stays small.
+        tx.purge_console_sessions(_stamp(now - _KEEP_ENDED))
 
     await db.write(insert)
     return token
