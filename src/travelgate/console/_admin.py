@@ -172,7 +172,11 @@ class CounterpartyRow:
 
 async def counterparties(request: web.Request) -> web.Response:
     console = services(request)
-    peers = sorted(console.directory, key=lambda peer: peer.name)
+    # A peers file shared by several nodes names this node too: it is no counterparty.
+    peers = sorted(
+        (peer for peer in console.directory if peer.name != console.node_name),
+        key=lambda peer: peer.name,
+    )
     expiry = {
         owner.removeprefix("peer:"): cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
         for owner, cert in console.certificates()

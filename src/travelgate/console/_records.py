@@ -58,7 +58,7 @@ class CertificateDue:
 
 async def dashboard(request: web.Request) -> web.Response:
     console = services(request)
-    peers = sorted(peer.name for peer in console.directory)
+    peers = sorted(p.name for p in console.directory if p.name != console.node_name)
 
     def read(tx: Tx) -> tuple[Any, Any, Any]:
         gauges = tx.gauges()
