@@ -7,8 +7,6 @@ service's `ApiError` keeps its status and message; nothing else ever shows a tra
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from importlib import resources
 
 import structlog
@@ -18,7 +16,6 @@ from travelgate.api._errors import Handler
 from travelgate.console import _admin, _audit, _auth, _records, _reviews
 from travelgate.console._context import (
     SERVICES,
-    SIGN_IN_CSRF,
     TEMPLATES,
     VIEWER,
     ConsoleServices,
@@ -28,14 +25,8 @@ from travelgate.console._context import (
     render,
     services,
 )
-from travelgate.console._sessions import (
-    clear_cookie,
-    cookie_name,
-    find_session,
-    set_cookie,
-    sign_in_cookie_name,
-    sign_in_csrf,
-)
+from travelgate.console._csrf import form_holds, prepare_sign_in, remember_nonce
+from travelgate.console._sessions import clear_cookie, cookie_name, find_session
 from travelgate.errors import ApiError, StoreError
 from travelgate.transfers import IllegalTransitionError
 
@@ -121,26 +112,14 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         return redirect("/console/password")
     fresh_nonce = None
     if request.path == "/console/sign-in":
-        nonce = request.cookies.get(sign_in_cookie_name(settings), "")
-        if not nonce or len(nonce) > 100:
-            fresh_nonce = nonce = secrets.token_urlsafe(24)
-        request[SIGN_IN_CSRF] = await sign_in_csrf(services(request).db, nonce)
-    if request.method == "POST":
-        form = await request.post()
-        sent = form.get("csrf_token")
-        expected = request[VIEWER].csrf if VIEWER in request else request.get(SIGN_IN_CSRF, "")
-        if (
-            fresh_nonce is not None
-            or not isinstance(sent, str)
-            or not expected
-            or not (hmac.compare_digest(sent.encode(), expected.encode()))
-        ):
-            return _failure(
-                request,
-                403,
-                "This form expired or did not come from this console: "
-                "reload the page and send it again.",
-            )
+        fresh_nonce = await prepare_sign_in(request)
+    if request.method == "POST" and (fresh_nonce is not None or not await form_holds(request)):
+        return _failure(
+            request,
+            403,
+            "This form expired or did not come from this console: "
+            "reload the page and send it again.",
+        )
     response: web.StreamResponse
     try:
         response = await handler(request)
@@ -157,7 +136,7 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         log.exception("console error", path=request.path, method=request.method)
         response = _failure(request, 500, "Something went wrong on our side; it is logged.")
     if fresh_nonce is not None:
-        set_cookie(response, settings, sign_in_cookie_name(settings), fresh_nonce, max_age=3600)
+        remember_nonce(request, response, fresh_nonce)
     return response
 
 

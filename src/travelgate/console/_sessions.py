@@ -121,8 +121,3 @@ async def find_session(db: Database, token: str, settings: ConsoleSection) -> Fo
 async def end_session(db: Database, token: str) -> bool:
     stamp = now_text()
     return await db.write(lambda tx: tx.end_console_session(token, stamp))
-
-
-async def sign_in_csrf(db: Database, nonce: str) -> str:
-    """The sign-in form's CSRF token for the browser holding the sign-in cookie `nonce`."""
-    return await db.read(lambda tx: tx.sealer.digest(b"console sign-in\x00" + nonce.encode()))
