@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from travelgate.console._auth import require
-from travelgate.console._context import back_to, render, services
+from travelgate.console._context import back_to, render, required_reason, services
 from travelgate.errors import ApiError, TravelgateError
 from travelgate.service import (
     SCOPES,
@@ -220,9 +220,7 @@ async def block_counterparty(request: web.Request) -> web.Response:
     listed = console.directory.get(name)
     if listed is None:
         raise ApiError(404, "not_found", f"No counterparty {name!r} in the directory.")
-    reason = str((await request.post()).get("reason", "")).strip()
-    if not reason:
-        raise ApiError(422, "missing_field", "Give a reason: it is kept in the audit trail.")
+    reason = required_reason(await request.post())
     stamp = now_text()
 
     def write(tx: Tx) -> bool:
@@ -235,7 +233,7 @@ async def block_counterparty(request: web.Request) -> web.Response:
                 actor=admin.actor,
                 action=f"counterparty.{action}ed",
                 subject=f"peer:{name}",
-                detail={"reason": reason[:1000], "via": "console"},
+                detail={"reason": reason, "via": "console"},
                 stamp=stamp,
             )
         return changed

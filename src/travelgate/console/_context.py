@@ -17,10 +17,12 @@ from cryptography import x509
 
 from travelgate import envelope as env
 from travelgate.config import ConsoleSection
+from travelgate.errors import ApiError
 from travelgate.service import DepositService, HoldService, ReviewService
 from travelgate.store import Database, User, now_text
 from travelgate.trisa import Directory
 
+MAX_REASON = 1000
 # Roles in order of what they may do: each may do all the one before it may.
 ROLE_RANK = {"observer": 0, "compliance": 1, "admin": 2}
 # Messages shown after a form succeeded (a key in the query, never free text).
@@ -159,3 +161,13 @@ def back_to(path: str, notice: str | None = None) -> web.Response:
     if notice is not None:
         target += f"{'&' if '?' in target else '?'}notice={notice}"
     return redirect(target)
+
+
+def required_reason(form: Mapping[str, Any]) -> str:
+    """The reason a decision or cancel needs (kept, sealed, in the audit trail)."""
+    reason = form.get("reason", "")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ApiError(422, "missing_field", "Give a reason: it is kept in the audit trail.")
+    if len(reason) > MAX_REASON:
+        raise ApiError(422, "invalid_field", f"The reason is over {MAX_REASON} characters.")
+    return reason.strip()

@@ -18,16 +18,15 @@ from aiohttp import web
 
 from travelgate.audit._trail import parse_moment
 from travelgate.console._auth import audit, require
-from travelgate.console._context import back_to, render, services, viewer
+from travelgate.console._context import back_to, render, required_reason, services, viewer
 from travelgate.console._identity import Party, parties_of_payload, readable_person
 from travelgate.errors import ApiError, Code
-from travelgate.service import DEPOSIT_STATES, parse_limit
+from travelgate.service import DEPOSIT_STATES, hold_view, parse_limit
 from travelgate.service._exports import Selection, export_records
 from travelgate.store import Conversation, Hold, HoldFilter, StoredEnvelope, Tx
 from travelgate.transfers import HoldState
 
 HOLD_STATES = tuple(state.value for state in HoldState)
-MAX_REASON = 1000
 _CASE = re.compile(r"[\w./:#-]{1,200}")
 
 
@@ -199,8 +198,6 @@ async def withdrawal(request: web.Request) -> web.Response:
     found = await console.db.read(read)
     if show:
         await _identity_viewed(request, f"hold:{hold_id}")
-    from travelgate.service import hold_view
-
     return render(
         request,
         "withdrawal.html",
@@ -213,19 +210,10 @@ async def _identity_viewed(request: web.Request, subject: str) -> None:
     await audit(services(request).db, person.actor, "identity.viewed", subject, via="console")
 
 
-def _reason(form: Mapping[str, Any]) -> str:
-    reason = form.get("reason", "")
-    if not isinstance(reason, str) or not reason.strip():
-        raise ApiError(422, "missing_field", "Give a reason: it is kept in the audit trail.")
-    if len(reason) > MAX_REASON:
-        raise ApiError(422, "invalid_field", f"The reason is over {MAX_REASON} characters.")
-    return reason.strip()
-
-
 async def cancel_withdrawal(request: web.Request) -> web.Response:
     hold_id = request.match_info["id"]
     person = await require(request, "compliance", "cancel a withdrawal", f"hold:{hold_id}")
-    reason = _reason(await request.post())
+    reason = required_reason(await request.post())
     await services(request).holds.cancel(hold_id, person.actor, reason)
     return back_to(f"withdrawals/{hold_id}", "canceled")
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from travelgate.console._auth import audit, require
-from travelgate.console._context import back_to, render, services
-from travelgate.console._records import _reason
+from travelgate.console._context import back_to, render, required_reason, services
 from travelgate.errors import ApiError
 from travelgate.service import parse_limit
 
@@ -39,7 +38,7 @@ async def decide(request: web.Request) -> web.Response:
     decision = form.get("decision")
     if decision not in ("accept", "reject"):
         raise ApiError(422, "invalid_value", "Choose accept or reject.")
-    reason = _reason(form)
+    reason = required_reason(form)
     try:
         decided = await services(request).reviews.decide(
             review_id,
