@@ -126,6 +126,11 @@ async def test_wrong_code_or_password_is_refused_and_audited(console: Console) -
     [unknown] = await console.audit("console.sign_in_failed")
     assert unknown.detail == {"why": "unknown_email"}
     assert "nobody" not in str(unknown.detail)  # no personal data in the trail
+    status, body, _ = await client.sign_in(person, code="")
+    assert status == 400
+    assert "Enter your email, password and the code" in body
+    incomplete = await console.audit("console.sign_in_failed")
+    assert incomplete[-1].detail == {"why": "incomplete"}
     status, _ = await client.get("/console/")
     assert status == 303
 

@@ -86,6 +86,7 @@ async def sign_in_form(request: web.Request) -> web.Response:
     db = services(request).db
     settings = services(request).settings
     if not (email and password and code):
+        await audit(db, "anonymous", "console.sign_in_failed", "console", why="incomplete")
         return render(
             request,
             "sign_in.html",
