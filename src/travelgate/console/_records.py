@@ -60,9 +60,9 @@ async def dashboard(request: web.Request) -> web.Response:
     peers = sorted(p.name for p in console.directory if p.name != console.node_name)
 
     def read(tx: Tx) -> tuple[Any, Any, Any]:
-        gauges = tx.gauges()
-        oldest = tx.reviews_page(state="open", before=None, limit=10_000)
-        return gauges, (oldest[-1] if oldest else None), tx.peer_activity(peers)
+        oldest = tx.oldest_open_review_id()
+        review = None if oldest is None else tx.review(oldest)
+        return tx.gauges(), review, tx.peer_activity(peers)
 
     gauges, oldest_review, activity = await console.db.read(read)
     now = datetime.now(UTC)
@@ -74,6 +74,7 @@ async def dashboard(request: web.Request) -> web.Response:
                 (cert.not_valid_after_utc - now).days,
             )
             for owner, cert in console.certificates()
+            if owner != f"peer:{console.node_name}"  # our own entry in a shared peers file
         ),
         key=lambda due: due.not_after,
     )

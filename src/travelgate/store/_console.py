@@ -113,6 +113,12 @@ class ConsoleOps:
         rows = self.db.execute("SELECT peer, blocked_by, blocked_at FROM counterparty_blocks")
         return {row[0]: (row[1], row[2]) for row in rows}
 
+    def oldest_open_review_id(self) -> str | None:
+        row = self.db.execute(
+            "SELECT id FROM reviews WHERE state = 'open' ORDER BY created_at, id LIMIT 1"
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def audit_page(
         self,
         *,
