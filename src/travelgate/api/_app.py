@@ -2,7 +2,8 @@
 
 Authenticated with `Authorization: Bearer <key>` (keys hashed at rest); each path needs
 its scope on the key (`withdrawals`, `deposits`, `customers`, `reviews`, `admin`).
-`/v1/openapi.json`, `/healthz` and `/metrics` need none. Every error is JSON
+`/v1/openapi.json`, `/healthz` and `/metrics` need none; `/console/` is the compliance
+console (`travelgate.console`), whose people sign in with sessions of their own. Every error is JSON
 `{"error": {...}}` with the right status; bodies over the limit are refused with 413
 before they are read whole; a query parameter an endpoint does not take, or one given
 twice, is a 400 that names it.
