@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SOURCES := src tests bench scripts
 
-.PHONY: install lint typecheck proto proto-check test run demo certs bench clean interop-build interop
+.PHONY: install lint typecheck proto proto-check test run demo certs bench clean interop-build interop screenshots
 
 install: $(STAMP)
 
@@ -45,6 +45,11 @@ demo: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# The compliance console's main pages as 1280x800 PNGs (docs/screenshots/), from a scripted
+# dev setup with demo data, shot with Debian's Chromium (never a downloaded browser).
+screenshots: install
+	$(BIN)/python scripts/screenshots.py docs/screenshots
 
 # Interop with the TRISA reference implementation: a Go peer built from
 # github.com/trisacrypto/trisa (interop/), run against travelgate in both directions.

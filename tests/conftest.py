@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from support.browser import browser  # the system-Chromium fixture for page tests
 from support.paths import VECTORS
 
-# The `browser` fixture (Playwright driving Debian's Chromium) for page tests.
-pytest_plugins = ["support.browser"]
+__all__ = ["browser"]
 
 
 @pytest.fixture(scope="session")

@@ -225,6 +225,18 @@ class EmailSection:
 
 
 @dataclass(frozen=True)
+class ConsoleSection:
+    """The compliance console on the API listener (README "For the compliance team")."""
+
+    enabled: bool | None = None  # None ("auto"): served as soon as any user exists
+    idle_timeout: timedelta = timedelta(minutes=30)
+    session_lifetime: timedelta = timedelta(hours=12)
+    # Secure cookies: browsers keep them over plain HTTP on loopback (localhost is a
+    # secure context), so only a console behind a plain-HTTP proxy needs false.
+    secure_cookies: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path | None
     node: NodeSection
@@ -246,6 +258,7 @@ class Config:
     new_destination_hold: timedelta | None = None
     trp: TrpSection = field(default_factory=TrpSection)
     email: EmailSection = field(default_factory=EmailSection)
+    console: ConsoleSection = field(default_factory=ConsoleSection)
 
 
 # ---------------------------------------------------------------------------------------
@@ -324,6 +337,15 @@ def _boolean(value: object, _base: Path) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("false", "0", "no", "off"):
         return False
     raise ValueError(f"expected true or false, got {_kind(value)}")
+
+
+def _boolean_or_auto(value: object, base: Path) -> bool | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+        return None
+    try:
+        return _boolean(value, base)
+    except ValueError:
+        raise ValueError(f'expected true, false or "auto", got {_kind(value)}') from None
 
 
 def _string_list(value: object, base: Path) -> tuple[str, ...]:
@@ -590,6 +612,12 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "public_url": (_base_url, ""),
         "timeout": (_seconds, 30),
     },
+    "console": {
+        "enabled": (_boolean_or_auto, None),
+        "idle_timeout": (_duration, "30m"),
+        "session_lifetime": (_duration, "12h"),
+        "secure_cookies": (_boolean, True),
+    },
     "logging": {
         "level": (_choice("debug", "info", "warning", "error"), "info"),
         "format": (_choice("json", "console"), "json"),
@@ -679,6 +707,7 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
         new_destination_hold=new_destination_hold,
         trp=trp,
         email=email,
+        console=ConsoleSection(**values["console"]),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import signal
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from aiohttp import web
 
 from travelgate.api import ApiAdmission, ApiListener, ApiServices, build_app
 from travelgate.config import Config, parse_listen
@@ -27,6 +29,7 @@ from travelgate.errors import ConfigError, StoreError
 from travelgate.outbox import OutboxSettings, OutboxWorker
 from travelgate.service import (
     Alerts,
+    DepositService,
     HoldService,
     Notifier,
     PolicyDecider,
@@ -141,6 +144,11 @@ class Gateway:
         db = database_for(config)
         await db.open()
         try:
+            # Counterparties an admin blocked in the console stay blocked across restarts.
+            for name in await db.read(lambda tx: tx.counterparty_blocks()):
+                listed = directory.get(name)
+                if listed is not None:
+                    directory.put(dataclasses.replace(listed, blocked=True))
             if seed_customers:
                 await _seed_customers(db, config)
             await _load_screening_lists(db, config)
@@ -525,7 +533,12 @@ class Node:
             max_inflight=self.config.api.max_inflight,
             max_long_polls=self.config.api.max_long_polls,
         )
-        app = build_app(services, body_limit=self.config.api.body_limit, admission=admission)
+        app = build_app(
+            services,
+            body_limit=self.config.api.body_limit,
+            admission=admission,
+            console=self._console(),
+        )
         listener = ApiListener(app, header_timeout=self.config.api.header_timeout)
         host, port = parse_listen(self.config.node.api_listen)
         try:
@@ -538,6 +551,28 @@ class Node:
             gateway.sunrise.public_url = self.config.email.public_url or _public_url(
                 host, self.api_port, "http"
             )
+
+    def _console(self) -> web.Application | None:
+        """The compliance console, unless `[console] enabled = false` (with "auto" it is
+        mounted and answers 404 until a person exists)."""
+        if self.config.console.enabled is False:
+            return None
+        from travelgate.console import ConsoleServices, build_console
+
+        gateway = self.gateway
+        return build_console(
+            ConsoleServices(
+                db=gateway.db,
+                holds=gateway.holds,
+                reviews=gateway.reviews,
+                deposits=DepositService(gateway.db),
+                settings=self.config.console,
+                node_name=self.config.node.name,
+                directory=gateway.directory,
+                keyring=gateway.credentials.keyring,
+                certificates=self._certificates,
+            )
+        )
 
     def spawn(self, work: Awaitable[None], name: str) -> None:
         """Run a background worker until the node stops."""

@@ -1,8 +1,9 @@
-"""A real browser for page tests: Playwright's async API driving Debian's Chromium.
+"""Real Chromium for page tests: Debian's browser driven by Playwright's async API.
 
-`chromium_path()` finds the browser (TRAVELGATE_TEST_CHROMIUM, else /usr/bin/chromium, else
-`chromium` on PATH); the session-scoped `browser` fixture launches it headless once and
-skips, in one line, where there is none. No browser is ever downloaded.
+Never a downloaded browser: `chromium_path()` finds the system one (TRAVELGATE_TEST_CHROMIUM,
+else /usr/bin/chromium, else `chromium` on PATH), and the session-scoped `browser`
+fixture skips with one line when there is none. The async API is the only one that runs
+beside the in-process servers on pytest-asyncio's one session loop.
 """
 
 from __future__ import annotations
@@ -11,32 +12,31 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
+from playwright.async_api import Browser, async_playwright
 
-if TYPE_CHECKING:
-    from playwright.async_api import Browser
+DEBIAN_CHROMIUM = "/usr/bin/chromium"
 
 
 def chromium_path() -> str | None:
-    configured = os.environ.get("TRAVELGATE_TEST_CHROMIUM")
-    if configured:
-        return configured
-    if Path("/usr/bin/chromium").exists():
-        return "/usr/bin/chromium"
+    """Where the system Chromium is, or None."""
+    chosen = os.environ.get("TRAVELGATE_TEST_CHROMIUM")
+    if chosen:
+        return chosen if Path(chosen).is_file() else None
+    if Path(DEBIAN_CHROMIUM).is_file():
+        return DEBIAN_CHROMIUM
     return shutil.which("chromium")
 
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
+    """One headless Chromium for the whole session (each test opens its own context)."""
     path = chromium_path()
     if path is None:
-        pytest.skip("no Chromium (install Debian's chromium or set TRAVELGATE_TEST_CHROMIUM)")
-    from playwright.async_api import async_playwright
-
+        pytest.skip("Chromium not found: install Debian's chromium or set TRAVELGATE_TEST_CHROMIUM")
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(headless=True, executable_path=path)
+        launched = await playwright.chromium.launch(executable_path=path, headless=True)
         try:
             yield launched
         finally:

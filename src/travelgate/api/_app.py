@@ -2,7 +2,8 @@
 
 Authenticated with `Authorization: Bearer <key>` (keys hashed at rest); each path needs
 its scope on the key (`withdrawals`, `deposits`, `customers`, `reviews`, `admin`).
-`/v1/openapi.json`, `/healthz` and `/metrics` need none. Every error is JSON
+`/v1/openapi.json`, `/healthz` and `/metrics` need none; `/console/` is the compliance
+console (`travelgate.console`), whose people sign in with sessions of their own. Every error is JSON
 `{"error": {...}}` with the right status; bodies over the limit are refused with 413
 before they are read whole; a query parameter an endpoint does not take, or one given
 twice, is a 400 that names it.
@@ -41,6 +42,8 @@ from travelgate.timestamps import format_timestamp, parse_zoned
 PUBLIC = frozenset({"/v1/openapi.json", "/healthz", "/metrics"})
 # Pages for people outside the exchange, with their own credentials (a link's token).
 PUBLIC_PREFIXES = ("/sunrise/",)
+# The console's pages sign people in with sessions of their own, never with API keys.
+CONSOLE_PREFIX = "/console/"
 MAX_IDEMPOTENCY_KEY = 255
 MAX_CANCEL_REASON = 1000
 # The scope an API key needs, by the first two segments of the path.
@@ -99,9 +102,15 @@ def _services(request: web.Request) -> ApiServices:
     return request.app[SERVICES]
 
 
+def _console_path(path: str) -> bool:
+    return path == CONSOLE_PREFIX.rstrip("/") or path.startswith(CONSOLE_PREFIX)
+
+
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path in PUBLIC or request.path.startswith(PUBLIC_PREFIXES):
+        return await handler(request)
+    if _console_path(request.path):
         return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
@@ -128,7 +137,7 @@ async def strict_query(request: web.Request, handler: Handler) -> web.StreamResp
     if request.path.startswith(PUBLIC_PREFIXES):
         # Pages opened from an email: mail systems may append tracking parameters.
         return await handler(request)
-    if route is not None and request.query:
+    if route is not None and request.query and not _console_path(request.path):
         allowed = QUERY_PARAMETERS.get((request.method, route.canonical), ())
         for name in dict.fromkeys(request.query):
             if name not in allowed:
@@ -568,8 +577,16 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def console_home(request: web.Request) -> web.Response:
+    return web.Response(status=308, headers={"Location": CONSOLE_PREFIX})
+
+
 def build_app(
-    services: ApiServices, *, body_limit: int, admission: ApiAdmission | None = None
+    services: ApiServices,
+    *,
+    body_limit: int,
+    admission: ApiAdmission | None = None,
+    console: web.Application | None = None,
 ) -> web.Application:
     admission = admission or ApiAdmission(max_inflight=4, max_long_polls=1024)
     app = web.Application(
@@ -609,4 +626,7 @@ def build_app(
         from travelgate.sunrise import add_routes
 
         add_routes(app, services.sunrise)
+    if console is not None:
+        app.router.add_get("/console", console_home)
+        app.add_subapp(CONSOLE_PREFIX, console)
     return app

@@ -140,6 +140,7 @@ async def _announce(root: Path, alice: Node, bob: Node, out: TextIO) -> None:
             else []
         ),
         f"  OpenAPI        {api}/v1/openapi.json",
+        f"  Console        {api}/console/ (first: travelgate user create --role admin ...)",
         "",
         f"export TRAVELGATE_API_KEY={key}      # also in {key_path}",
         "",

@@ -40,6 +40,7 @@ from travelgate.service._trp import TrpService
 from travelgate.service._users import (
     Enrolment,
     SignIn,
+    change_password,
     create_user,
     hash_password,
     list_users,
@@ -75,6 +76,7 @@ __all__ = [
     "WithdrawalRequest",
     "alert_view",
     "book_view",
+    "change_password",
     "check_api_key",
     "check_person",
     "check_scopes",

@@ -49,11 +49,16 @@ def check_scopes(scopes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 
 async def create_api_key(
-    db: Database, label: str = "", scopes: tuple[str, ...] | None = None
+    db: Database,
+    label: str = "",
+    scopes: tuple[str, ...] | None = None,
+    *,
+    actor: str = ADMIN_ACTOR,
 ) -> tuple[str, str]:
     """A new key: (key id, the key itself). The key is not recoverable afterwards.
 
-    Without `scopes` the key gets every scope but `admin`."""
+    Without `scopes` the key gets every scope but `admin`; `actor` is who the audit names
+    (a console person, or the node's operator)."""
     granted = check_scopes(scopes) if scopes else DEFAULT_SCOPES
     key_id = secrets.token_hex(6)
     key = f"{key_prefix(key_id)}_{secrets.token_urlsafe(32)}"
@@ -62,7 +67,7 @@ async def create_api_key(
     def insert(tx: Tx) -> None:
         tx.insert_scoped_api_key(key_id, key_hash(tx, key), label, granted, stamp)
         tx.audit(
-            actor=ADMIN_ACTOR,
+            actor=actor,
             action="apikey.created",
             subject=f"apikey:{key_id}",
             detail={"name": label, "scopes": list(granted)},
@@ -116,7 +121,7 @@ async def list_api_keys(db: Database) -> list[ApiKey]:
     return await db.read(lambda tx: tx.api_keys())
 
 
-async def revoke_api_key(db: Database, prefix: str) -> ApiKey | None:
+async def revoke_api_key(db: Database, prefix: str, *, actor: str = ADMIN_ACTOR) -> ApiKey | None:
     """Revoke the key named by its prefix (`tgk_<id>`, or the id alone); the record, or None
     when no key has that prefix. Revoking a revoked key again changes nothing."""
     key_id = prefix.strip()
@@ -131,7 +136,7 @@ async def revoke_api_key(db: Database, prefix: str) -> ApiKey | None:
             return None
         if tx.revoke_api_key(key_id, stamp):
             tx.audit(
-                actor=ADMIN_ACTOR,
+                actor=actor,
                 action="apikey.revoked",
                 subject=f"apikey:{key_id}",
                 detail={"name": found[0].label},

@@ -169,6 +169,55 @@ async def reset_user(
     return await db.write(reset)
 
 
+MIN_PASSWORD = 12
+MAX_PASSWORD = 256
+
+
+def password_problem(password: str, *, email: str) -> str | None:
+    """Why a chosen password is refused, or None (length first: NIST SP 800-63B 5.1.1)."""
+    if len(password) < MIN_PASSWORD:
+        return f"choose a password of at least {MIN_PASSWORD} characters"
+    if len(password) > MAX_PASSWORD:
+        return f"choose a password of at most {MAX_PASSWORD} characters"
+    if password.strip().lower() in (email.lower(), email.split("@")[0].lower()):
+        return "the password must not be your email"
+    if len(set(password)) < 4:
+        return "the password repeats too few characters"
+    return None
+
+
+async def change_password(
+    db: Database, user_id: str, current: str, new: str, *, actor: str, **who: Any
+) -> None:
+    """A person replaces their password (the one-time one first of all); TravelgateError
+    says why not. Audited as `user.password_changed`."""
+    found = await db.read(lambda tx: (tx.user(user_id), tx.user_secrets(user_id)))
+    user, secrets_ = found
+    if user is None or secrets_ is None:
+        raise TravelgateError("no such person")
+    if not password_matches(secrets_.password_hash, current):
+        raise TravelgateError("the current password is wrong")
+    if new == current:
+        raise TravelgateError("choose a password other than the current one")
+    problem = password_problem(new, email=user.email)
+    if problem is not None:
+        raise TravelgateError(problem)
+    new_hash = hash_password(new)
+
+    def write(tx: Tx) -> None:
+        stamp = now_text()
+        tx.set_user_password(user_id, password_hash=new_hash, stamp=stamp)
+        tx.audit(
+            actor=actor,
+            action="user.password_changed",
+            subject=f"user:{user_id}",
+            detail=dict(who),
+            stamp=stamp,
+        )
+
+    await db.write(write)
+
+
 @dataclass(frozen=True)
 class SignIn:
     """The outcome of a sign-in: the person when it succeeded, else why not (one reason

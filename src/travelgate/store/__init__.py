@@ -8,6 +8,7 @@ reaches SQL.
 from travelgate.errors import AddressTakenError
 from travelgate.store._audit import NOTE_PREFIX, SYSTEM_ACTOR
 from travelgate.store._clock import now_text
+from travelgate.store._console import ConsoleSession, PeerActivity
 from travelgate.store._database import Database
 from travelgate.store._holds import ApiKey, Gauges, Hold, HoldFilter, OutboxItem, Review
 from travelgate.store._open import database_for
@@ -34,6 +35,7 @@ __all__ = [
     "Alert",
     "ApiKey",
     "BookEntry",
+    "ConsoleSession",
     "Conversation",
     "Customer",
     "CustomerRow",
@@ -44,6 +46,7 @@ __all__ = [
     "HoldFilter",
     "ListedAddress",
     "OutboxItem",
+    "PeerActivity",
     "Review",
     "ScreeningList",
     "Sealer",

@@ -343,4 +343,22 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE holds ADD COLUMN retention_seconds INTEGER;
     """,
+    # 12: console sign-ins: one row per session, found by a keyed digest of its cookie's
+    #     token (the token itself is never stored); counterparties an admin blocked.
+    """
+    CREATE TABLE console_sessions (
+        token_digest TEXT PRIMARY KEY,      -- keyed digest of the cookie's token
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,         -- idle expiry counts from here
+        expires_at TEXT NOT NULL,           -- absolute expiry
+        ended_at TEXT                       -- signed out, or ended with the person's access
+    );
+    CREATE INDEX console_sessions_user ON console_sessions(user_id);
+    CREATE TABLE counterparty_blocks (
+        peer TEXT PRIMARY KEY,              -- the counterparty's certificate common name
+        blocked_by TEXT NOT NULL,           -- user:<id> of the admin who blocked it
+        blocked_at TEXT NOT NULL
+    );
+    """,
 )

@@ -16,6 +16,7 @@ from travelgate.errors import (
 )
 from travelgate.store._audit import SYSTEM_ACTOR, AuditOps
 from travelgate.store._clock import now_text
+from travelgate.store._console import ConsoleOps
 from travelgate.store._holds import HoldOps, from_row
 from travelgate.store._records import RecordsOps
 from travelgate.store._screening import ScreeningOps
@@ -91,7 +92,9 @@ class FailedEnvelope:
     created_at: str
 
 
-class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps, SunriseOps):
+class Tx(
+    HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps, SunriseOps, ConsoleOps
+):
     """The unit of work handed to `Database.read`/`Database.write`."""
 
     def __init__(self, connection: sqlite3.Connection, sealer: Sealer, audit_key: AuditKey) -> None:

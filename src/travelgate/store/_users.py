@@ -104,6 +104,14 @@ class UserOps:
             (password_hash, self.sealer.seal(totp_secret), stamp, user_id),
         )
 
+    def set_user_password(self, user_id: str, *, password_hash: str, stamp: str) -> None:
+        """The person's own password replaces the one-time one."""
+        self.db.execute(
+            "UPDATE users SET password_hash = ?, must_change_password = 0, updated_at = ? "
+            "WHERE id = ?",
+            (password_hash, stamp, user_id),
+        )
+
     def set_user_disabled(self, user_id: str, *, disabled: bool, stamp: str) -> bool:
         """Disable or enable a person; False when that changed nothing."""
         if disabled:
