@@ -42,8 +42,8 @@ from travelgate.service import (
 from travelgate.store import (
     SYSTEM_ACTOR,
     AddressTakenError,
-    Database,
     OutboxItem,
+    Store,
     Tx,
     database_for,
     now_text,
@@ -91,7 +91,7 @@ class Gateway:
 
     def __post_init__(self) -> None:
         self._credentials: Credentials | None = None
-        self._db: Database | None = None
+        self._db: Store | None = None
         self._client: TrisaClient | None = None
         self._crypto: ThreadPoolExecutor | None = None
         self.directory = Directory([])
@@ -114,7 +114,7 @@ class Gateway:
         return self._credentials
 
     @property
-    def db(self) -> Database:
+    def db(self) -> Store:
         if self._db is None:
             raise RuntimeError("gateway is not open")
         return self._db
@@ -172,7 +172,7 @@ class Gateway:
         if seed_customers:
             await self._seed_customers()
         await self._load_screening_lists()
-        self.notifier.bind()
+        self.notifier.bind(self._db)
         recorder = Recorder(config.webhooks.url, self.notifier)
         assets = frozenset(a.upper() for a in config.api.assets)
         self.screening = ScreeningStep.from_settings(config.screening)
@@ -563,7 +563,7 @@ def _cutoff(age: timedelta) -> str:
 
 
 async def purge_loop(
-    db: Database,
+    db: Store,
     retention: timedelta,
     interval: float = 3600.0,
     *,
@@ -585,7 +585,7 @@ async def purge_loop(
         await asyncio.sleep(interval)
 
 
-async def record_startup(db: Database, config: Config) -> None:
+async def record_startup(db: Store, config: Config) -> None:
     """One audit record per start: what about this node's configuration matters later
     (digests of the files, not their content; no personal data)."""
     from travelgate import __version__

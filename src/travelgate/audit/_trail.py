@@ -15,7 +15,7 @@ from travelgate.audit._chain import GENESIS, PURGED, AuditRecord, ChainReport, c
 from travelgate.audit._key import public_key_text
 
 if TYPE_CHECKING:
-    from travelgate.store import Database, Tx
+    from travelgate.store import Store, Tx
 
 
 def parse_moment(text: str, what: str) -> str:
@@ -66,7 +66,7 @@ def check_stored_chain(tx: Tx) -> ChainReport:
     return report
 
 
-async def verify_trail(db: Database) -> ChainReport:
+async def verify_trail(db: Store) -> ChainReport:
     return await db.read(check_stored_chain)
 
 

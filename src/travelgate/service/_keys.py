@@ -15,7 +15,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from travelgate.errors import ApiError
-from travelgate.store import ApiKey, Database, Tx, now_text
+from travelgate.store import ApiKey, Store, Tx, now_text
 
 PREFIX = "tgk"
 # Keys are managed on the node's own host (the CLI, `make run`): the audit names that.
@@ -48,7 +48,7 @@ def check_scopes(scopes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 
 async def create_api_key(
-    db: Database, label: str = "", scopes: tuple[str, ...] | None = None
+    db: Store, label: str = "", scopes: tuple[str, ...] | None = None
 ) -> tuple[str, str]:
     """A new key: (key id, the key itself). The key is not recoverable afterwards.
 
@@ -72,7 +72,7 @@ async def create_api_key(
     return key_id, key
 
 
-async def check_api_key(db: Database, key: str) -> ApiKey | None:
+async def check_api_key(db: Store, key: str) -> ApiKey | None:
     """The key's record if it is known and not revoked (its last use is noted)."""
     if not key.startswith(f"{PREFIX}_") or len(key) > 200 or not key.isascii():
         return None
@@ -109,11 +109,11 @@ def require_scope(record: ApiKey, scope: str) -> None:
         )
 
 
-async def list_api_keys(db: Database) -> list[ApiKey]:
+async def list_api_keys(db: Store) -> list[ApiKey]:
     return await db.read(lambda tx: tx.api_keys())
 
 
-async def revoke_api_key(db: Database, prefix: str) -> ApiKey | None:
+async def revoke_api_key(db: Store, prefix: str) -> ApiKey | None:
     """Revoke the key named by its prefix (`tgk_<id>`, or the id alone); the record, or None
     when no key has that prefix. Revoking a revoked key again changes nothing."""
     key_id = prefix.strip()

@@ -33,7 +33,7 @@ from travelgate.errors import (
     TrisaError,
     trisa_error,
 )
-from travelgate.store import Conversation, Customer, Database, Tx
+from travelgate.store import Conversation, Customer, Store, Tx
 from travelgate.transfers import Outcome, classify_reply, transaction_amount
 from travelgate.trisa._client import TrisaClient
 from travelgate.trisa._directory import Directory, Peer
@@ -138,7 +138,7 @@ class InboundService:
         name: str,
         vasp: VaspInfo,
         keyring: env.KeyRing,
-        db: Database,
+        db: Store,
         directory: Directory,
         client: TrisaClient,
         decider: Decider,

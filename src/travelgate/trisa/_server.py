@@ -35,7 +35,7 @@ from travelgate.errors import (
     StoreError,
     TrisaError,
 )
-from travelgate.store import Database
+from travelgate.store import Store
 from travelgate.trisa._admission import (
     Admission,
     AdmissionSettings,
@@ -110,7 +110,7 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
         credentials: Credentials,
         keys: PeerKeys,
         directory: Directory,
-        db: Database,
+        db: Store,
         *,
         confirm_address: bool = False,
         confirm_per_minute: int = 30,
