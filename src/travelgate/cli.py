@@ -31,6 +31,7 @@ COMMAND_GROUPS = (
     "audit",
     "records",
     "user",
+    "db",
 )
 
 EXIT_OK = 0

@@ -82,7 +82,7 @@ async def _decide(api: Api, hold_id: str, decision: str = "accept") -> dict[str,
 
 async def _bob_conversations(cluster: Cluster) -> list[tuple[Any, ...]]:
     return await cluster.nodes[BOB].gateway.db.read(
-        lambda tx: [tuple(r) for r in tx.db.execute("SELECT peer, state FROM conversations")]
+        lambda tx: [(c.peer, c.state) for c in tx.conversations()]
     )
 
 

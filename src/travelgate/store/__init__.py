@@ -9,7 +9,7 @@ reaches SQL.
 from travelgate.store._audit import NOTE_PREFIX, SYSTEM_ACTOR
 from travelgate.store._clock import now_text
 from travelgate.store._holds import ApiKey, Gauges, Hold, HoldFilter, OutboxItem, Review
-from travelgate.store._open import database_for
+from travelgate.store._open import database_for, schema_status
 from travelgate.store._screening import ListedAddress, ScreeningList
 from travelgate.store._sealer import Sealer, load_or_create_key
 from travelgate.store._store import ChangeListener, SchemaStatus, Store
@@ -61,4 +61,5 @@ __all__ = [
     "database_for",
     "load_or_create_key",
     "now_text",
+    "schema_status",
 ]

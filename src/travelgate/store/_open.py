@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from travelgate.audit._key import load_or_create_audit_key
+from travelgate.audit._key import AuditKey, load_or_create_audit_key
 from travelgate.store._sealer import Sealer, load_or_create_key
-from travelgate.store._store import Store
+from travelgate.store._store import SchemaStatus, Store
 from travelgate.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:
@@ -19,8 +19,23 @@ def database_for(config: Config) -> Store:
     first use: SQLite for a file path, PostgreSQL for a postgresql:// URL. Everything that
     writes to a node's database opens it through here, so every audit record is signed by
     the node's own key."""
-    sealer = Sealer(load_or_create_key(config.storage.key_file))
-    audit_key = load_or_create_audit_key(config.storage.audit_key_file)
+    return _store(
+        config,
+        Sealer(load_or_create_key(config.storage.key_file)),
+        load_or_create_audit_key(config.storage.audit_key_file),
+    )
+
+
+async def schema_status(config: Config) -> SchemaStatus:
+    """Where the node's schema stands; reads the version only (no key file is touched)."""
+    store = _store(config, Sealer(bytes(32)), None)
+    try:
+        return await store.status()
+    finally:
+        await store.close()
+
+
+def _store(config: Config, sealer: Sealer, audit_key: AuditKey | None) -> Store:
     settings = config.database
     if isinstance(config.node.database, Path):
         return SqliteStore(
