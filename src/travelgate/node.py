@@ -169,6 +169,9 @@ class Gateway:
         self.directory = Directory.load(config.directory.file)
         self._db = database_for(config)
         await self._db.open()
+        applied = await self._db.migrate()  # open() applied them; this says which
+        if applied:
+            log.info("database migrated", backend=self._db.dialect, migrations=applied)
         if seed_customers:
             await self._seed_customers()
         await self._load_screening_lists()
@@ -418,7 +421,7 @@ class Node:
             trisa_port=self.server.port,
             trp_port=self.trp_server.port if self.trp_server else None,
             api_port=self.api_port,
-            database=str(self.config.node.database),
+            database=gateway.db.where,  # a URL without its password
         )
 
     @property

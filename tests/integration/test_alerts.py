@@ -30,8 +30,11 @@ from support.nodes import (
     person,
     two_node_specs,
 )
+from support.stores import BOTH_BACKENDS
 from travelgate import pki
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc
+
+pytestmark = BOTH_BACKENDS
 
 SECRET = "alert-s3cret"
 

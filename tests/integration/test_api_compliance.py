@@ -17,9 +17,12 @@ import pytest
 from support.api import Api, withdrawal
 from support.nodes import ALICE, BOB, Cluster, TestPki, two_node_specs
 from support.payloads import transfer_payload
+from support.stores import BOTH_BACKENDS
 from travelgate import envelope as env
 from travelgate.api import openapi_document
 from travelgate.errors import Code
+
+pytestmark = BOTH_BACKENDS
 
 BIG_TO_VASP = {
     "name": "big-to-vasp",

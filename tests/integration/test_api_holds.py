@@ -9,6 +9,9 @@ import pytest
 
 from support.api import Api, withdrawal
 from support.nodes import ALICE, BOB, Cluster, two_node_specs
+from support.stores import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS
 
 
 @pytest.fixture

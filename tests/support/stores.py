@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 
 from support.postgres import PostgresServer
 from travelgate.audit._key import AuditKey
@@ -16,6 +17,10 @@ from travelgate.store import Sealer, SqliteStore, Store
 from travelgate.store.postgres._connection import translate
 
 KEY = b"k" * 32
+
+# `pytestmark = BOTH_BACKENDS` in a service suite runs each of its tests on a cluster of
+# SQLite nodes and on one of PostgreSQL nodes (ids sqlite / postgres).
+BOTH_BACKENDS = pytest.mark.parametrize("cluster", ["sqlite", "postgres"], indirect=True)
 
 
 class StoreFactory:

@@ -57,7 +57,7 @@ def _migrate(args: argparse.Namespace) -> int:
             await store.close()
 
     applied, version = asyncio.run(run())
-    where = f"{store.dialect} database {_where(config)}"
+    where = f"{store.dialect} database {store.where}"
     if applied:
         numbers = ", ".join(str(number) for number in applied)
         print(f"{where}: applied migration{'s' if len(applied) > 1 else ''} {numbers}")
@@ -79,9 +79,3 @@ def _status(args: argparse.Namespace) -> int:
     print(f"latest version: {status.latest}")
     print(f"pending migrations: {pending}")
     return 1 if status.pending else 0
-
-
-def _where(config: Any) -> str:
-    from travelgate.store.postgres._url import redacted
-
-    return redacted(str(config.node.database))

@@ -49,6 +49,10 @@ class Store(Protocol):
     audit_key: AuditKey
     on_enqueue: Callable[[], None] | None
 
+    @property
+    def where(self) -> str:
+        """The file, or the URL without its password: what a person may be shown."""
+
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...

@@ -1,8 +1,10 @@
 """The PostgreSQL side of the connection seam: the operation modules' portable SQL on psycopg.
 
 Only the placeholders differ: `?` becomes `%s` and `:name` becomes `%(name)s` (a literal `%`
-is doubled), outside quoted text. Rows answer by position and by column name, like
-`sqlite3.Row`; `bytea` comes back as `bytes`, the same as a SQLite BLOB.
+is doubled), outside quoted text. Parameters are bound client-side (psycopg's ClientCursor,
+quoted by libpq) so that they are typed from where they stand, as SQLite types them: a
+`? IS NULL` needs no cast. Rows answer by position and by column name, like `sqlite3.Row`;
+`bytea` comes back as `bytes`, the same as a SQLite BLOB.
 """
 
 from __future__ import annotations

@@ -183,6 +183,7 @@ class PostgresStore:
     def _connect_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {
             "row_factory": row_factory,
+            "cursor_factory": psycopg.ClientCursor,
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,
         }
         if self._timeout_ms:
@@ -192,7 +193,10 @@ class PostgresStore:
     def _connect(self) -> psycopg.Connection[Row]:
         try:
             return psycopg.Connection.connect(
-                self.url, row_factory=row_factory, connect_timeout=CONNECT_TIMEOUT_SECONDS
+                self.url,
+                row_factory=row_factory,
+                cursor_factory=psycopg.ClientCursor,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
             )
         except psycopg.Error as exc:
             raise StoreError(
