@@ -1,8 +1,8 @@
 """The audit trail's rows: appending to the hash chain, reading it back, purging its head.
 
 A mixin of `Tx`. Appending reads the last record and writes the next inside the caller's
-write transaction, which SQLite serialises across every process on the file; the unique
-index on `prev_hash` makes a fork impossible even if two writers ever raced. Free text a
+write transaction, which every backend serialises across processes (SQLite's write lock,
+PostgreSQL's write advisory lock); the unique index on `prev_hash` makes a fork impossible even if two writers ever raced. Free text a
 person or a peer wrote (reasons, messages) may name persons: it is sealed in
 `audit_notes` and the record keeps a reference, so the trail itself holds no personal data.
 """
