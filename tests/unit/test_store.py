@@ -3,15 +3,20 @@ rest, idempotency keys, retention; and what only a SQLite file has (modes, old s
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from support.stores import StoreFactory
 from travelgate.errors import ConfigError, StoreError
-from travelgate.store import AddressTakenError, Sealer, SqliteStore, Tx, load_or_create_key
+from travelgate.store import AddressTakenError, Sealer, SqliteStore, Store, Tx, load_or_create_key
 from travelgate.store._schema import MIGRATIONS
 from travelgate.store.sqlite._database import _statements
 
@@ -180,3 +185,48 @@ async def test_a_database_of_the_previous_schema_gains_deposit_ids_and_key_scope
     assert deposit is not None
     assert (deposit.envelope_id, deposit.version, deposit.decision) == ("e1", 0, None)
     await db.close()
+
+
+async def test_replicas_opening_together_migrate_once(stores: StoreFactory) -> None:
+    """Replicas started at the same moment: one applies every migration, the others wait
+    for it (PostgreSQL's advisory lock, SQLite's write lock) and find nothing to do."""
+    replicas = [stores.make() for _ in range(4)]
+    applied = await asyncio.gather(*(replica.migrate() for replica in replicas))
+    assert sorted(applied, key=len) == [[], [], [], list(range(1, len(MIGRATIONS) + 1))]
+    for replica in replicas:
+        assert (await replica.status()).pending == []
+
+
+async def test_a_write_waits_for_another_writer_no_longer_than_statement_timeout(
+    stores: StoreFactory,
+) -> None:
+    """Another process holds the write lock: a unit of work gives up after the configured
+    `statement_timeout` with a clear error, and nothing of it is stored."""
+    await (await stores.open()).close()
+    location = stores.location()
+    if stores.backend == "sqlite":
+        store: Store = SqliteStore(
+            Path(location), Sealer(b"k" * 32), statement_timeout=timedelta(seconds=0.3)
+        )
+        expected = "is unavailable: database is locked"
+    else:
+        from travelgate.store.postgres import PostgresStore
+        from travelgate.store.postgres._database import WRITE_LOCK
+
+        store = PostgresStore(location, Sealer(b"k" * 32), statement_timeout=timedelta(seconds=0.3))
+        expected = "ran past statement_timeout"
+    await store.open()
+    if stores.backend == "sqlite":
+        holder: Any = sqlite3.connect(location, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+    else:
+        holder = psycopg.connect(location)
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+    started = time.monotonic()
+    with pytest.raises(StoreError, match=expected):
+        await store.write(lambda tx: tx.put_customer("c1", PERSON, ["bc1q"]))
+    assert time.monotonic() - started < 3
+    holder.rollback()
+    holder.close()
+    assert await store.read(lambda tx: tx.get_customer("c1")) is None
+    await store.close()

@@ -2,9 +2,10 @@
 
 A mixin of `Tx`. Appending reads the last record and writes the next inside the caller's
 write transaction, which every backend serialises across processes (SQLite's write lock,
-PostgreSQL's write advisory lock); the unique index on `prev_hash` makes a fork impossible even if two writers ever raced. Free text a
-person or a peer wrote (reasons, messages) may name persons: it is sealed in
-`audit_notes` and the record keeps a reference, so the trail itself holds no personal data.
+PostgreSQL's write advisory lock); the unique index on `prev_hash` makes a fork impossible
+even if two writers ever raced. Free text a person or a peer wrote (reasons, messages) may
+name persons: it is sealed in `audit_notes` and the record keeps a reference, so the trail
+itself holds no personal data.
 """
 
 from __future__ import annotations

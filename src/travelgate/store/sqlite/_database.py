@@ -183,7 +183,11 @@ class SqliteStore:
 
     def _migrate(self, connection: sqlite3.Connection) -> list[int]:
         try:
+            if connection.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+                return []  # current: no need to wait for another process's write lock
             connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"database {self.path} is unavailable: {exc}") from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a travelgate database: {exc}") from None
         try:
