@@ -230,3 +230,24 @@ async def test_a_write_waits_for_another_writer_no_longer_than_statement_timeout
     holder.close()
     assert await store.read(lambda tx: tx.get_customer("c1")) is None
     await store.close()
+
+
+async def test_pages_are_newest_first_below_the_cursor(stores: StoreFactory) -> None:
+    """Keyset paging by the row's insertion order (SQLite's rowid, PostgreSQL's identity
+    column of that name) reads the same on both backends."""
+    db = await stores.open()
+    for number in range(5):
+        await db.write(lambda tx, n=number: tx.put_customer(f"c{n}", PERSON, [f"addr-{n}"]))
+    first = await db.read(lambda tx: tx.customers_page(before=None, limit=2))
+    assert [row.customer.id for row in first] == ["c4", "c3"]
+    rest = await db.read(lambda tx: tx.customers_page(before=first[-1].rowid, limit=10))
+    assert [row.customer.id for row in rest] == ["c2", "c1", "c0"]
+    await db.close()
+
+
+def test_every_migration_has_its_postgresql_twin() -> None:
+    """A migration appended to store/_schema.py needs its PostgreSQL DDL in
+    store/postgres/_schema.py under the same number (`db status` means the same on both)."""
+    from travelgate.store.postgres._schema import MIGRATIONS as POSTGRES_MIGRATIONS
+
+    assert len(POSTGRES_MIGRATIONS) == len(MIGRATIONS)
