@@ -4,6 +4,7 @@ rest, idempotency keys, retention; and what only a SQLite file has (modes, old s
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import time
 import uuid
@@ -232,12 +233,16 @@ async def test_a_write_waits_for_another_writer_no_longer_than_statement_timeout
     await store.close()
 
 
+def _customer(tx: Tx, number: int) -> bool:
+    return tx.put_customer(f"c{number}", PERSON, [f"addr-{number}"])
+
+
 async def test_pages_are_newest_first_below_the_cursor(stores: StoreFactory) -> None:
     """Keyset paging by the row's insertion order (SQLite's rowid, PostgreSQL's identity
     column of that name) reads the same on both backends."""
     db = await stores.open()
     for number in range(5):
-        await db.write(lambda tx, n=number: tx.put_customer(f"c{n}", PERSON, [f"addr-{n}"]))
+        await db.write(functools.partial(_customer, number=number))
     first = await db.read(lambda tx: tx.customers_page(before=None, limit=2))
     assert [row.customer.id for row in first] == ["c4", "c3"]
     rest = await db.read(lambda tx: tx.customers_page(before=first[-1].rowid, limit=10))
