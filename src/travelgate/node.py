@@ -92,6 +92,7 @@ class Gateway:
     def __post_init__(self) -> None:
         self._credentials: Credentials | None = None
         self._db: Store | None = None
+        self.migrated: list[int] = []
         self._client: TrisaClient | None = None
         self._crypto: ThreadPoolExecutor | None = None
         self.directory = Directory([])
@@ -169,9 +170,8 @@ class Gateway:
         self.directory = Directory.load(config.directory.file)
         self._db = database_for(config)
         await self._db.open()
-        applied = await self._db.migrate()  # open() applied them; this says which
-        if applied:
-            log.info("database migrated", backend=self._db.dialect, migrations=applied)
+        # Said in the "node started" line: a command that fails later says one line only.
+        self.migrated = await self._db.migrate()
         if seed_customers:
             await self._seed_customers()
         await self._load_screening_lists()
@@ -422,6 +422,7 @@ class Node:
             trp_port=self.trp_server.port if self.trp_server else None,
             api_port=self.api_port,
             database=gateway.db.where,  # a URL without its password
+            migrated=gateway.migrated,  # the schema migrations this start applied
         )
 
     @property

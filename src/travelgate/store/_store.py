@@ -63,6 +63,9 @@ class Store(Protocol):
 
     def subscribe(self, listener: ChangeListener) -> None: ...
 
-    async def migrate(self) -> list[int]: ...
+    async def migrate(self) -> list[int]:
+        """Open the store if it is not (which brings its schema up to date); the numbers of
+        the migrations that opening applied."""
 
-    async def status(self) -> SchemaStatus: ...
+    async def status(self) -> SchemaStatus:
+        """Where the schema stands; reads the version only and changes nothing."""
