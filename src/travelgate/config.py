@@ -252,7 +252,7 @@ def _path(value: object, base: Path) -> Path:
 
 def _database(value: object, base: Path) -> Path | str:
     """A SQLite file path, or a postgresql:// URL (its password never shown in an error)."""
-    from travelgate.store.postgres._url import check_url, is_url
+    from travelgate.store._url import check_url, is_url
 
     text = _nonempty(value, base)
     return check_url(text) if is_url(text) else _path(text, base)

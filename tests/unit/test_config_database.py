@@ -9,8 +9,8 @@ import pytest
 
 from travelgate.config import Config, load_config
 from travelgate.errors import ConfigError
+from travelgate.store._url import redacted
 from travelgate.store.postgres._connection import translate
-from travelgate.store.postgres._url import redacted
 
 CONFIG = """
 [node]

@@ -31,9 +31,9 @@ from travelgate.store._schema import MIGRATIONS as SQLITE_MIGRATIONS
 from travelgate.store._sealer import Sealer
 from travelgate.store._store import ChangeListener, SchemaStatus
 from travelgate.store._tx import CHANGES_CHANNEL, Tx
+from travelgate.store._url import redacted
 from travelgate.store.postgres._connection import PostgresConnection, Row, row_factory
 from travelgate.store.postgres._schema import MIGRATIONS
-from travelgate.store.postgres._url import redacted
 
 T = TypeVar("T")
 

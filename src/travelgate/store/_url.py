@@ -1,4 +1,5 @@
-"""`[node] database` as a PostgreSQL URL: checked at config time, never shown with its password.
+"""`[node] database` as a PostgreSQL URL: checked at config time (without loading the
+driver), never shown with its password.
 
 postgresql://user[:password]@host[:port]/dbname[?sslmode=...]
 """
