@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import random
 import statistics
 import tempfile
@@ -95,24 +94,22 @@ async def end_to_end(root: Path, state: Path, holds: int, concurrency: int) -> f
 
 def _fill(tx: Tx, count: int, start: int) -> list[str]:
     stamp = now_text()
-    request = tx.sealer.seal(json.dumps({"asset": "BTC", "destination": {"address": "x"}}).encode())
+    request = {"asset": "BTC", "destination": {"address": "x"}}
     ids = [str(uuid.UUID(int=random.getrandbits(128), version=4)) for _ in range(count)]
-    tx.db.executemany(
-        "INSERT INTO holds (id, api_key_id, idempotency_key, request_hash, request, state, asset, "
-        "network, amount, destination, created_at, updated_at) "
-        "VALUES (?, 'bench', ?, 'h', ?, ?, 'BTC', 'bitcoin', '0.5', 'x', ?, ?)",
-        [
-            (
-                hold_id,
-                f"k{start + i}",
-                request,
-                random.choice(("held", "cleared", "released")),
-                stamp,
-                stamp,
-            )
-            for i, hold_id in enumerate(ids)
-        ],
-    )
+    for number, hold_id in enumerate(ids):
+        tx.insert_hold(
+            stamp=stamp,
+            request=request,
+            id=hold_id,
+            api_key_id="bench",
+            idempotency_key=f"k{start + number}",
+            request_hash="h",
+            state=random.choice(("held", "cleared", "released")),
+            asset="BTC",
+            network="bitcoin",
+            amount="0.5",
+            destination="x",
+        )
     return ids
 
 

@@ -32,6 +32,7 @@ COMMAND_GROUPS = (
     "records",
     "user",
     "directory",
+    "db",
 )
 
 EXIT_OK = 0

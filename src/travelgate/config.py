@@ -50,7 +50,7 @@ class NodeSection:
     lei: str
     trisa_listen: str
     api_listen: str
-    database: Path
+    database: Path | str  # a SQLite file, or a postgresql:// URL (checked, see _database)
     internal_listen: str
 
 
@@ -77,6 +77,15 @@ class StorageSection:
     failed_retention: timedelta = timedelta(days=30)
     # The Ed25519 key that signs the audit trail and records exports (created 0600).
     audit_key_file: Path = Path("audit.key")
+
+
+@dataclass(frozen=True)
+class DatabaseSection:
+    """How the node uses its database: connections in the pool (PostgreSQL), and how long a
+    statement may run (PostgreSQL) or wait for another writer's lock (SQLite)."""
+
+    pool_size: int = 10
+    statement_timeout: timedelta = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -259,6 +268,7 @@ class Config:
     trp: TrpSection = field(default_factory=TrpSection)
     email: EmailSection = field(default_factory=EmailSection)
     console: ConsoleSection = field(default_factory=ConsoleSection)
+    database: DatabaseSection = field(default_factory=DatabaseSection)
 
 
 # ---------------------------------------------------------------------------------------
@@ -285,6 +295,14 @@ def _path(value: object, base: Path) -> Path:
     except RuntimeError:  # "~name" of a user this system does not know
         raise ValueError(f"cannot expand {text.split('/')[0]!r}: no such user") from None
     return path if path.is_absolute() else (base / path).resolve()
+
+
+def _database(value: object, base: Path) -> Path | str:
+    """A SQLite file path, or a postgresql:// URL (its password never shown in an error)."""
+    from travelgate.store._url import check_url, is_url
+
+    text = _nonempty(value, base)
+    return check_url(text) if is_url(text) else _path(text, base)
 
 
 def _optional_path(value: object, base: Path) -> Path | None:
@@ -521,7 +539,7 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "lei": (_string, ""),
         "trisa_listen": (_listen, "127.0.0.1:8100"),
         "api_listen": (_listen, "127.0.0.1:8000"),
-        "database": (_path, "travelgate.db"),
+        "database": (_database, "travelgate.db"),
         "internal_listen": (_optional_listen, ""),
     },
     "tls": {"cert": (_path, ...), "key": (_path, ...), "trust": (_path, ...)},
@@ -533,6 +551,7 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "failed_retention": (_duration, "30d"),
         "audit_key_file": (_path, "audit.key"),
     },
+    "database": {"pool_size": (_positive, 10), "statement_timeout": (_duration, "30s")},
     "directory": {
         "file": (_optional_path, None),
         "gds": (_optional_listen, ""),
@@ -708,6 +727,7 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
         trp=trp,
         email=email,
         console=ConsoleSection(**values["console"]),
+        database=DatabaseSection(**values["database"]),
     )
 
 

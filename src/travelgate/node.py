@@ -45,8 +45,8 @@ from travelgate.service import (
 from travelgate.store import (
     SYSTEM_ACTOR,
     AddressTakenError,
-    Database,
     OutboxItem,
+    Store,
     Tx,
     database_for,
     now_text,
@@ -99,7 +99,7 @@ class Gateway:
 
     config: Config
     credentials: Credentials
-    db: Database
+    db: Store
     directory: Directory
     keys: PeerKeys
     policy: Policy
@@ -117,6 +117,8 @@ class Gateway:
     crypto: ThreadPoolExecutor
     """Seals and opens envelopes off the event loop."""
     decider: Decider | None = None
+    migrated: list[int] = dataclasses.field(default_factory=list)
+    """The schema migrations this open applied (said in the "node started" line)."""
 
     @property
     def vasp(self) -> VaspInfo:
@@ -144,6 +146,7 @@ class Gateway:
         db = database_for(config)
         await db.open()
         try:
+            migrated = await db.migrate()
             # Counterparties an admin blocked in the console stay blocked across restarts.
             for name in await db.read(lambda tx: tx.counterparty_blocks()):
                 listed = directory.get(name)
@@ -152,9 +155,11 @@ class Gateway:
             if seed_customers:
                 await _seed_customers(db, config)
             await _load_screening_lists(db, config)
-            return cls._assemble(
+            gateway = cls._assemble(
                 config, credentials, policy, directory, db, decider, reply_hook, mailer
             )
+            gateway.migrated = migrated
+            return gateway
         except BaseException:
             await directory.close()
             await db.close()
@@ -167,7 +172,7 @@ class Gateway:
         credentials: Credentials,
         policy: Policy,
         directory: Directory,
-        db: Database,
+        db: Store,
         decider: Decider | None,
         reply_hook: ReplyHook | None,
         mailer: Mailer | None,
@@ -176,7 +181,7 @@ class Gateway:
         vasp = vasp_info(config)
         keys = PeerKeys(config.trisa.key_ttl.total_seconds())
         notifier = Notifier()
-        notifier.bind()
+        notifier.bind(db)
         recorder = Recorder(config.webhooks.url, notifier)
         screening = ScreeningStep.from_settings(config.screening)
         alerts = Alerts(
@@ -305,7 +310,7 @@ def vasp_info(config: Config) -> VaspInfo:
     return VaspInfo(node.name, node.legal_name, node.country, node.lei)
 
 
-async def _seed_customers(db: Database, config: Config) -> None:
+async def _seed_customers(db: Store, config: Config) -> None:
     for index, seed in enumerate(config.customers):
         problems = person_problems(seed.person)
         if problems:
@@ -322,7 +327,7 @@ async def _seed_customers(db: Database, config: Config) -> None:
             raise ConfigError(f"[[customers]] {seed.id}: {exc.message}") from None
 
 
-async def _load_screening_lists(db: Database, config: Config) -> None:
+async def _load_screening_lists(db: Store, config: Config) -> None:
     """`[screening] lists`: a list that cannot load stops the node (screening fails closed)."""
     from travelgate.screening import ScreeningListError, load_configured_lists
 
@@ -468,7 +473,8 @@ class Node:
             trisa_port=self.server.port,
             trp_port=self.trp_server.port if self.trp_server else None,
             api_port=self.api_port,
-            database=str(self.config.node.database),
+            database=gateway.db.where,  # a URL without its password
+            migrated=gateway.migrated,  # the schema migrations this start applied
         )
 
     @property
@@ -659,7 +665,7 @@ def _cutoff(age: timedelta) -> str:
 
 
 async def purge_loop(
-    db: Database,
+    db: Store,
     retention: timedelta,
     interval: float = 3600.0,
     *,
@@ -681,7 +687,7 @@ async def purge_loop(
         await asyncio.sleep(interval)
 
 
-async def record_startup(db: Database, config: Config) -> None:
+async def record_startup(db: Store, config: Config) -> None:
     """One audit record per start: what about this node's configuration matters later
     (digests of the files, not their content; no personal data)."""
     from travelgate import __version__

@@ -16,8 +16,14 @@ def test_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
 
 
 @pytest.fixture
-async def cluster(test_pki: TestPki, tmp_path: Path) -> AsyncIterator[Cluster]:
-    nodes = Cluster(test_pki, tmp_path)
+async def cluster(
+    test_pki: TestPki, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Cluster]:
+    """Nodes on SQLite files; on PostgreSQL too in a module marked `BOTH_BACKENDS`."""
+    database_url = None
+    if getattr(request, "param", "sqlite") == "postgres":
+        database_url = request.getfixturevalue("postgres_server").database
+    nodes = Cluster(test_pki, tmp_path, database_url)
     try:
         yield nodes
     finally:

@@ -30,8 +30,11 @@ from support.nodes import (
     person,
     two_node_specs,
 )
+from support.stores import BOTH_BACKENDS
 from travelgate import pki
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc
+
+pytestmark = BOTH_BACKENDS
 
 SECRET = "alert-s3cret"
 
@@ -208,6 +211,10 @@ async def test_a_certificate_ending_within_30_days_is_announced_at_start(
     api = await Api.connect(cluster.nodes[name])
     apis.append(api)
     alerts = await _alerts(api, "alert.certificate_expiring")
+    async with asyncio.timeout(10):  # the peers are checked just after our own certificate
+        while f"peer:{name}" not in {alert["subject"] for alert in alerts}:
+            await asyncio.sleep(0.1)
+            alerts = await _alerts(api, "alert.certificate_expiring")
     ours = [alert for alert in alerts if alert["subject"] == "node:tls"]
     assert len(ours) == 1
     assert ours[0]["severity"] == "warning"

@@ -17,9 +17,12 @@ import pytest
 from support.api import Api, withdrawal
 from support.nodes import ALICE, BOB, Cluster, TestPki, two_node_specs
 from support.payloads import transfer_payload
+from support.stores import BOTH_BACKENDS
 from travelgate import envelope as env
 from travelgate.api import openapi_document
 from travelgate.errors import Code
+
+pytestmark = BOTH_BACKENDS
 
 BIG_TO_VASP = {
     "name": "big-to-vasp",
@@ -82,7 +85,7 @@ async def _decide(api: Api, hold_id: str, decision: str = "accept") -> dict[str,
 
 async def _bob_conversations(cluster: Cluster) -> list[tuple[Any, ...]]:
     return await cluster.nodes[BOB].gateway.db.read(
-        lambda tx: [tuple(r) for r in tx.db.execute("SELECT peer, state FROM conversations")]
+        lambda tx: [(c.peer, c.state) for c in tx.conversations()]
     )
 
 

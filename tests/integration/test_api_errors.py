@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -338,9 +340,10 @@ async def test_customers_put_get_delete_and_address_conflicts(api: Api, cluster:
     assert _error(taken)["code"] == "address_taken"
     status, fetched = await api.call("GET", "/v1/customers/jane")
     assert (status, fetched["person"]) == (200, person)
-    raw = await cluster.nodes[ALICE].gateway.db.read(
-        lambda tx: tx.db.execute("SELECT person FROM customers WHERE id = 'jane'").fetchone()[0]
-    )
+    with contextlib.closing(
+        sqlite3.connect(cluster.nodes[ALICE].gateway.config.node.database)
+    ) as db:
+        [(raw,)] = db.execute("SELECT person FROM customers WHERE id = 'jane'").fetchall()
     assert b"Doe" not in raw  # sealed at rest
     status, _ = await api.call("DELETE", "/v1/customers/jane")
     assert status == 204

@@ -9,6 +9,9 @@ import pytest
 
 from support.api import Api, withdrawal
 from support.nodes import ALICE, BOB, Cluster, two_node_specs
+from support.stores import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS
 
 
 @pytest.fixture
@@ -28,7 +31,7 @@ async def _start(cluster: Cluster, apis: list[Api], robot: str) -> Api:
 
 async def _bob_states(cluster: Cluster) -> list[tuple[object, ...]]:
     return await cluster.nodes[BOB].gateway.db.read(
-        lambda tx: [tuple(r) for r in tx.db.execute("SELECT peer, state FROM conversations")]
+        lambda tx: [(c.peer, c.state) for c in tx.conversations()]
     )
 
 
@@ -149,9 +152,7 @@ async def test_same_request_fifty_times_concurrently_is_one_hold_and_one_envelop
     await api.wait_state(hold_id, "cleared")
     holds = await cluster.nodes[ALICE].gateway.db.read(lambda tx: tx.count("holds"))
     bob_inbound = await cluster.nodes[BOB].gateway.db.read(
-        lambda tx: tx.db.execute(
-            "SELECT count(*) FROM envelopes WHERE direction = 'in'"
-        ).fetchone()[0]
+        lambda tx: len(tx.envelopes(direction="in"))
     )
     assert (holds, bob_inbound) == (1, 1)
     status, conflict = await api.create(withdrawal(amount="0.6"), key="same-key")

@@ -56,7 +56,9 @@ async def exchanged(cluster: Cluster) -> Exchanged:
 def _database(config: Path) -> Path:
     from travelgate.config import load_config
 
-    return load_config(config).node.database
+    database = load_config(config).node.database
+    assert isinstance(database, Path)  # these tests tamper with a SQLite file
+    return database
 
 
 def _audit_key(config: Path) -> AuditKey:

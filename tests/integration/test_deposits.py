@@ -11,6 +11,9 @@ from typing import Any
 from support.api import Api, withdrawal
 from support.backoffice import BackOffice
 from support.nodes import ALICE, BOB, BOB_ADDRESS, Cluster, two_node_specs
+from support.stores import BOTH_BACKENDS
+
+pytestmark = BOTH_BACKENDS
 
 
 async def test_deposit_review_accepted_calls_the_originator_back(cluster: Cluster) -> None:

@@ -6,6 +6,7 @@ once: the outbox resends stored bytes, which the peer answers from its own store
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import random
 import sqlite3
@@ -162,9 +163,7 @@ async def test_sigkill_during_200_holds_loses_and_duplicates_nothing(
 
             async def bob_done() -> int:
                 return await bob.gateway.db.read(
-                    lambda tx: tx.db.execute(
-                        "SELECT count(*) FROM conversations WHERE state = 'COMPLETED'"
-                    ).fetchone()[0]
+                    lambda tx: sum(c.state == "COMPLETED" for c in tx.conversations())
                 )
 
             async with asyncio.timeout(120):
@@ -189,10 +188,7 @@ async def test_sigkill_during_200_holds_loses_and_duplicates_nothing(
         pending = db.execute("SELECT count(*) FROM outbox WHERE state != 'delivered'").fetchone()
     assert states == [("released", HOLDS)]
     assert pending == (0,)
-    rows = await bob.gateway.db.read(
-        lambda tx: tx.db.execute(
-            "SELECT transfer_state, count(*) FROM envelopes WHERE direction = 'in' GROUP BY transfer_state"
-        ).fetchall()
-    )
+    inbound = await bob.gateway.db.read(lambda tx: tx.envelopes(direction="in"))
     # Exactly one STARTED and one COMPLETED per hold: resends were exact duplicates.
-    assert sorted(tuple(r) for r in rows) == [("COMPLETED", HOLDS), ("STARTED", HOLDS)]
+    counted = collections.Counter(envelope.transfer_state for envelope in inbound)
+    assert sorted(counted.items()) == [("COMPLETED", HOLDS), ("STARTED", HOLDS)]

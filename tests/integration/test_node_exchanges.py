@@ -14,15 +14,18 @@ from travelgate._pb.trisa.api.v1beta1 import api_pb2
 from travelgate._pb.trisa.data.generic.v1beta1 import transaction_pb2
 from travelgate.errors import Code
 from travelgate.node import Node
+from travelgate.store import StoredEnvelope
 from travelgate.transfers import Outcome
 
 
-async def _rows(node: Node, sql: str) -> list[tuple[object, ...]]:
-    return await node.gateway.db.read(lambda tx: [tuple(r) for r in tx.db.execute(sql)])
-
-
 async def _conversation_states(node: Node) -> list[tuple[object, ...]]:
-    return await _rows(node, "SELECT peer, role, state FROM conversations ORDER BY id")
+    return await node.gateway.db.read(
+        lambda tx: [(c.peer, c.role, c.state) for c in tx.conversations()]
+    )
+
+
+async def _envelopes(node: Node) -> list[StoredEnvelope]:
+    return await node.gateway.db.read(lambda tx: tx.envelopes())
 
 
 async def _wait_for_state(node: Node, state: str, seconds: float = 10.0) -> None:
@@ -90,7 +93,7 @@ async def test_async_accept_replies_pending_then_calls_back(cluster: Cluster) ->
         pending.reply_not_before
     )
     await _wait_for_state(alice, "ACCEPTED")
-    envelopes = await _rows(alice, "SELECT direction, transfer_state FROM envelopes ORDER BY id")
+    envelopes = [(e.direction, e.transfer_state) for e in await _envelopes(alice)]
     assert envelopes == [
         ("out", "STARTED"),
         ("in", "PENDING"),
@@ -195,12 +198,12 @@ async def test_exact_duplicate_gets_the_stored_reply_byte_for_byte(cluster: Clus
     )
     peer = prepared.peer
     first = await alice.gateway.client.transfer(peer, prepared.envelope)
-    before = await _rows(bob, "SELECT count(*) FROM envelopes")
+    before = len(await _envelopes(bob))
     replies = await asyncio.gather(
         *(alice.gateway.client.transfer(peer, prepared.envelope) for _ in range(10))
     )
     assert all(r.SerializeToString() == first.SerializeToString() for r in replies)
-    assert await _rows(bob, "SELECT count(*) FROM envelopes") == before
+    assert len(await _envelopes(bob)) == before
 
 
 async def test_logical_duplicate_gets_a_fresh_echo_without_effects(cluster: Cluster) -> None:
@@ -298,9 +301,7 @@ async def test_key_rotation_mid_transfer_is_learned_again(cluster: Cluster) -> N
     assert env.public_key_signature(learned) == env.public_key_signature(
         bob.gateway.credentials.sealing_key
     )
-    sent = await _rows(
-        alice, "SELECT direction, transfer_state, error_code FROM envelopes ORDER BY id"
-    )
+    sent = [(e.direction, e.transfer_state, e.error_code) for e in await _envelopes(alice)]
     assert sent == [
         ("out", "STARTED", None),
         ("in", "ACCEPTED", None),

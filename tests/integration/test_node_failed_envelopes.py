@@ -35,7 +35,8 @@ async def _start(cluster: Cluster, storage: dict[str, object] | None = None) -> 
 def _database_bytes(cluster: Cluster) -> int:
     """The logical size of Bob's database (committed pages, wherever they are: the WAL
     file itself is recycled, so its length says little)."""
-    path: Path = cluster.nodes[BOB].config.node.database
+    path = cluster.nodes[BOB].config.node.database
+    assert isinstance(path, Path)  # the cluster runs on SQLite files
     connection = sqlite3.connect(path)
     try:
         pages = connection.execute("PRAGMA page_count").fetchone()[0]

@@ -240,7 +240,7 @@ async def test_error_envelope_for_a_known_conversation_is_echoed(
     assert reply.error == cancel.error
     assert reply.transfer_state == api_pb2.REJECTED
     states = await started.nodes[BOB].gateway.db.read(
-        lambda tx: [tuple(r) for r in tx.db.execute("SELECT state FROM conversations")]
+        lambda tx: [(c.state,) for c in tx.conversations()]
     )
     assert states == [("CANCELED",)]
 

@@ -72,7 +72,7 @@ async def test_link_emailed_once_accept_clears_and_the_link_is_spent(
 
         # Only a keyed digest of the token is stored, never the token.
         db = cluster.nodes[ALICE].gateway.db
-        dump = await db.read(lambda tx: tx.execute("SELECT * FROM sunrise_links").fetchall())
+        dump = await db.read(lambda tx: tx.db.execute("SELECT * FROM sunrise_links").fetchall())
         assert all(token not in str(tuple(row)) for row in dump)
 
         visitor = Visitor(url + "?utm_source=mail")  # what mail systems append is ignored
@@ -239,7 +239,7 @@ async def test_unknown_expired_and_canceled_links_get_a_clear_page(
     db = cluster.nodes[ALICE].gateway.db
 
     def expire(tx: Tx) -> None:
-        tx.execute(
+        tx.db.execute(
             "UPDATE sunrise_links SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE hold_id = ?",
             (first["id"],),
         )

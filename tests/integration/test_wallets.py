@@ -21,12 +21,15 @@ from eth_keys import keys  # type: ignore[attr-defined]
 
 from support.api import Api, withdrawal
 from support.nodes import ALICE, BOB, BOB_ADDRESS, Cluster, two_node_specs
+from support.stores import BOTH_BACKENDS
 from support.wallets import eth_personal_sign
 from travelgate.screening import new_challenge
 from travelgate.screening._bip137 import signed_message_digest
 from travelgate.screening._encodings import segwit_encode
 from travelgate.screening._hashes import hash160
 from travelgate.service import SCOPES
+
+pytestmark = BOTH_BACKENDS
 
 EU_SELF_HOSTED = {"value": {"amount": "1500.00", "currency": "EUR"}, "beneficiary_vasp": None}
 

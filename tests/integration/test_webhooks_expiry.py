@@ -105,7 +105,7 @@ async def test_unanswered_exchange_times_out_by_profile(
 
         async def bob_state() -> list[tuple[object, ...]]:
             return await bob_node.gateway.db.read(
-                lambda tx: [tuple(r) for r in tx.db.execute("SELECT state FROM conversations")]
+                lambda tx: [(c.state,) for c in tx.conversations()]
             )
 
         async with asyncio.timeout(10):

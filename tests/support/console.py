@@ -20,7 +20,7 @@ from support.api import Api, withdrawal
 from support.nodes import ALICE, Cluster, two_node_specs
 from travelgate.node import Node
 from travelgate.service import create_user, totp
-from travelgate.store import Database
+from travelgate.store import Store
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -48,7 +48,7 @@ def secret_of(uri: str) -> bytes:
     return base64.b32decode(encoded + "=" * (-len(encoded) % 8))
 
 
-async def enrol(db: Database, role: str, email: str | None = None) -> Person:
+async def enrol(db: Store, role: str, email: str | None = None) -> Person:
     email = email or f"{role}@alice.example"
     enrolment = await create_user(db, email, role, actor="operator")
     return Person(

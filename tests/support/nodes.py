@@ -8,7 +8,8 @@ odd ones on demand) and RSA-2048 for speed; the gateway's minimum is 2048.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -157,9 +158,15 @@ def write_config(test_pki: TestPki, spec: NodeSpec, *, database: Path) -> Path:
 class Cluster:
     """In-process nodes wired to each other over real mTLS on loopback."""
 
-    def __init__(self, test_pki: TestPki, workdir: Path) -> None:
+    def __init__(
+        self, test_pki: TestPki, workdir: Path, database_url: Callable[[], str] | None = None
+    ) -> None:
+        """`database_url` makes a new PostgreSQL database (one per node); without it, nodes
+        keep SQLite files in `workdir`."""
         self.pki = test_pki
         self.workdir = workdir
+        self._database_url = database_url
+        self._urls: dict[str, str] = {}
         self.nodes: dict[str, Node] = {}
         self.specs: dict[str, NodeSpec] = {}
 
@@ -175,8 +182,13 @@ class Cluster:
         self.wire()
 
     async def _start(self, spec: NodeSpec) -> Node:
+        env = dict(os.environ)
+        if self._database_url is not None:
+            if spec.name not in self._urls:
+                self._urls[spec.name] = self._database_url()
+            env["TRAVELGATE_NODE_DATABASE"] = self._urls[spec.name]
         config = load_config(
-            write_config(self.pki, spec, database=self.workdir / f"{spec.name}.db")
+            write_config(self.pki, spec, database=self.workdir / f"{spec.name}.db"), env=env
         )
         robot = None
         if spec.robot:

@@ -20,10 +20,15 @@ TRAVELGATE = str(Path(sys.executable).parent / "travelgate")
 
 
 def run_cli(
-    *args: str, stdin: bytes | None = None, timeout: float = 60
+    *args: str, stdin: bytes | None = None, timeout: float = 60, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [TRAVELGATE, *args], input=stdin, capture_output=True, timeout=timeout, check=False
+        [TRAVELGATE, *args],
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from support.stores import StoreFactory
 from travelgate.audit._trail import verify_trail
 from travelgate.service import create_user, reset_user, set_user_disabled, sign_in, totp
 from travelgate.service._totp import provisioning_uri
 from travelgate.service._users import MAX_FAILED_SIGN_INS
-from travelgate.store import Database, Sealer
+from travelgate.store import Store
 
 
-async def _secret(db: Database, email: str) -> bytes:
+async def _secret(db: Store, email: str) -> bytes:
     def read(tx: object) -> bytes:
         user = tx.user_by_email(email)  # type: ignore[attr-defined]
         return bytes(tx.user_secrets(user.id).totp_secret)  # type: ignore[attr-defined]
@@ -19,9 +18,8 @@ async def _secret(db: Database, email: str) -> bytes:
     return await db.read(read)
 
 
-async def test_sign_in_needs_password_and_code_and_locks_out(tmp_path: Path) -> None:
-    db = Database(tmp_path / "a.db", Sealer(b"k" * 32))
-    await db.open()
+async def test_sign_in_needs_password_and_code_and_locks_out(stores: StoreFactory) -> None:
+    db = await stores.open()
     enrolment = await create_user(db, "ann@example.com", "compliance", actor="operator")
     secret = await _secret(db, "ann@example.com")
     assert enrolment.totp_uri == provisioning_uri(

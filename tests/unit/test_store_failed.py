@@ -6,16 +6,10 @@ import asyncio
 import contextlib
 import functools
 from datetime import timedelta
-from pathlib import Path
 
+from support.stores import StoreFactory
 from travelgate.node import purge_loop
-from travelgate.store import Database, Sealer, Tx
-
-
-async def _db(path: Path) -> Database:
-    db = Database(path, Sealer(b"k" * 32))
-    await db.open()
-    return db
+from travelgate.store import Tx
 
 
 def _record(tx: Tx, peer: str, number: int, keep: int = 100) -> int:
@@ -24,15 +18,16 @@ def _record(tx: Tx, peer: str, number: int, keep: int = 100) -> int:
     )
 
 
-def _age(tx: Tx, envelope_id: str, created_at: str) -> None:
-    tx.execute(
+def _age(stores: StoreFactory, envelope_id: str, created_at: str) -> None:
+    stores.sql(
+        "a",
         "UPDATE failed_envelopes SET created_at = ? WHERE envelope_id = ?",
         (created_at, envelope_id),
     )
 
 
-async def test_the_cap_is_per_peer_and_keeps_the_newest(tmp_path: Path) -> None:
-    db = await _db(tmp_path / "a.db")
+async def test_the_cap_is_per_peer_and_keeps_the_newest(stores: StoreFactory) -> None:
+    db = await stores.open()
     for number in range(7):
         await db.write(functools.partial(_record, peer="mallory", number=number, keep=3))
     await db.write(lambda tx: _record(tx, "alice", 99, keep=3))
@@ -43,11 +38,11 @@ async def test_the_cap_is_per_peer_and_keeps_the_newest(tmp_path: Path) -> None:
     await db.close()
 
 
-async def test_purge_removes_failed_records_after_their_own_retention(tmp_path: Path) -> None:
-    db = await _db(tmp_path / "a.db")
+async def test_purge_removes_failed_records_after_their_own_retention(stores: StoreFactory) -> None:
+    db = await stores.open()
     for number, age in enumerate(("2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z")):
         await db.write(functools.partial(_record, peer="peer", number=number))
-        await db.write(functools.partial(_age, envelope_id=f"id-{number}", created_at=age))
+        _age(stores, f"id-{number}", age)
     # The general retention (5 years) would keep both; failed records have 30 days.
     task = asyncio.create_task(
         purge_loop(db, timedelta(days=5 * 365), failed_retention=timedelta(days=30))

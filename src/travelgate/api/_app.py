@@ -36,7 +36,7 @@ from travelgate.service import (
     person_violations,
     require_scope,
 )
-from travelgate.store import AddressTakenError, ApiKey, Database, HoldFilter
+from travelgate.store import AddressTakenError, ApiKey, HoldFilter, Store
 from travelgate.timestamps import format_timestamp, parse_zoned
 
 PUBLIC = frozenset({"/v1/openapi.json", "/healthz", "/metrics"})
@@ -78,7 +78,7 @@ QUERY_PARAMETERS: dict[tuple[str, str], tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class ApiServices:
-    db: Database
+    db: Store
     holds: HoldService
     reviews: ReviewService
     long_poll_max: float = 60.0

@@ -16,6 +16,7 @@ from pathlib import Path
 import nacl.exceptions
 import nacl.signing
 
+from travelgate._keyfile import read_or_create
 from travelgate.errors import ConfigError
 
 SEED_BYTES = 32
@@ -79,23 +80,13 @@ def signature_holds(public_key: bytes, message: bytes, signature: bytes) -> bool
 
 
 def load_or_create_audit_key(path: Path) -> AuditKey:
-    """Read the base64 audit key seed, creating it (mode 0600) on first start."""
-    try:
-        text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        seed = os.urandom(SEED_BYTES)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it a moment ago: use theirs
-            return load_or_create_audit_key(path)
-        except OSError as exc:
-            raise ConfigError(f"[storage] audit_key_file {path}: {exc.strerror}") from None
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(base64.b64encode(seed).decode("ascii") + "\n")
-        return AuditKey(seed)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"[storage] audit_key_file {path} is not readable: {exc}") from None
+    """Read the base64 audit key seed, creating it (mode 0600) on first start; replicas that
+    start together agree on one key (see `travelgate._keyfile`)."""
+    text = read_or_create(
+        path,
+        lambda: base64.b64encode(os.urandom(SEED_BYTES)).decode("ascii"),
+        what="[storage] audit_key_file",
+    )
     try:
         seed = base64.b64decode(text, validate=True)
     except binascii.Error:

@@ -16,7 +16,7 @@ from travelgate.audit._key import public_key_text
 from travelgate.timestamps import format_timestamp
 
 if TYPE_CHECKING:
-    from travelgate.store import Database, Tx
+    from travelgate.store import Store, Tx
 
 
 def parse_moment(text: str, what: str) -> str:
@@ -67,7 +67,7 @@ def check_stored_chain(tx: Tx) -> ChainReport:
     return report
 
 
-async def verify_trail(db: Database) -> ChainReport:
+async def verify_trail(db: Store) -> ChainReport:
     return await db.read(check_stored_chain)
 
 

@@ -114,8 +114,9 @@ def _export(args: argparse.Namespace) -> int:
 def require_existing(config: Any) -> None:
     """Checking or exporting a trail never starts one: no new database, no new key (a new
     key would only make every record fail its signature)."""
-    if not config.node.database.exists():
-        raise TravelgateError(f"[node] database {config.node.database} does not exist")
+    database = config.node.database
+    if isinstance(database, Path) and not database.exists():  # a PostgreSQL URL: see open
+        raise TravelgateError(f"[node] database {database} does not exist")
     if not config.storage.audit_key_file.exists():
         raise TravelgateError(
             f"[storage] audit_key_file {config.storage.audit_key_file} does not exist: "

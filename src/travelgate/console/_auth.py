@@ -32,7 +32,7 @@ from travelgate.console._sessions import (
 )
 from travelgate.errors import ApiError, TravelgateError
 from travelgate.service import change_password, sign_in
-from travelgate.store import Database, Tx, now_text
+from travelgate.store import Store, Tx, now_text
 
 MAX_FIELD = 254
 ROLE_WORDS = {
@@ -41,7 +41,7 @@ ROLE_WORDS = {
 }
 
 
-async def audit(db: Database, actor: str, action: str, subject: str, **detail: Any) -> None:
+async def audit(db: Store, actor: str, action: str, subject: str, **detail: Any) -> None:
     stamp = now_text()
 
     def write(tx: Tx) -> None:

@@ -19,7 +19,7 @@ from travelgate import envelope as env
 from travelgate.config import ConsoleSection
 from travelgate.errors import ApiError
 from travelgate.service import DepositService, HoldService, ReviewService
-from travelgate.store import Database, User, now_text
+from travelgate.store import Store, User, now_text
 from travelgate.trisa import Directory
 
 MAX_REASON = 1000
@@ -45,7 +45,7 @@ NOTICES = {
 class ConsoleServices:
     """The same services the internal API uses, plus what only pages show."""
 
-    db: Database
+    db: Store
     holds: HoldService
     reviews: ReviewService
     deposits: DepositService

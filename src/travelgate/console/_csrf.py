@@ -15,13 +15,13 @@ from aiohttp import web
 
 from travelgate.console._context import SIGN_IN_CSRF, VIEWER, services
 from travelgate.console._sessions import set_cookie, sign_in_cookie_name
-from travelgate.store import Database
+from travelgate.store import Store
 
 FIELD = "csrf_token"
 _NONCE_BYTES = 24
 
 
-async def _sign_in_token(db: Database, nonce: str) -> str:
+async def _sign_in_token(db: Store, nonce: str) -> str:
     return await db.read(lambda tx: tx.sealer.digest(b"console sign-in\x00" + nonce.encode()))
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from travelgate.config import ConsoleSection
-from travelgate.store import Database, Tx, User, now_text
+from travelgate.store import Store, Tx, User, now_text
 
 # Noting every request as the session's last would make each page a write: once every
 # half minute is precise enough for an idle timeout counted in minutes.
@@ -63,7 +63,7 @@ def clear_cookie(response: web.StreamResponse, settings: ConsoleSection, name: s
     )
 
 
-async def start_session(db: Database, user: User, settings: ConsoleSection) -> str:
+async def start_session(db: Store, user: User, settings: ConsoleSection) -> str:
     """A new session for a person who just signed in; returns the cookie's token."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = datetime.now(UTC)
@@ -87,7 +87,7 @@ class Found:
     ended: str | None = None  # "expired" | "disabled" | None
 
 
-async def find_session(db: Database, token: str, settings: ConsoleSection) -> Found:
+async def find_session(db: Store, token: str, settings: ConsoleSection) -> Found:
     """The person a cookie's token signs in, if the session is live; a session that has
     just run out (idle, absolute, or its person disabled) is ended on the way."""
     if not token or len(token) > 100 or not token.isascii():
@@ -118,6 +118,6 @@ async def find_session(db: Database, token: str, settings: ConsoleSection) -> Fo
     return found
 
 
-async def end_session(db: Database, token: str) -> bool:
+async def end_session(db: Store, token: str) -> bool:
     stamp = now_text()
     return await db.write(lambda tx: tx.end_console_session(token, stamp))

@@ -295,11 +295,7 @@ async def _settled(node: Node, seconds: float) -> None:
     """Let the outbox deliver what the scenario queued (e.g. COMPLETED) before bob stops."""
     deadline = asyncio.get_running_loop().time() + seconds
     while asyncio.get_running_loop().time() < deadline:
-        pending = await node.gateway.db.read(
-            lambda tx: tx.db.execute(
-                "SELECT count(*) FROM outbox WHERE state = 'pending'"
-            ).fetchone()[0]
-        )
+        pending = await node.gateway.db.read(lambda tx: tx.gauges().outbox_pending)
         if not pending:
             return
         await asyncio.sleep(0.1)

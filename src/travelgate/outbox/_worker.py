@@ -30,7 +30,7 @@ import structlog
 from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import PeerBusyError, TravelgateError, TrpRemoteError, WebhookError
-from travelgate.store import Database, OutboxItem, Tx, now_text
+from travelgate.store import OutboxItem, Store, Tx, now_text
 from travelgate.timestamps import format_timestamp
 from travelgate.transfers import Outcome
 from travelgate.trisa import (
@@ -89,7 +89,7 @@ class EmailSender(Protocol):
 class OutboxWorker:
     def __init__(
         self,
-        db: Database,
+        db: Store,
         outbound: OutboundService,
         *,
         webhook_secret: bytes = b"",

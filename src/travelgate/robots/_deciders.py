@@ -21,7 +21,7 @@ from travelgate.trisa import Action, Inbound, Verdict, match_customer
 
 if TYPE_CHECKING:
     from travelgate.service import TrpService
-    from travelgate.store import Database
+    from travelgate.store import Store
 
 log = structlog.get_logger("travelgate.robot")
 
@@ -30,7 +30,7 @@ class RobotHome(Protocol):
     """What an async robot needs of its gateway to call back: the database and TRP."""
 
     @property
-    def db(self) -> Database: ...
+    def db(self) -> Store: ...
 
     @property
     def trp(self) -> TrpService: ...

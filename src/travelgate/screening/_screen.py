@@ -14,7 +14,7 @@ from typing import Any
 
 from travelgate.screening._addresses import address_key
 from travelgate.screening._lists import DEFAULT_SIZE_LIMIT, ListFile, ListFormat, read_list_file
-from travelgate.store import Database, ListedAddress, Tx, now_text
+from travelgate.store import ListedAddress, Store, Tx, now_text
 
 LIST_REPLACED = "screening.list_replaced"
 
@@ -57,7 +57,7 @@ def screen(tx: Tx, address: str, asset: str, network: str) -> ScreeningResult:
 class Screener:
     """The sanctions lists of one database, for callers outside a transaction."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def screen(self, address: str, asset: str, network: str) -> ScreeningResult:
@@ -123,7 +123,7 @@ def replace_lists(
 
 
 async def import_list_file(
-    db: Database,
+    db: Store,
     path: Path,
     *,
     format: ListFormat | None = None,
@@ -141,6 +141,6 @@ async def import_list_file(
     )
 
 
-async def load_configured_lists(db: Database, lists: Sequence[Path]) -> list[ImportResult]:
+async def load_configured_lists(db: Store, lists: Sequence[Path]) -> list[ImportResult]:
     """`[screening] lists` at start: each file is (re)loaded unless it is already loaded as is."""
     return [await import_list_file(db, path, actor="config", skip_unchanged=True) for path in lists]

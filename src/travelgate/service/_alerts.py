@@ -26,7 +26,7 @@ from cryptography import x509
 from travelgate import metrics
 from travelgate.errors import TravelgateError
 from travelgate.service._paging import decode_cursor, encode_cursor
-from travelgate.store import Alert, Database, OutboxItem, Tx, now_text
+from travelgate.store import Alert, OutboxItem, Store, Tx, now_text
 from travelgate.timestamps import format_timestamp_seconds, parse_stored
 
 log = structlog.get_logger("travelgate.alerts")
@@ -63,7 +63,7 @@ def alert_view(alert: Alert) -> dict[str, Any]:
 class Alerts:
     """Raises alerts into one database; `url` receives them as webhooks ("" stores only)."""
 
-    db: Database
+    db: Store
     url: str = ""
     review_age: timedelta = timedelta(hours=4)
     webhook_failures: int = 5

@@ -15,7 +15,7 @@ from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
 from travelgate.errors import Code, NotFoundError, TravelgateError, ValidationError
 from travelgate.service._paging import check_state, decode_cursor, encode_cursor
-from travelgate.store import Conversation, Database
+from travelgate.store import Conversation, Store
 from travelgate.transfers import transaction_amount
 
 # Conversation states a deposit can be in (TransferState names, lower case).
@@ -112,7 +112,7 @@ def deposit_view(conversation: Conversation) -> dict[str, Any]:
 
 
 class DepositService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
 
     async def get(self, deposit_id: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from travelgate.errors import StoreError, TravelgateError
 from travelgate.service._deposits import deposit_view
 from travelgate.service._records import hold_view
 from travelgate.service._reviews import review_view
-from travelgate.store import Conversation, Database, Hold, Tx, now_text
+from travelgate.store import Conversation, Hold, Store, Tx, now_text
 
 CSV_COLUMNS = (
     "kind",
@@ -102,7 +102,7 @@ class ExportResult:
 
 
 async def export_records(
-    db: Database,
+    db: Store,
     selection: Selection,
     *,
     case: str,

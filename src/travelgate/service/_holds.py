@@ -38,10 +38,10 @@ from travelgate.service._wallets import in_book, verified_wallet
 from travelgate.store import (
     Conversation,
     Customer,
-    Database,
     Hold,
     HoldFilter,
     OutboxItem,
+    Store,
     Tx,
     now_text,
 )
@@ -95,7 +95,7 @@ class HoldService:
     def __init__(
         self,
         *,
-        db: Database,
+        db: Store,
         directory: Directory,
         policy: Policy,
         vasp: VaspInfo,
@@ -489,8 +489,8 @@ class HoldService:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            # The notifier wakes us at once for changes made here; the short timeout also
-            # catches changes committed by another process on the same database.
+            # The notifier wakes us once a change committed, here or on another replica; the
+            # short timeout is a backstop should a notification ever be lost.
             await self.recorder.notifier.wait(hold_id, min(left, 0.5))
             view = await self.get(hold_id)
         return view

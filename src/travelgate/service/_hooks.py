@@ -63,7 +63,7 @@ from travelgate.trisa import (
 
 if TYPE_CHECKING:
     from travelgate.service._alerts import Alerts
-    from travelgate.store import Database
+    from travelgate.store import Store
 
 PEER = "peer"
 # Deposit screening outcomes that name a hit (a provider failure is no hit).
@@ -216,7 +216,7 @@ class ServiceHooks:
                 stamp=now_text(),
             )
         self.recorder.event(tx, f"deposit.{conversation.state.lower()}", deposit_view(conversation))
-        self.recorder.notifier.notify(subject)
+        tx.changed(subject)
 
 
 def _deposit_decision(message: PeerMessage) -> dict[str, Any] | None:
@@ -255,7 +255,7 @@ class PolicyDecider:
         self,
         policy: Policy,
         screening: ScreeningStep | None = None,
-        db: Database | None = None,
+        db: Store | None = None,
     ) -> None:
         self.policy = policy
         self.screening = screening

@@ -15,7 +15,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from travelgate.errors import NotPermittedError
-from travelgate.store import ApiKey, Database, Tx, now_text
+from travelgate.store import ApiKey, Store, Tx, now_text
 from travelgate.timestamps import parse_stored
 
 PREFIX = "tgk"
@@ -49,7 +49,7 @@ def check_scopes(scopes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 
 async def create_api_key(
-    db: Database,
+    db: Store,
     label: str = "",
     scopes: tuple[str, ...] | None = None,
     *,
@@ -78,7 +78,7 @@ async def create_api_key(
     return key_id, key
 
 
-async def check_api_key(db: Database, key: str) -> ApiKey | None:
+async def check_api_key(db: Store, key: str) -> ApiKey | None:
     """The key's record if it is known and not revoked (its last use is noted)."""
     if not key.startswith(f"{PREFIX}_") or len(key) > 200 or not key.isascii():
         return None
@@ -117,11 +117,11 @@ def require_scope(record: ApiKey, scope: str) -> None:
         )
 
 
-async def list_api_keys(db: Database) -> list[ApiKey]:
+async def list_api_keys(db: Store) -> list[ApiKey]:
     return await db.read(lambda tx: tx.api_keys())
 
 
-async def revoke_api_key(db: Database, prefix: str, *, actor: str = ADMIN_ACTOR) -> ApiKey | None:
+async def revoke_api_key(db: Store, prefix: str, *, actor: str = ADMIN_ACTOR) -> ApiKey | None:
     """Revoke the key named by its prefix (`tgk_<id>`, or the id alone); the record, or None
     when no key has that prefix. Revoking a revoked key again changes nothing."""
     key_id = prefix.strip()

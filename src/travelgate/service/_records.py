@@ -11,12 +11,12 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from travelgate import metrics
-from travelgate.store import Hold, Tx, now_text
+from travelgate.store import Hold, Store, Tx, now_text
 from travelgate.transfers import DecisionCode, HoldState, transition
 from travelgate.trisa import DIRECTORY
 
@@ -102,24 +102,28 @@ def hold_view(hold: Hold) -> dict[str, Any]:
 
 @dataclass
 class Notifier:
-    """Wakes long polls of a subject after its change committed (any thread may call)."""
+    """Wakes long polls of a subject once its change committed: the store tells it (see
+    `Store.subscribe`), from any thread, of this process's commits and of other replicas'."""
 
     loop: asyncio.AbstractEventLoop | None = None
     _events: dict[str, asyncio.Event] = field(default_factory=dict)
 
-    def bind(self) -> None:
+    def bind(self, store: Store) -> None:
         self.loop = asyncio.get_running_loop()
+        store.subscribe(self.committed)
 
-    def notify(self, subject: str) -> None:
+    def committed(self, subjects: Collection[str] | None) -> None:
+        """Subjects whose change committed; None: something changed in another process."""
         loop = self.loop
         if loop is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(self._set, subject)
+        loop.call_soon_threadsafe(self._set, None if subjects is None else tuple(subjects))
 
-    def _set(self, subject: str) -> None:
-        event = self._events.pop(subject, None)
-        if event is not None:
-            event.set()
+    def _set(self, subjects: tuple[str, ...] | None) -> None:
+        for subject in list(self._events) if subjects is None else subjects:
+            event = self._events.pop(subject, None)
+            if event is not None:
+                event.set()
 
     async def wait(self, subject: str, seconds: float) -> None:
         event = self._events.setdefault(subject, asyncio.Event())
@@ -207,13 +211,13 @@ class Recorder:
             tx.close_reviews_of(hold.id, reason=f"hold moved to {state.value}", stamp=now_text())
         self.event(tx, f"withdrawal.{state.value}", hold_view(moved))
         metrics.HOLD_STATES.labels(state.value).inc()
-        self.notifier.notify(hold.id)
+        tx.changed(hold.id)
         return moved
 
     def touch(self, tx: Tx, hold: Hold, **changes: Any) -> Hold:
         """Change a hold without a state move (deadline, envelope id ...)."""
         tx.update_hold(hold.id, stamp=now_text(), **changes)
-        self.notifier.notify(hold.id)
+        tx.changed(hold.id)
         updated = tx.hold(hold.id)
         assert updated is not None
         return updated

@@ -27,7 +27,7 @@ from travelgate.service._holds import HoldService
 from travelgate.service._paging import check_state, decode_cursor, encode_cursor
 from travelgate.service._records import Recorder, decision_view
 from travelgate.service._requests import SELF_HOSTED, invalid
-from travelgate.store import Conversation, Database, Hold, Review, Tx, now_text
+from travelgate.store import Conversation, Hold, Review, Store, Tx, now_text
 from travelgate.transfers import DecisionCode, HoldState
 from travelgate.trisa._replies import resumed_payload
 
@@ -126,7 +126,7 @@ def _decision(body: object) -> tuple[str, str]:
 
 class ReviewService:
     def __init__(
-        self, db: Database, holds: HoldService, recorder: Recorder, *, four_eyes: bool = True
+        self, db: Store, holds: HoldService, recorder: Recorder, *, four_eyes: bool = True
     ) -> None:
         self.db = db
         self.holds = holds
@@ -231,7 +231,7 @@ class ReviewService:
         decided = tx.conversation_by_id(conversation.id)
         if decided is not None:
             self.recorder.event(tx, f"deposit.{decided.state.lower()}", deposit_view(decided))
-            self.recorder.notifier.notify(f"conversation:{decided.id}")
+            tx.changed(f"conversation:{decided.id}")
         if conversation.protocol == "trp":
             return  # answered at the inquiry's callback, not with an envelope
         if accept:

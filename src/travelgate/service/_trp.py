@@ -31,7 +31,7 @@ from travelgate.service._trp_deposits import (
     TrpDeposits,
     new_token,
 )
-from travelgate.store import Database, Hold, OutboxItem, TrpTransfer, Tx, now_text
+from travelgate.store import Hold, OutboxItem, Store, TrpTransfer, Tx, now_text
 from travelgate.transfers import DecisionCode, HoldState, is_final
 from travelgate.trisa import Decider, Directory
 from travelgate.trp import (
@@ -68,7 +68,7 @@ class TrpService(TrpDeposits):
     def __init__(
         self,
         *,
-        db: Database,
+        db: Store,
         holds: HoldService,
         recorder: Recorder,
         directory: Directory,

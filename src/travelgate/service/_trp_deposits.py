@@ -27,7 +27,7 @@ from travelgate.errors import (
 )
 from travelgate.service._deposits import deposit_view, trisa_code_name
 from travelgate.service._records import Recorder, decision_view
-from travelgate.store import Conversation, Database, Tx, now_text
+from travelgate.store import Conversation, Store, Tx, now_text
 from travelgate.transfers import (
     ConversationState,
     DecisionCode,
@@ -65,7 +65,7 @@ def new_token() -> str:
 class TrpDeposits:
     """The beneficiary half of `TrpService` (it provides these attributes and helpers)."""
 
-    db: Database
+    db: Store
     recorder: Recorder
     directory: Directory
     decider: Decider
@@ -203,7 +203,7 @@ class TrpDeposits:
             **detail,
         )
         self.recorder.event(tx, f"deposit.{conversation.state.lower()}", deposit_view(conversation))
-        self.recorder.notifier.notify(f"conversation:{conversation_id}")
+        tx.changed(f"conversation:{conversation_id}")
 
     def resolve_deposit(self, tx: Tx, conversation: Conversation, *, accept: bool) -> None:
         """A person decided a TRP deposit in review: approve or reject at the callback."""

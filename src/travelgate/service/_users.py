@@ -19,7 +19,7 @@ import argon2
 
 from travelgate.errors import TravelgateError, UsageError
 from travelgate.service._totp import new_secret, provisioning_uri, totp_matches
-from travelgate.store import ROLES, Database, Tx, User, now_text
+from travelgate.store import ROLES, Store, Tx, User, now_text
 from travelgate.timestamps import format_timestamp
 
 # argon2-cffi's defaults are RFC 9106's second recommendation (argon2id, 64 MiB, t=3).
@@ -77,7 +77,7 @@ def _credentials(email: str, issuer: str) -> tuple[str, str, bytes, str]:
 
 
 async def create_user(
-    db: Database, email: str, role: str, *, actor: str, issuer: str = TOTP_ISSUER, **who: Any
+    db: Store, email: str, role: str, *, actor: str, issuer: str = TOTP_ISSUER, **who: Any
 ) -> Enrolment:
     email, role = check_email(email), check_role(role)
     password, password_hash, secret, uri = _credentials(email, issuer)
@@ -108,7 +108,7 @@ async def create_user(
     return Enrolment(await db.write(insert), password, uri)
 
 
-async def list_users(db: Database) -> list[User]:
+async def list_users(db: Store) -> list[User]:
     return await db.read(lambda tx: tx.users())
 
 
@@ -120,7 +120,7 @@ def _found(tx: Tx, email: str) -> User:
 
 
 async def set_user_disabled(
-    db: Database, email: str, *, disabled: bool, actor: str, **who: Any
+    db: Store, email: str, *, disabled: bool, actor: str, **who: Any
 ) -> tuple[User, bool]:
     """Disable (or enable) a person; the flag says whether anything changed."""
 
@@ -144,7 +144,7 @@ async def set_user_disabled(
 
 
 async def reset_user(
-    db: Database, email: str, *, actor: str, issuer: str = TOTP_ISSUER, **who: Any
+    db: Store, email: str, *, actor: str, issuer: str = TOTP_ISSUER, **who: Any
 ) -> Enrolment:
     """A new one-time password and TOTP secret; the old ones stop working at once."""
 
@@ -187,7 +187,7 @@ def password_problem(password: str, *, email: str) -> str | None:
 
 
 async def change_password(
-    db: Database, user_id: str, current: str, new: str, *, actor: str, **who: Any
+    db: Store, user_id: str, current: str, new: str, *, actor: str, **who: Any
 ) -> None:
     """A person replaces their password (the one-time one first of all); TravelgateError
     says why not. Audited as `user.password_changed`."""
@@ -228,7 +228,7 @@ class SignIn:
 
 
 async def sign_in(
-    db: Database, email: str, password: str, code: str, *, source: str = "console"
+    db: Store, email: str, password: str, code: str, *, source: str = "console"
 ) -> SignIn:
     """Check password and TOTP code; count failures, lock out after repeated ones; every
     attempt on a known person is audited (success and failure alike)."""

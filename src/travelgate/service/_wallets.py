@@ -26,7 +26,7 @@ from travelgate.screening import (
     verify_wallet_proof,
 )
 from travelgate.service._records import Recorder
-from travelgate.store import ApiKey, BookEntry, Database, Hold, Tx, now_text
+from travelgate.store import ApiKey, BookEntry, Hold, Store, Tx, now_text
 from travelgate.timestamps import format_timestamp
 
 PROOF_METHODS = ("eip191", "bip137", "manual")
@@ -76,7 +76,7 @@ def _unknown(body: dict[str, Any], allowed: set[str], prefix: str = "") -> None:
 
 
 class WalletService:
-    def __init__(self, db: Database, recorder: Recorder, vasp_name: str) -> None:
+    def __init__(self, db: Store, recorder: Recorder, vasp_name: str) -> None:
         self.db = db
         self.recorder = recorder
         self.vasp_name = vasp_name

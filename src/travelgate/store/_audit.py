@@ -1,23 +1,24 @@
 """The audit trail's rows: appending to the hash chain, reading it back, purging its head.
 
 A mixin of `Tx`. Appending reads the last record and writes the next inside the caller's
-write transaction, which SQLite serialises across every process on the file; the unique
-index on `prev_hash` makes a fork impossible even if two writers ever raced. Free text a
-person or a peer wrote (reasons, messages) may name persons: it is sealed in
-`audit_notes` and the record keeps a reference, so the trail itself holds no personal data.
+write transaction, which every backend serialises across processes (SQLite's write lock,
+PostgreSQL's write advisory lock); the unique index on `prev_hash` makes a fork impossible
+even if two writers ever raced. Free text a person or a peer wrote (reasons, messages) may
+name persons: it is sealed in `audit_notes` and the record keeps a reference, so the trail
+itself holds no personal data.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from travelgate.audit._chain import CHAIN_STARTED, GENESIS, PURGED, AuditRecord, canonical
 from travelgate.audit._key import AuditKey, fingerprint
 from travelgate.store._clock import now_text
+from travelgate.store._connection import Connection
 from travelgate.store._sealer import Sealer
 
 # Detail keys whose values are free text; everything else in a detail is a code, an id,
@@ -28,7 +29,7 @@ SYSTEM_ACTOR = "system"
 
 
 class AuditOps:
-    db: sqlite3.Connection
+    db: Connection
     sealer: Sealer
     audit_key: AuditKey
 
@@ -51,8 +52,10 @@ class AuditOps:
         if key not in SEALED_DETAIL_KEYS or not isinstance(value, str) or not value:
             return value
         sealed = self.sealer.seal(value.encode("utf-8"))
-        cursor = self.db.execute("INSERT INTO audit_notes (sealed) VALUES (?)", (sealed,))
-        return f"{NOTE_PREFIX}{cursor.lastrowid}"
+        row = self.db.execute(
+            "INSERT INTO audit_notes (sealed) VALUES (?) RETURNING id", (sealed,)
+        ).fetchone()
+        return f"{NOTE_PREFIX}{row[0]}"
 
     def _append(
         self, actor: str, action: str, subject: str, detail: Mapping[str, Any], stamp: str

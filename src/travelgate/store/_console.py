@@ -7,10 +7,10 @@ the database cannot be replayed as a cookie; ending a session only ever sets `en
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 
 from travelgate.audit._chain import AuditRecord
+from travelgate.store._connection import Connection
 from travelgate.store._sealer import Sealer
 
 
@@ -35,7 +35,7 @@ class PeerActivity:
 
 
 class ConsoleOps:
-    db: sqlite3.Connection
+    db: Connection
     sealer: Sealer
 
     def session_digest(self, token: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,13 +15,14 @@ from typing import Any, TypeVar
 from google.protobuf.message import Message
 
 from travelgate.store._clock import now_text
+from travelgate.store._connection import Connection, Row
 from travelgate.store._sealer import Sealer
 from travelgate.transfers import CONVERSATION_FINAL_STATES
 
 T = TypeVar("T")
 
 
-def from_row(cls: type[T], row: sqlite3.Row, **converted: Any) -> T:
+def from_row(cls: type[T], row: Row, **converted: Any) -> T:
     """A dataclass from a row whose columns bear its field names; `converted` overrides."""
     values = {
         field.name: converted[field.name] if field.name in converted else row[field.name]
@@ -156,7 +156,7 @@ _HOLD_UPDATABLE = frozenset(
 
 
 class HoldOps:
-    db: sqlite3.Connection
+    db: Connection
     sealer: Sealer
     enqueued: bool
     purged: dict[str, list[dict[str, Any]]]
@@ -255,7 +255,7 @@ class HoldOps:
         ).fetchall()
         return [self._hold(row) for row in rows]
 
-    def _hold(self, row: sqlite3.Row) -> Hold:
+    def _hold(self, row: Row) -> Hold:
         return from_row(
             Hold,
             row,
@@ -269,9 +269,7 @@ class HoldOps:
             ),
         )
 
-    def _keyset(
-        self, table: str, state: str | None, before: int | None, limit: int
-    ) -> list[sqlite3.Row]:
+    def _keyset(self, table: str, state: str | None, before: int | None, limit: int) -> list[Row]:
         """Rows of `table` newest first, optionally of one state, below a rowid cursor."""
         clauses: list[str] = []
         parameters: list[object] = []
@@ -305,10 +303,10 @@ class HoldOps:
     ) -> int:
         self.enqueued = True
         sealed = body if body_kind == "json" else self.sealer.seal(body)
-        cursor = self.db.execute(
+        row = self.db.execute(
             "INSERT INTO outbox (kind, target, hold_id, envelope_id, transfer_state, body_kind, "
             "body, event_id, next_attempt_at, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 kind,
                 target,
@@ -322,8 +320,8 @@ class HoldOps:
                 stamp,
                 stamp,
             ),
-        )
-        return int(cursor.lastrowid or 0)
+        ).fetchone()
+        return int(row[0])
 
     def enqueue_transfer(
         self,
@@ -416,7 +414,7 @@ class HoldOps:
         ).fetchone()
         return None if row is None else (bytes(row[0]), row[1])
 
-    def _outbox(self, row: sqlite3.Row) -> OutboxItem:
+    def _outbox(self, row: Row) -> OutboxItem:
         return from_row(OutboxItem, row, body=bytes(row["body"]))
 
     # -- reviews -------------------------------------------------------------------------
@@ -457,7 +455,7 @@ class HoldOps:
             (reason, stamp, subject_id),
         )
 
-    def _review(self, row: sqlite3.Row) -> Review:
+    def _review(self, row: Row) -> Review:
         return from_row(Review, row)
 
     # -- retention -----------------------------------------------------------------------
@@ -572,7 +570,7 @@ class HoldOps:
         )
         return cursor.rowcount > 0
 
-    def _api_key(self, row: sqlite3.Row) -> ApiKey:
+    def _api_key(self, row: Row) -> ApiKey:
         return ApiKey(
             id=row["id"],
             label=row["label"],

@@ -7,15 +7,15 @@ A mixin of `Tx`, read-only. Each method names one lookup; the export assembles t
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
+from travelgate.store._connection import Connection
 from travelgate.store._holds import Review, from_row
 from travelgate.store._sealer import Sealer
 
 
 class RecordsOps:
-    db: sqlite3.Connection
+    db: Connection
     sealer: Sealer
 
     def hold_ids(

@@ -1,8 +1,10 @@
-"""SQLite schema, as an append-only list of migrations (never edit a shipped one)."""
+"""SQLite schema, as an append-only list of migrations (never edit a shipped one); each has
+its PostgreSQL twin, under the same number, in `store.postgres._schema`."""
 
 from __future__ import annotations
 
-# The chain's columns; `Database` chains the rows already there in the same transaction.
+# The chain's columns; the store chains the rows already there in the same transaction
+# (on either backend: this migration's number is where the hook runs).
 AUDIT_CHAIN_MIGRATION = """
     ALTER TABLE audit ADD COLUMN prev_hash TEXT;   -- hash of the record before (chain)
     ALTER TABLE audit ADD COLUMN hash TEXT;        -- SHA-256 of this record's canonical JSON

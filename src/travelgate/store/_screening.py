@@ -7,10 +7,10 @@ record commits with it.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from travelgate.store._connection import Connection
 from travelgate.store._holds import from_row
 
 
@@ -33,7 +33,7 @@ class ListedAddress:
 
 
 class ScreeningOps:
-    db: sqlite3.Connection
+    db: Connection
 
     def replace_screening_list(
         self,

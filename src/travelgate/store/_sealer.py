@@ -10,13 +10,13 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 from pathlib import Path
 
 import nacl.exceptions
 import nacl.secret
 import nacl.utils
 
+from travelgate._keyfile import read_or_create
 from travelgate.errors import ConfigError, StoreError
 
 
@@ -47,18 +47,9 @@ class Sealer:
 
 
 def load_or_create_key(path: Path) -> bytes:
-    """Read the base64 storage key, creating it (mode 0600) on first start."""
-    try:
-        text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        key = nacl.utils.random(nacl.secret.SecretBox.KEY_SIZE)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(base64.b64encode(key).decode("ascii") + "\n")
-        return key
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"storage key {path} is not readable: {exc}") from None
+    """Read the base64 storage key, creating it (mode 0600) on first start; replicas that
+    start together agree on one key (see `travelgate._keyfile`)."""
+    text = read_or_create(path, _new_key_text, what="storage key")
     try:
         key = base64.b64decode(text, validate=True)
     except binascii.Error:
@@ -68,3 +59,7 @@ def load_or_create_key(path: Path) -> bytes:
             f"storage key {path} holds {len(key)} bytes, not {nacl.secret.SecretBox.KEY_SIZE}"
         )
     return key
+
+
+def _new_key_text() -> str:
+    return base64.b64encode(nacl.utils.random(nacl.secret.SecretBox.KEY_SIZE)).decode("ascii")

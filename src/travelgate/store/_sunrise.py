@@ -9,12 +9,12 @@ is never stored: whoever reads the database cannot open a link.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from travelgate.errors import StoreError
 from travelgate.store._clock import now_text
+from travelgate.store._connection import Connection
 from travelgate.store._holds import from_row
 from travelgate.store._sealer import Sealer
 
@@ -47,7 +47,7 @@ _UPDATABLE = frozenset(
 
 
 class SunriseOps:
-    db: sqlite3.Connection
+    db: Connection
     sealer: Sealer
 
     def insert_sunrise_link(

@@ -8,12 +8,12 @@ in our records: the withdrawal hold (we are the originator) or the deposit conve
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from travelgate.errors import StoreError
 from travelgate.store._clock import now_text
+from travelgate.store._connection import Connection
 from travelgate.store._holds import from_row
 from travelgate.store._sealer import Sealer
 
@@ -49,7 +49,7 @@ _UPDATABLE = frozenset({"peer", "peer_callback", "answer", "approved_address", "
 
 
 class TrpOps:
-    db: sqlite3.Connection
+    db: Connection
     sealer: Sealer
 
     def insert_travel_address(
@@ -80,10 +80,10 @@ class TrpOps:
         answer: bytes | None = None,
     ) -> int:
         stamp = now_text()
-        cursor = self.db.execute(
+        row = self.db.execute(
             "INSERT INTO trp_transfers (role, peer, request_identifier, hold_id, "
             "conversation_id, callback_token, peer_callback, inquiry_url, answer, state, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 role,
                 peer,
@@ -98,8 +98,8 @@ class TrpOps:
                 stamp,
                 stamp,
             ),
-        )
-        return int(cursor.lastrowid or 0)
+        ).fetchone()
+        return int(row[0])
 
     def update_trp_transfer(self, transfer_id: int, **changes: Any) -> None:
         unknown = set(changes) - _UPDATABLE

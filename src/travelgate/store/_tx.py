@@ -1,9 +1,8 @@
-"""Operations inside one database transaction (run on the database thread, synchronous)."""
+"""Operations inside one database transaction (run on a database thread, synchronous)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from travelgate.errors import (
 )
 from travelgate.store._audit import SYSTEM_ACTOR, AuditOps
 from travelgate.store._clock import now_text
+from travelgate.store._connection import Connection, Dialect, Row
 from travelgate.store._console import ConsoleOps
 from travelgate.store._holds import HoldOps, from_row
 from travelgate.store._records import RecordsOps
@@ -92,17 +92,43 @@ class FailedEnvelope:
     created_at: str
 
 
+# The PostgreSQL channel that carries committed changes to every replica.
+CHANGES_CHANNEL = "travelgate_changes"
+
+
 class Tx(
     HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps, SunriseOps, ConsoleOps
 ):
-    """The unit of work handed to `Database.read`/`Database.write`."""
+    """The unit of work handed to `Store.read`/`Store.write`: named domain operations only.
 
-    def __init__(self, connection: sqlite3.Connection, sealer: Sealer, audit_key: AuditKey) -> None:
+    `db` is the backend's connection adapter, for the operation modules of this package
+    alone: their SQL is one portable text for SQLite and PostgreSQL. `dialect` ("sqlite" |
+    "postgres") names the backend for the rare statement that must differ (e.g. `FOR UPDATE
+    SKIP LOCKED` on PostgreSQL).
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        sealer: Sealer,
+        audit_key: AuditKey,
+        dialect: Dialect = "sqlite",
+    ) -> None:
         self.db = connection
         self.sealer = sealer
         self.audit_key = audit_key
+        self.dialect: Dialect = dialect
         self.enqueued = False  # set by `enqueue`: the outbox worker is woken after commit
+        self.changes: set[str] = set()  # subjects named by `changed`, told after commit
         self.purged = {"holds": [], "deposits": []}
+
+    def changed(self, subject: str) -> None:
+        """Note that `subject` (a hold id, "conversation:<id>" ...) changed: its long polls
+        wake once this transaction commits, in this process and in every other replica."""
+        self.changes.add(subject)
+        if self.dialect == "postgres":
+            # Sent inside the transaction: PostgreSQL delivers it on commit, never before.
+            self.db.execute("SELECT pg_notify(?, ?)", (CHANGES_CHANNEL, subject))
 
     def purge(self, cutoff: str, hold_cutoffs: Mapping[int, str] | None = None) -> dict[str, int]:
         """Retention: closed records (see `HoldOps.purge`) and the chain's old head."""
@@ -119,11 +145,6 @@ class Tx(
                 stamp=now_text(),
             )
         return counts
-
-    def execute(
-        self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()
-    ) -> sqlite3.Cursor:
-        return self.db.execute(sql, parameters)
 
     # -- customers -----------------------------------------------------------------------
 
@@ -238,7 +259,7 @@ class Tx(
         ).fetchall()
         return [self._conversation(row) for row in rows]
 
-    def _conversation(self, row: sqlite3.Row) -> Conversation:
+    def _conversation(self, row: Row) -> Conversation:
         payload = None if row["payload"] is None else self.sealer.open(row["payload"])
         decision = json.loads(row["decision"]) if row["decision"] else None
         return from_row(Conversation, row, payload=payload, decision=decision)
@@ -255,9 +276,10 @@ class Tx(
         protocol: str = "trisa",
     ) -> int:
         stamp = now_text()
-        cursor = self.db.execute(
+        row = self.db.execute(
             "INSERT INTO conversations (peer, envelope_id, role, state, hold_id, customer_id, "
-            "public_id, created_at, updated_at, protocol) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "public_id, created_at, updated_at, protocol) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 peer,
                 envelope_id,
@@ -270,8 +292,8 @@ class Tx(
                 stamp,
                 protocol,
             ),
-        )
-        return int(cursor.lastrowid or 0)
+        ).fetchone()
+        return int(row[0])
 
     def update_conversation(self, conversation_id: int, **changes: Any) -> None:
         """Set columns of a conversation; `payload` is given clear and sealed here."""
@@ -312,10 +334,10 @@ class Tx(
         message_key: str | None = None,
         reply_to: int | None = None,
     ) -> int:
-        cursor = self.db.execute(
+        row = self.db.execute(
             "INSERT INTO envelopes (conversation_id, peer, envelope_id, direction, "
             "transfer_state, error_code, message_key, raw, reply_to, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 conversation_id,
                 peer,
@@ -328,8 +350,8 @@ class Tx(
                 reply_to,
                 now_text(),
             ),
-        )
-        return int(cursor.lastrowid or 0)
+        ).fetchone()
+        return int(row[0])
 
     def reply_for_message(self, message_key: str) -> bytes | None:
         """The stored reply to an inbound message already answered (exact duplicate)."""
@@ -340,6 +362,19 @@ class Tx(
             (message_key,),
         ).fetchone()
         return None if row is None else bytes(row[0])
+
+    def conversations(self) -> list[Conversation]:
+        """Every conversation, oldest first (an overview for operators' tools and tests)."""
+        rows = self.db.execute("SELECT * FROM conversations ORDER BY id").fetchall()
+        return [self._conversation(row) for row in rows]
+
+    def envelopes(self, *, direction: str | None = None) -> list[StoredEnvelope]:
+        """Every stored envelope, or those of one direction ("in" | "out"), oldest first."""
+        rows = self.db.execute(
+            "SELECT * FROM envelopes WHERE ? IS NULL OR direction = ? ORDER BY id",
+            (direction, direction),
+        ).fetchall()
+        return [from_row(StoredEnvelope, r, raw=bytes(r["raw"])) for r in rows]
 
     def envelopes_of(self, conversation_id: int) -> list[StoredEnvelope]:
         rows = self.db.execute(
@@ -353,17 +388,17 @@ class Tx(
         self, *, peer: str, envelope_id: str, code: int, size: int, sha256: str, keep: int
     ) -> int:
         """Record a failed envelope; only the newest `keep` of the peer are kept."""
-        cursor = self.db.execute(
+        row = self.db.execute(
             "INSERT INTO failed_envelopes (peer, envelope_id, code, size, sha256, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (peer, envelope_id, code, size, sha256, now_text()),
-        )
+        ).fetchone()
         self.db.execute(
             "DELETE FROM failed_envelopes WHERE peer = ? AND id <= ("
             "SELECT id FROM failed_envelopes WHERE peer = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
             (peer, peer, keep),
         )
-        return int(cursor.lastrowid or 0)
+        return int(row[0])
 
     def failed_envelopes(self, peer: str, limit: int = 100) -> list[FailedEnvelope]:
         """The peer's most recent failed envelopes, newest first."""

@@ -7,9 +7,9 @@ sealed too; the password is only ever a hash.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
+from travelgate.store._connection import Connection, Row
 from travelgate.store._sealer import Sealer
 
 ROLES = ("admin", "compliance", "observer")
@@ -38,7 +38,7 @@ class UserSecrets:
 
 
 class UserOps:
-    db: sqlite3.Connection
+    db: Connection
     sealer: Sealer
 
     def _email_digest(self, email: str) -> str:
@@ -145,7 +145,7 @@ class UserOps:
                 (lock_until, user_id),
             )
 
-    def _user(self, row: sqlite3.Row) -> User:
+    def _user(self, row: Row) -> User:
         return User(
             id=row["id"],
             email=self.sealer.open(row["email"]).decode("utf-8"),

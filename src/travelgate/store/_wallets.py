@@ -8,10 +8,10 @@ same occurrence raised twice (by two workers, or after a restart) is stored once
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from travelgate.store._connection import Connection
 from travelgate.store._holds import from_row
 
 
@@ -58,7 +58,7 @@ class Alert:
 
 
 class WalletOps:
-    db: sqlite3.Connection
+    db: Connection
 
     # -- challenges ----------------------------------------------------------------------
 

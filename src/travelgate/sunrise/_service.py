@@ -27,7 +27,7 @@ from travelgate.errors import TravelgateError
 from travelgate.service import HoldService, Recorder, parse_withdrawal
 from travelgate.service._payloads import beneficiary_json, beneficiary_match, beneficiary_person
 from travelgate.service._wallets import learn_destination
-from travelgate.store import Database, Hold, OutboxItem, SunriseLink, Tx, now_text
+from travelgate.store import Hold, OutboxItem, Store, SunriseLink, Tx, now_text
 from travelgate.sunrise._mail import Mailer
 from travelgate.transfers import (
     DecisionCode,
@@ -96,7 +96,7 @@ class SunriseService:
     def __init__(
         self,
         *,
-        db: Database,
+        db: Store,
         holds: HoldService,
         recorder: Recorder,
         directory: Directory,

@@ -34,7 +34,7 @@ from travelgate.errors import (
     TrisaError,
     trisa_error,
 )
-from travelgate.store import Conversation, Customer, Database, Tx
+from travelgate.store import Conversation, Customer, Store, Tx
 from travelgate.transfers import (
     ConversationState,
     Outcome,
@@ -153,7 +153,7 @@ class InboundService:
         name: str,
         vasp: VaspInfo,
         keyring: env.KeyRing,
-        db: Database,
+        db: Store,
         directory: Directory,
         client: TrisaClient,
         decider: Decider,

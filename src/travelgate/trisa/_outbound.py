@@ -23,7 +23,7 @@ from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.envelope import TransferState
 from travelgate.errors import InvalidReplyError, TrisaError, UnknownPeerError
-from travelgate.store import Database, Tx
+from travelgate.store import Store, Tx
 from travelgate.transfers import Outcome, classify_reply, conversation_state
 from travelgate.trisa._client import TrisaClient
 from travelgate.trisa._directory import Directory, Peer
@@ -68,7 +68,7 @@ class OutboundService:
         self,
         *,
         keyring: env.KeyRing,
-        db: Database,
+        db: Store,
         directory: Directory,
         client: TrisaClient,
         hooks: ExchangeHooks,

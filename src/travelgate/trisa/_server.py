@@ -38,7 +38,7 @@ from travelgate.errors import (
     StoreError,
     TrisaError,
 )
-from travelgate.store import Database
+from travelgate.store import Store
 from travelgate.trisa._admission import Admission, AdmissionSettings, Caller, Pool, Slot, caller_of
 from travelgate.trisa._client import PeerKeys
 from travelgate.trisa._credentials import Credentials
@@ -103,7 +103,7 @@ class TrisaNetworkServicer(api_pb2_grpc.TRISANetworkServicer):
         credentials: Credentials,
         keys: PeerKeys,
         directory: Directory,
-        db: Database,
+        db: Store,
         *,
         confirm_address: bool = False,
         confirm_per_minute: int = 30,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from support.stores import StoreFactory
 from travelgate.audit import (
     GENESIS,
     AuditKey,
@@ -16,14 +18,14 @@ from travelgate.audit import (
     load_or_create_audit_key,
 )
 from travelgate.audit._trail import check_stored_chain, verify_trail
-from travelgate.store import Database, Sealer, Tx, now_text
+from travelgate.store import Sealer, SqliteStore, Tx, now_text
 from travelgate.store._schema import AUDIT_CHAIN_MIGRATION, MIGRATIONS
 
 KEY = AuditKey(b"a" * 32)
 
 
-async def _db(path: Path, key: AuditKey = KEY) -> Database:
-    db = Database(path, Sealer(b"k" * 32), key)
+async def _db(path: Path, key: AuditKey = KEY) -> SqliteStore:
+    db = SqliteStore(path, Sealer(b"k" * 32), key)
     await db.open()
     return db
 
@@ -46,8 +48,8 @@ def _records(tx: Tx) -> list[AuditRecord]:
     return list(tx.audit_records())
 
 
-async def test_records_are_chained_and_signed(tmp_path: Path) -> None:
-    db = await _db(tmp_path / "a.db")
+async def test_records_are_chained_and_signed(stores: StoreFactory) -> None:
+    db = await stores.open(audit_key=KEY)
     await db.write(lambda tx: _write(tx, 3))
     records = await db.read(_records)
     assert [r.seq for r in records] == [1, 2, 3]
@@ -136,14 +138,25 @@ async def test_free_text_is_sealed_apart_and_read_back(tmp_path: Path) -> None:
     assert "audit_note:" in stored
 
 
-async def test_writers_in_turn_keep_one_chain(tmp_path: Path) -> None:
-    """Two Database objects on one file (two processes in effect) append to one chain."""
-    path = tmp_path / "a.db"
-    first, second = await _db(path), await _db(path)
+async def test_writers_in_turn_keep_one_chain(stores: StoreFactory) -> None:
+    """Two stores on one database (two processes in effect) append to one chain."""
+    first, second = await stores.open(audit_key=KEY), await stores.open(audit_key=KEY)
     for _ in range(5):
         await first.write(lambda tx: _write(tx, 2))
         await second.write(lambda tx: _write(tx, 1))
     assert (await verify_trail(first)).summary() == "15 records, chain intact"
+    await first.close()
+    await second.close()
+
+
+async def test_writers_at_once_keep_one_chain(stores: StoreFactory) -> None:
+    """Two replicas appending at the same moment, each from several threads (PostgreSQL
+    runs units of work side by side): writers take turns, the chain never forks."""
+    first, second = await stores.open(audit_key=KEY), await stores.open(audit_key=KEY)
+    await asyncio.gather(
+        *(store.write(lambda tx: _write(tx, 2)) for store in (first, second) for _ in range(10))
+    )
+    assert (await verify_trail(second)).summary() == "40 records, chain intact"
     await first.close()
     await second.close()
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from support.stores import StoreFactory
 from travelgate.config import ScreeningSection
 from travelgate.screening import (
     LIST_REPLACED,
@@ -27,16 +27,15 @@ from travelgate.screening import (
     screen,
     screening_decision,
 )
-from travelgate.store import Database, Sealer, Tx
+from travelgate.store import Store, Tx
 from travelgate.transfers import Action
 
 from ._files import BTC_LISTED, EVM_LISTED, XMR_LISTED, sdn_xml, write
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "screening.db", Sealer(b"k" * 32))
-    await database.open()
+async def db(stores: StoreFactory) -> AsyncIterator[Store]:
+    database = await stores.open()
     try:
         yield database
     finally:
@@ -44,7 +43,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 async def test_an_imported_sdn_list_screens_addresses_per_network_rules(
-    db: Database, tmp_path: Path
+    db: Store, tmp_path: Path
 ) -> None:
     result = await import_list_file(db, write(tmp_path, "sdn.xml", sdn_xml()))
     assert result.counts == {"OFAC-SDN": 4}
@@ -73,7 +72,7 @@ async def test_an_imported_sdn_list_screens_addresses_per_network_rules(
     }
 
 
-async def test_a_reload_replaces_the_list_and_is_audited(db: Database, tmp_path: Path) -> None:
+async def test_a_reload_replaces_the_list_and_is_audited(db: Store, tmp_path: Path) -> None:
     await import_list_file(db, write(tmp_path, "v1.csv", f"{BTC_LISTED},BTC,EU,r1\n"))
     await import_list_file(db, write(tmp_path, "other.csv", f"{XMR_LISTED},XMR,UK,u1\n"))
     second = await import_list_file(db, write(tmp_path, "v2.csv", f"{EVM_LISTED},ETH,EU,r2\n"))
@@ -95,7 +94,7 @@ async def test_a_reload_replaces_the_list_and_is_audited(db: Database, tmp_path:
     ]
 
 
-async def test_a_refused_file_changes_nothing(db: Database, tmp_path: Path) -> None:
+async def test_a_refused_file_changes_nothing(db: Store, tmp_path: Path) -> None:
     await import_list_file(db, write(tmp_path, "v1.csv", f"{BTC_LISTED},BTC,EU,r1\n"))
     bad = write(tmp_path, "v2.csv", f"{EVM_LISTED},ETH,EU,r2\nbad row here,ETH,EU,r3\n")
     with pytest.raises(ScreeningListError, match="line 2"):
@@ -106,7 +105,7 @@ async def test_a_refused_file_changes_nothing(db: Database, tmp_path: Path) -> N
 
 
 async def test_a_reader_sees_the_whole_old_list_until_the_new_one_commits(
-    db: Database, tmp_path: Path
+    db: Store, stores: StoreFactory, tmp_path: Path
 ) -> None:
     old_rows = "".join(f"old-{n},BTC,EU,r\n" for n in range(500))
     new_rows = "".join(f"new-{n},BTC,EU,r\n" for n in range(700))
@@ -117,31 +116,20 @@ async def test_a_reader_sees_the_whole_old_list_until_the_new_one_commits(
     def replace_and_look_from_outside(tx: Tx) -> None:
         replace_lists(tx, parsed, actor="test")
         # Another connection (as another process would) while the replacement is uncommitted.
-        outside = sqlite3.connect(db.path)
-        try:
-            seen_during.append(_old_and_new(outside))
-        finally:
-            outside.close()
+        seen_during.append(_old_and_new(stores))
 
     await db.write(replace_and_look_from_outside)
     assert seen_during == [(500, 0)]
-    after = sqlite3.connect(db.path)
-    try:
-        assert _old_and_new(after) == (0, 700)
-    finally:
-        after.close()
+    assert _old_and_new(stores) == (0, 700)
 
 
-def _old_and_new(connection: sqlite3.Connection) -> tuple[int, int]:
+def _old_and_new(stores: StoreFactory) -> tuple[int, int]:
     count = "SELECT count(*) FROM screening_entries WHERE list = 'EU' AND address LIKE ?"
-    return (
-        connection.execute(count, ("old-%",)).fetchone()[0],
-        connection.execute(count, ("new-%",)).fetchone()[0],
-    )
+    return (stores.sql("a", count, ("old-%",))[0][0], stores.sql("a", count, ("new-%",))[0][0])
 
 
 async def test_configured_lists_load_at_start_and_an_unchanged_file_is_not_reloaded(
-    db: Database, tmp_path: Path
+    db: Store, tmp_path: Path
 ) -> None:
     files = [
         write(tmp_path, "sdn.xml", sdn_xml()),
@@ -166,13 +154,13 @@ async def test_configured_lists_load_at_start_and_an_unchanged_file_is_not_reloa
     assert [(r.counts, r.unchanged) for r in third][1] == ({"INTERNAL": 2}, False)
 
 
-async def test_screen_runs_inside_a_callers_transaction(db: Database, tmp_path: Path) -> None:
+async def test_screen_runs_inside_a_callers_transaction(db: Store, tmp_path: Path) -> None:
     await import_list_file(db, write(tmp_path, "l.csv", f"{EVM_LISTED},ETH,EU,r\n"))
     result = await db.read(lambda tx: screen(tx, EVM_LISTED.lower(), "ETH", "ethereum"))
     assert [hit.list for hit in result.hits] == ["EU"]
 
 
-async def test_the_policy_maps_hits_risks_and_failures(db: Database, tmp_path: Path) -> None:
+async def test_the_policy_maps_hits_risks_and_failures(db: Store, tmp_path: Path) -> None:
     await import_list_file(db, write(tmp_path, "l.csv", f"{EVM_LISTED},ETH,EU,Reg 1\n"))
     listed = await Screener(db).screen(EVM_LISTED, "ETH", "ethereum")
     clean = await Screener(db).screen(BTC_LISTED, "BTC", "bitcoin")
