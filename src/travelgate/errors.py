@@ -37,6 +37,11 @@ class StoreError(TravelgateError):
     """The database is unreachable or in an unexpected state."""
 
 
+class WriteConflictError(StoreError):
+    """Another process changed the row between our read and our write (its version moved):
+    the store runs the whole unit of work again, on what the other process committed."""
+
+
 class TrisaError(TravelgateError):
     """A protocol failure that travels to the peer as a TRISA `Error`.
 

@@ -387,6 +387,7 @@ class Node:
                 base_delay=outbox.base_delay,
                 max_delay=outbox.max_delay,
                 per_target=outbox.per_target,
+                lease=outbox.lease,
             ),
             on_dead=self._on_dead,
             on_webhook=self._alerts.webhook_result,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from travelgate.audit._key import AuditKey
-from travelgate.errors import StoreError
+from travelgate.errors import StoreError, WriteConflictError
 from travelgate.store._clock import now_text
 from travelgate.store._schema import AUDIT_CHAIN_MIGRATION, MIGRATIONS
 from travelgate.store._sealer import Sealer
@@ -27,6 +27,9 @@ from travelgate.store._tx import Tx
 T = TypeVar("T")
 
 _BUSY_TIMEOUT_MS = 10_000
+# Each retry runs after another process committed a change to the same row; more than a
+# few in a row means something keeps changing it, which the caller should hear about.
+_CONFLICT_RETRIES = 4
 
 
 class Database:
@@ -58,7 +61,16 @@ class Database:
         return await self._submit(lambda: self._run(work, write=False))
 
     async def write(self, work: Callable[[Tx], T]) -> T:
-        """Run `work` in one write transaction, rolled back if it raises."""
+        """Run `work` in one write transaction, rolled back if it raises.
+
+        A unit of work that finds a row changed under it by another process (a version
+        check fails: WriteConflictError) is run again from the start, on what that process
+        committed, so the loser of a race answers with the winner's result."""
+        for _ in range(_CONFLICT_RETRIES):
+            try:
+                return await self._submit(lambda: self._run(work, write=True))
+            except WriteConflictError:
+                continue
         return await self._submit(lambda: self._run(work, write=True))
 
     async def _submit(self, call: Callable[[], T]) -> T:

@@ -332,6 +332,48 @@ class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps
         )
         return int(cursor.lastrowid or 0)
 
+    def claim_inbound_envelope(
+        self,
+        *,
+        peer: str,
+        envelope_id: str,
+        transfer_state: str,
+        raw: bytes,
+        message_key: str,
+        error_code: int | None = None,
+    ) -> int | None:
+        """Store an inbound message under its idempotency key; None when it is stored
+        already (the same message reached another process first: its reply stands)."""
+        row = self.db.execute(
+            "INSERT INTO envelopes (peer, envelope_id, direction, transfer_state, error_code, "
+            "message_key, raw, created_at) VALUES (?, ?, 'in', ?, ?, ?, ?, ?) "
+            "ON CONFLICT (message_key) DO NOTHING RETURNING id",
+            (peer, envelope_id, transfer_state, error_code, message_key, raw, now_text()),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def attach_envelope(self, envelope_row: int, conversation_id: int) -> None:
+        self.db.execute(
+            "UPDATE envelopes SET conversation_id = ? WHERE id = ?", (conversation_id, envelope_row)
+        )
+
+    def conversation_for(
+        self, peer: str, envelope_id: str, *, role: str, state: str, customer_id: str | None
+    ) -> Conversation:
+        """The conversation of (peer, envelope id), created if there is none yet; of two
+        processes creating it at once, both get the one that was stored."""
+        stamp = now_text()
+        self.db.execute(
+            "INSERT INTO conversations (peer, envelope_id, role, state, customer_id, public_id, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (peer, envelope_id) DO NOTHING",
+            (peer, envelope_id, role, state, customer_id, str(uuid.uuid4()), stamp, stamp),
+        )
+        found = self.conversation(peer, envelope_id)
+        if found is None:
+            raise StoreError(f"conversation {envelope_id} with {peer} vanished")
+        return found
+
     def reply_for_message(self, message_key: str) -> bytes | None:
         """The stored reply to an inbound message already answered (exact duplicate)."""
         row = self.db.execute(
