@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import grpc
 
-from support.api import withdrawal
+from support.api import Api, withdrawal
+from support.backoffice import BackOffice
 from support.nodes import ALICE, BOB, Cluster, TestPki, two_node_specs, write_peers
 from support.payloads import transfer_payload
 from support.processes import run_cli
@@ -301,3 +304,86 @@ async def test_a_replica_killed_during_200_holds_loses_and_forks_nothing(
     assert Counter((envelope_id, state) for envelope_id, state, _raw in received) == {
         (hold["envelope_id"], state): 1 for hold in holds for state in ("STARTED", "COMPLETED")
     }
+
+
+async def test_a_due_hold_expires_once_whichever_replica_finds_it(
+    cluster: Cluster, test_pki: TestPki, tmp_path: Path, replica_database: str
+) -> None:
+    office = BackOffice()
+    await office.start()
+    _alice, bob = two_node_specs(bob_robot="async-accept")
+    await cluster.start(dataclasses.replace(bob, delay=3600), also=(ALICE,))  # never calls back
+    write_peers(test_pki.root, [ALICE, BOB], {BOB: cluster.nodes[BOB].trisa_port})
+    secret = tmp_path / "hook.secret"
+    secret.write_text("replicas")
+    alice, _bob = two_node_specs()
+    alice = dataclasses.replace(
+        alice,
+        extra={
+            "webhooks": {"url": office.url, "secret_file": str(secret)},
+            "outbox": {"base_delay": "0.05", "expiry_interval": "0.1"},
+            "policy": {
+                "counterparty": {BOB: {"reply_timeout": "1s", "max_wait": "2s"}},
+                "profile": {"FATF-R16": {"timeout_outbound": "EXPIRE"}},
+            },
+        },
+    )
+    config = write_replica_config(test_pki, alice, database=replica_database, workdir=tmp_path)
+    key = _api_key(config)
+    replicas = start_replicas(config, 3)
+    client = ReplicaClient(replicas, key)
+    try:
+        status, hold = await client.call(
+            "POST", "/v1/withdrawals", withdrawal(), headers={"Idempotency-Key": "expires"}
+        )
+        assert status == 201, hold
+        await office.wait_for("withdrawal.expired", seconds=20)
+        await asyncio.sleep(1.0)  # ten more rounds of expiry on every replica
+        for index in range(3):
+            status, seen = await client.call("GET", f"/v1/withdrawals/{hold['id']}", replica=index)
+            assert (status, seen["state"]) == (200, "expired")
+    finally:
+        await client.close()
+        stop_replicas(replicas)
+        await office.stop()
+    expired = [e for e in office.events() if e["type"] == "withdrawal.expired"]
+    assert len(expired) == 1
+    exported = run_cli("audit", "export", "--config", str(config))
+    assert exported.returncode == 0, exported.stderr
+    records = [json.loads(line) for line in exported.stdout.decode().splitlines()]
+    moves = [
+        r
+        for r in records
+        if r["action"] == "hold.state"
+        and r["subject"] == f"hold:{hold['id']}"
+        and r["detail"]["state"] == "expired"
+    ]
+    assert len(moves) == 1
+    verified = run_cli("audit", "verify", "--config", str(config))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+async def test_the_outbox_keeps_delivering_after_the_database_failed_under_it(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    await cluster.start(*two_node_specs(bob_robot="sync-accept"))
+    alice = cluster.nodes[ALICE]
+    api = await Api.connect(alice)
+    try:
+        _status, hold = await api.create(withdrawal())
+        await api.wait_state(hold["id"], "cleared")
+        # The outbox table is gone for a while: every look of the worker fails (StoreError).
+        database = sqlite3.connect(tmp_path / f"{ALICE}.db", isolation_level=None)
+        try:
+            database.execute("ALTER TABLE outbox RENAME TO outbox_away")
+            await asyncio.sleep(2.0)
+            database.execute("ALTER TABLE outbox_away RENAME TO outbox")
+        finally:
+            database.close()
+        _status, again = await api.create(withdrawal())
+        cleared = await api.wait_state(again["id"], "cleared", seconds=30)
+    finally:
+        await api.close()
+    assert cleared["state"] == "cleared"
+    # Still the worker the node started: it logged, waited and went on.
+    assert [t for t in asyncio.all_tasks() if t.get_name() == "outbox" and not t.done()]
