@@ -306,6 +306,46 @@ async def test_a_replica_killed_during_200_holds_loses_and_forks_nothing(
     }
 
 
+async def test_one_cancel_sent_to_three_replicas_at_once_moves_the_hold_once(
+    cluster: Cluster, test_pki: TestPki, tmp_path: Path, replica_database: str
+) -> None:
+    _alice, bob = two_node_specs(bob_robot="async-accept")
+    await cluster.start(dataclasses.replace(bob, delay=3600), also=(ALICE,))  # never calls back
+    write_peers(test_pki.root, [ALICE, BOB], {BOB: cluster.nodes[BOB].trisa_port})
+    alice, _bob = two_node_specs()
+    config = write_replica_config(test_pki, alice, database=replica_database, workdir=tmp_path)
+    key = _api_key(config)
+    replicas = start_replicas(config, 3)
+    client = ReplicaClient(replicas, key)
+    try:
+        status, hold = await client.call(
+            "POST", "/v1/withdrawals", withdrawal(), headers={"Idempotency-Key": "cancel-me"}
+        )
+        assert status == 201, hold
+        path = f"/v1/withdrawals/{hold['id']}"
+        while hold["state"] != "awaiting_reply":
+            status, hold = await client.call("GET", f"{path}?wait=2")
+        answers = await asyncio.gather(
+            *(client.call("POST", f"{path}/cancel", replica=index) for index in range(3))
+        )
+    finally:
+        await client.close()
+        stop_replicas(replicas)
+    # Whoever lost the race answers with the winner's move: 200, the canceled hold.
+    assert [status for status, _body in answers] == [200, 200, 200], answers
+    assert all(body == answers[0][1] for _status, body in answers)
+    assert answers[0][1]["state"] == "canceled"
+    exported = run_cli("audit", "export", "--config", str(config))
+    assert exported.returncode == 0, exported.stderr
+    records = [json.loads(line) for line in exported.stdout.decode().splitlines()]
+    moves = [
+        r["detail"]["state"]
+        for r in records
+        if r["action"] == "hold.state" and r["subject"] == f"hold:{hold['id']}"
+    ]
+    assert moves.count("canceled") == 1
+
+
 async def test_a_due_hold_expires_once_whichever_replica_finds_it(
     cluster: Cluster, test_pki: TestPki, tmp_path: Path, replica_database: str
 ) -> None:

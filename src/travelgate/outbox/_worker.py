@@ -195,7 +195,10 @@ class OutboxWorker:
         if not self._busy or time.monotonic() - self._renewed < self.settings.lease / 3:
             return
         lease_until = _time_text(datetime.now(UTC) + timedelta(seconds=self.settings.lease))
-        await self.db.write(lambda tx: tx.renew_outbox_claims(self.owner, lease_until=lease_until))
+        in_flight = list(self._busy)
+        await self.db.write(
+            lambda tx: tx.renew_outbox_claims(self.owner, in_flight, lease_until=lease_until)
+        )
         self._renewed = time.monotonic()
 
     async def drain(self, seconds: float = 30.0) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -409,11 +409,16 @@ class HoldOps:
         items = [self._outbox(row) for row in rows]
         return sorted(items, key=lambda item: (item.next_attempt_at, item.id))
 
-    def renew_outbox_claims(self, owner: str, *, lease_until: str) -> int:
-        """Extend the leases of the rows `owner` is still delivering."""
+    def renew_outbox_claims(self, owner: str, item_ids: Sequence[int], *, lease_until: str) -> int:
+        """Extend the leases of the rows `owner` is still delivering (a row it claimed but
+        no longer works on is left to lapse)."""
+        if not item_ids:
+            return 0
+        marks = ", ".join("?" for _ in item_ids)
         return self.db.execute(
-            "UPDATE outbox SET lease_until = ? WHERE claimed_by = ? AND state = 'pending'",
-            (lease_until, owner),
+            "UPDATE outbox SET lease_until = ? "  # noqa: S608 - only placeholders are added
+            f"WHERE claimed_by = ? AND state = 'pending' AND id IN ({marks})",
+            (lease_until, owner, *item_ids),
         ).rowcount
 
     def release_outbox_claims(self, owner: str) -> int:
