@@ -153,6 +153,11 @@ async def test_a_subject_has_one_open_review(pair: tuple[Database, Database]) ->
     assert await second.write(open_review("r2")) == "r1"
     await first.write(lambda tx: tx.close_review("r1", state="accepted", reason="ok", stamp=NOW))
     assert await second.write(open_review("r3")) == "r3"
+    # A decision on a review another process decided first is a conflict, never a second one.
+    with pytest.raises(WriteConflictError):
+        await second.write(
+            lambda tx: tx.close_review("r1", state="rejected", reason="late", stamp=NOW)
+        )
 
 
 async def test_a_move_on_a_stale_hold_runs_again_on_the_fresh_one(

@@ -532,10 +532,15 @@ class HoldOps:
         return [self._review(row) for row in self._keyset("reviews", state, before, limit)]
 
     def close_review(self, review_id: str, *, state: str, reason: str, stamp: str) -> None:
-        self.db.execute(
-            "UPDATE reviews SET state = ?, decision_reason = ?, decided_at = ? WHERE id = ?",
+        """Decide an open review (WriteConflictError if another process decided it first:
+        the caller's unit of work runs again and sees that decision)."""
+        cursor = self.db.execute(
+            "UPDATE reviews SET state = ?, decision_reason = ?, decided_at = ? "
+            "WHERE id = ? AND state = 'open'",
             (state, reason, stamp, review_id),
         )
+        if cursor.rowcount == 0:
+            raise WriteConflictError(f"review {review_id} was decided meanwhile")
 
     def close_reviews_of(self, subject_id: str, *, reason: str, stamp: str) -> None:
         self.db.execute(

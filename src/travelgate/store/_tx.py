@@ -358,16 +358,33 @@ class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps
         )
 
     def conversation_for(
-        self, peer: str, envelope_id: str, *, role: str, state: str, customer_id: str | None
+        self,
+        peer: str,
+        envelope_id: str,
+        *,
+        role: str,
+        state: str,
+        customer_id: str | None = None,
+        hold_id: str | None = None,
     ) -> Conversation:
         """The conversation of (peer, envelope id), created if there is none yet; of two
         processes creating it at once, both get the one that was stored."""
         stamp = now_text()
         self.db.execute(
-            "INSERT INTO conversations (peer, envelope_id, role, state, customer_id, public_id, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "INSERT INTO conversations (peer, envelope_id, role, state, customer_id, hold_id, "
+            "public_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (peer, envelope_id) DO NOTHING",
-            (peer, envelope_id, role, state, customer_id, str(uuid.uuid4()), stamp, stamp),
+            (
+                peer,
+                envelope_id,
+                role,
+                state,
+                customer_id,
+                hold_id,
+                str(uuid.uuid4()),
+                stamp,
+                stamp,
+            ),
         )
         found = self.conversation(peer, envelope_id)
         if found is None:
