@@ -104,6 +104,36 @@ async def test_an_api_key_created_once_works_on_every_replica(
         stop_replicas(replicas)
 
 
+async def test_a_replica_with_other_key_files_stops_before_writing(
+    test_pki: TestPki, tmp_path: Path, replica_database: str
+) -> None:
+    alice, _bob = two_node_specs()
+    test_pki.write(BOB)
+    write_peers(test_pki.root, [ALICE, BOB])
+    config = write_replica_config(test_pki, alice, database=replica_database, workdir=tmp_path)
+    first = start_replicas(config, 1)  # the first start records the node's keys
+    stop_replicas(first)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    stray = write_replica_config(
+        test_pki,
+        dataclasses.replace(alice, name=ALICE),
+        database=replica_database,
+        workdir=elsewhere,
+    )
+    assert stray == config  # one file per node name: rewritten with the other keys
+    replica = Replica(stray)
+    try:
+        assert replica.process.process.wait(timeout=60) != 0
+    finally:
+        replica.process.stop_quietly()
+    said = "\n".join(replica.process.lines)
+    assert "key_file" in said
+    assert "audit_key_file" in said
+    assert "same key files" in said
+    assert "Traceback" not in said
+
+
 async def test_one_idempotency_key_sent_to_three_replicas_at_once_holds_once(
     cluster: Cluster, test_pki: TestPki, tmp_path: Path, replica_database: str
 ) -> None:

@@ -318,7 +318,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 10: several processes on one database. An outbox row is claimed by one process for a
     #     lease (a crashed process's claims lapse); an Idempotency-Key is claimed once per
-    #     node, by the transaction that holds the withdrawal; a subject has one open review.
+    #     node, by the transaction that holds the withdrawal; a subject has one open review;
+    #     the keys every process must share are known by their fingerprints.
     """
     ALTER TABLE outbox ADD COLUMN claimed_by TEXT;   -- the process delivering the row
     ALTER TABLE outbox ADD COLUMN lease_until TEXT;  -- its claim lapses then
@@ -336,5 +337,10 @@ MIGRATIONS: tuple[str, ...] = (
         );
     CREATE INDEX idempotency_keys_hold ON idempotency_keys(hold_id);
     CREATE UNIQUE INDEX reviews_one_open ON reviews(subject_id) WHERE state = 'open';
+    CREATE TABLE node_keys (
+        name TEXT PRIMARY KEY,              -- storage | audit
+        fingerprint TEXT NOT NULL,          -- of the key every process of the node must hold
+        created_at TEXT NOT NULL
+    );
     """,
 )

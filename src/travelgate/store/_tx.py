@@ -121,6 +121,19 @@ class Tx(HoldOps, ScreeningOps, WalletOps, AuditOps, UserOps, RecordsOps, TrpOps
             )
         return counts
 
+    def node_key(self, name: str, fingerprint: str, *, stamp: str) -> str:
+        """The fingerprint of the node's `name` key as the database knows it: the one
+        given, recorded by the first process that opens it, or another process's."""
+        self.db.execute(
+            "INSERT INTO node_keys (name, fingerprint, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO NOTHING",
+            (name, fingerprint, stamp),
+        )
+        row = self.db.execute(
+            "SELECT fingerprint FROM node_keys WHERE name = ?", (name,)
+        ).fetchone()
+        return str(row[0])
+
     def execute(
         self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = ()
     ) -> sqlite3.Cursor:
