@@ -3,8 +3,11 @@
 Each test runs real subprocesses with one config file and one database: an API key made
 once works everywhere; one Idempotency-Key sent to three replicas at once holds one
 withdrawal and sends one envelope; one inbound envelope sent to two replicas at once makes
-one conversation and two byte-identical answers; a replica killed in the middle of 200
-holds loses nothing, and the counterparty never sees two different envelopes under one id.
+one conversation and two byte-identical answers; a cancel sent to three replicas at once
+moves the hold once; a due hold expires once (one webhook, one audit record); a replica
+killed in the middle of 200 holds loses nothing, and the counterparty never sees two
+different envelopes under one id; a process with other key files refuses to start. And the
+outbox outlives a database that failed under it.
 """
 
 from __future__ import annotations
@@ -216,10 +219,9 @@ async def test_one_inbound_envelope_sent_to_two_replicas_at_once_is_answered_onc
     try:
         peer = alice.gateway.directory.get(BOB)
         assert peer is not None
-        alice.gateway.directory.put(
-            dataclasses.replace(peer, endpoint=f"127.0.0.1:{replicas[0].trisa_port}")
-        )
-        bob_key = await alice.gateway.client.sealing_key(alice.gateway.directory.get(BOB))  # type: ignore[arg-type]
+        at_replica = dataclasses.replace(peer, endpoint=f"127.0.0.1:{replicas[0].trisa_port}")
+        alice.gateway.directory.put(at_replica)
+        bob_key = await alice.gateway.client.sealing_key(at_replica)
         # Several messages, each sent to both replicas together: the race happens.
         messages = [env.seal(transfer_payload(), bob_key) for _ in range(8)]
 
