@@ -155,6 +155,7 @@ class OutboxSection:
     max_delay: float
     per_target: int
     expiry_interval: float
+    lease: float = 30.0  # how long a process's claim on an outbox row lasts unless renewed
 
 
 @dataclass(frozen=True)
@@ -596,6 +597,7 @@ _SCHEMA: dict[str, dict[str, tuple[Parser, Any]]] = {
         "max_delay": (_seconds, 3600),
         "per_target": (_positive, 4),
         "expiry_interval": (_seconds, 1),
+        "lease": (_seconds, 30),
     },
     "screening": {
         "lists": (_path_list, []),

@@ -42,6 +42,15 @@ class StoreError(TravelgateError):
     """The database is unreachable or in an unexpected state."""
 
 
+class SealedElsewhereError(StoreError):
+    """Another process stored the sealed envelope of an outbox row first."""
+
+
+class WriteConflictError(StoreError):
+    """Another process changed the row between our read and our write (its version moved):
+    the store runs the whole unit of work again, on what the other process committed."""
+
+
 class AddressTakenError(StoreError):
     """A deposit address already belongs to another customer."""
 

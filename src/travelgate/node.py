@@ -392,6 +392,11 @@ class Node:
         self._gateway = gateway
         if self.on_open is not None:
             self.on_open(gateway)
+        try:
+            await check_node_keys(gateway.db, self.config)
+        except ConfigError:
+            await gateway.close()
+            raise
         await record_startup(gateway.db, self.config)
         credentials = gateway.credentials
         trisa = self.config.trisa
@@ -441,6 +446,7 @@ class Node:
                 base_delay=outbox.base_delay,
                 max_delay=outbox.max_delay,
                 per_target=outbox.per_target,
+                lease=outbox.lease,
             ),
             on_dead=self._on_dead,
             on_webhook=self._alerts.webhook_result,
@@ -685,6 +691,32 @@ async def purge_loop(
         except StoreError:
             log.exception("retention purge failed")
         await asyncio.sleep(interval)
+
+
+async def check_node_keys(db: Store, config: Config) -> None:
+    """Every process of a node (replicas on one database) seals with the same storage key
+    and signs the audit trail with the same audit key: one that does not would write what
+    the others cannot open, or break the chain. The first start records both keys'
+    fingerprints; a process with other keys stops before it writes anything."""
+    storage = config.storage
+
+    def write(tx: Tx) -> list[str]:
+        stamp = now_text()
+        wrong = []
+        sealing = tx.sealer.digest(b"travelgate storage key fingerprint")
+        if tx.node_key("storage", sealing, stamp=stamp) != sealing:
+            wrong.append(f"[storage] key_file {storage.key_file}")
+        signing = tx.audit_key.public_key_text
+        if tx.node_key("audit", signing, stamp=stamp) != signing:
+            wrong.append(f"[storage] audit_key_file {storage.audit_key_file}")
+        return wrong
+
+    wrong = await db.write(write)
+    if wrong:
+        raise ConfigError(
+            f"{' and '.join(wrong)}: not the key this database was first used with; every "
+            "process on one database needs the same key files (copy them from the first)"
+        )
 
 
 async def record_startup(db: Store, config: Config) -> None:

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from support.nodes import Cluster, TestPki
+from support.replicas import replica_database
+
+__all__ = ["replica_database"]  # a fixture: the database the replicas of a test share
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,13 @@ concurrency limit, and a dead-letter state after `max_attempts`. A transfer is s
 stored once, then resent byte for byte (TRISA duplicate envelopes), so a peer that already answered
 sees an exact duplicate and answers it idempotently; the row is marked done in the
 transaction that records the reply. Webhooks carry the same event id on every retry.
+
+Several processes may share one database: each claims the rows it delivers for a lease
+(`[outbox] lease`), renews the claims while it works on them, and gives them back when
+done; a process that dies loses its claims when their lease runs out, and another one
+resends the stored bytes. The per-target limit is per process (each replica sends at most
+`per_target` at once to one target). A database that cannot be reached stops nothing for
+good: the worker logs, backs off and tries again.
 """
 
 from __future__ import annotations
@@ -17,8 +24,11 @@ import dataclasses
 import functools
 import hashlib
 import hmac
+import os
 import random
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +39,14 @@ import structlog
 
 from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
-from travelgate.errors import PeerBusyError, TravelgateError, TrpRemoteError, WebhookError
+from travelgate.errors import (
+    PeerBusyError,
+    SealedElsewhereError,
+    StoreError,
+    TravelgateError,
+    TrpRemoteError,
+    WebhookError,
+)
 from travelgate.store import OutboxItem, Store, Tx, now_text
 from travelgate.timestamps import format_timestamp
 from travelgate.transfers import Outcome
@@ -57,6 +74,20 @@ class OutboxSettings:
     batch: int = 64
     poll: float = 0.5
     webhook_timeout: float = 10.0
+    lease: float = 30.0  # seconds a claim on a row lasts unless renewed
+
+
+# A database that keeps failing is tried again at most this far apart.
+_STORE_RETRY_MAX = 30.0
+
+
+def _time_text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def worker_id() -> str:
+    """Who claims outbox rows: host and process, made unique per worker."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def sign(secret: bytes, timestamp: int, body: bytes) -> str:
@@ -111,15 +142,32 @@ class OutboxWorker:
         self._busy: dict[int, asyncio.Task[None]] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._session: aiohttp.ClientSession | None = None
+        self.owner = worker_id()
+        self._renewed = time.monotonic()
 
     def wake(self) -> None:
         """Something was enqueued: look again now rather than at the next poll."""
         self._wake.set()
 
     async def run(self) -> None:
+        failures = 0
         try:
             while True:
-                await self.run_once()
+                try:
+                    await self.run_once()
+                    failures = 0
+                except StoreError as exc:
+                    # One failed look at the database must not end deliveries until a restart.
+                    failures += 1
+                    pause = min(_STORE_RETRY_MAX, self.settings.poll * 2.0 ** min(failures, 10))
+                    log.warning(
+                        "outbox cannot reach the database",
+                        error=exc.message,
+                        failures=failures,
+                        retry_in=round(pause, 2),
+                    )
+                    await asyncio.sleep(pause)
+                    continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.poll)
                 self._wake.clear()
@@ -130,11 +178,22 @@ class OutboxWorker:
                 await asyncio.gather(*self._busy.values(), return_exceptions=True)
             if self._session is not None:
                 await self._session.close()
+            with contextlib.suppress(Exception):  # the database may be closing too
+                await asyncio.shield(self.db.write(lambda tx: tx.release_outbox_claims(self.owner)))
 
     async def run_once(self) -> int:
-        """Start delivering every due row not already in flight; returns how many started."""
-        now = now_text()
-        due = await self.db.read(lambda tx: tx.outbox_due(now, self.settings.batch))
+        """Claim due rows (as many as there is room for) and start delivering them;
+        returns how many started. Renews the leases of the rows still in flight."""
+        await self._renew()
+        room = self.settings.batch - len(self._busy)
+        if room <= 0:
+            return 0
+        moment = datetime.now(UTC)
+        now = _time_text(moment)
+        lease_until = _time_text(moment + timedelta(seconds=self.settings.lease))
+        due = await self.db.write(
+            lambda tx: tx.claim_outbox(self.owner, now=now, lease_until=lease_until, limit=room)
+        )
         started = 0
         for item in due:
             if item.id in self._busy:
@@ -147,6 +206,17 @@ class OutboxWorker:
 
     def _forget(self, item_id: int, _task: object) -> None:
         self._busy.pop(item_id, None)
+
+    async def _renew(self) -> None:
+        """Keep the claims of the rows in flight, a third of a lease before they lapse."""
+        if not self._busy or time.monotonic() - self._renewed < self.settings.lease / 3:
+            return
+        lease_until = _time_text(datetime.now(UTC) + timedelta(seconds=self.settings.lease))
+        in_flight = list(self._busy)
+        await self.db.write(
+            lambda tx: tx.renew_outbox_claims(self.owner, in_flight, lease_until=lease_until)
+        )
+        self._renewed = time.monotonic()
 
     async def drain(self, seconds: float = 30.0) -> None:
         """Deliver until nothing is due or in flight (tests, shutdown)."""
@@ -191,11 +261,19 @@ class OutboxWorker:
                 log.exception("outbox delivery failed", item=item.id, kind=item.kind)
                 await self._failed(item, f"internal error: {type(exc).__name__}")
 
+    async def _failed(self, item: OutboxItem, error: str, *, final: bool = False) -> None:
+        try:
+            await self._record_failure(item, error, final=final)
+        except StoreError as exc:
+            # Not even the failure could be written: the claim lapses and the row is
+            # delivered again, by this process or another.
+            log.warning("outbox cannot record a failure", item=item.id, error=exc.message)
+
     def _webhook_result(self, item: OutboxItem, delivered: bool) -> None:
         if item.kind == "webhook" and self.on_webhook is not None:
             self.on_webhook(item.target, delivered)
 
-    async def _failed(self, item: OutboxItem, error: str, *, final: bool = False) -> None:
+    async def _record_failure(self, item: OutboxItem, error: str, *, final: bool) -> None:
         self._webhook_result(item, False)
         attempts = item.attempts + 1
         limit = (
@@ -209,7 +287,8 @@ class OutboxWorker:
             retry_at = format_timestamp(when)
 
         def write(tx: Tx) -> None:
-            tx.outbox_failed(item.id, stamp=now_text(), error=error, retry_at=retry_at)
+            if not tx.outbox_failed(item.id, stamp=now_text(), error=error, retry_at=retry_at):
+                return  # delivered by another process meanwhile: nothing failed
             if retry_at is None and self.on_dead is not None:
                 # The dead row as it now stands: its last error says why, for a person.
                 self.on_dead(
@@ -249,18 +328,30 @@ class OutboxWorker:
         def sealed(tx: Tx, request_row: int) -> None:
             tx.outbox_sealed(item.id, request_row)
 
-        if item.request_id is None:
-            prepared = await self.outbound.prepare(
-                item.target,
-                envelope_id=item.envelope_id,
-                state=state,
-                payload=payload,
-                error=error,
-                hold_id=item.hold_id,
-                on_record=sealed,
-            )
-        else:
-            prepared = await self.outbound.resume(item.request_id, payload)
+        def sealed_first(tx: Tx, request_row: int) -> None:
+            if not tx.outbox_sealed_once(item.id, request_row):
+                raise SealedElsewhereError(f"outbox row {item.id} was sealed by another process")
+
+        request_id = item.request_id
+        if request_id is None:
+            try:
+                prepared = await self.outbound.prepare(
+                    item.target,
+                    envelope_id=item.envelope_id,
+                    state=state,
+                    payload=payload,
+                    error=error,
+                    hold_id=item.hold_id,
+                    on_record=sealed_first,
+                )
+            except SealedElsewhereError:
+                # Our envelope was never stored: the one stored first is the one that travels.
+                current = await self.db.read(lambda tx: tx.outbox_item(item.id))
+                if current is None or current.request_id is None:
+                    raise
+                request_id = current.request_id
+        if request_id is not None:
+            prepared = await self.outbound.resume(request_id, payload)
         result = await self.outbound.deliver(
             prepared,
             on_record=sealed,

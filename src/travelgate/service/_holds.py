@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 from travelgate import envelope as env
 from travelgate._pb.ivms101 import identity_pb2
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
-from travelgate.errors import Code, ConflictError, NotFoundError, RequestError, TravelgateError
+from travelgate.errors import (
+    Code,
+    ConflictError,
+    NotFoundError,
+    RequestError,
+    StoreError,
+    TravelgateError,
+)
 from travelgate.screening import address_key
 from travelgate.service._paging import check_state, decode_cursor, page_of
 from travelgate.service._payloads import first_payload, outgoing_identity, outgoing_transaction
@@ -158,10 +165,14 @@ class HoldService:
         hold_id = str(uuid.uuid4())
 
         def write(tx: Tx) -> tuple[Hold, bool]:
-            raced = tx.hold_by_idempotency(idempotency_key)
-            if raced is not None:
-                return raced, False
             stamp = format_timestamp(now)
+            # The same key sent to several processes at once: the first claim wins, every
+            # other request answers with the hold it made.
+            if not tx.claim_idempotency_key(idempotency_key, hold_id, stamp=stamp):
+                raced = tx.hold_of_idempotency_key(idempotency_key)
+                if raced is None:
+                    raise StoreError(f"Idempotency-Key {idempotency_key!r} names no withdrawal")
+                return raced, False
             screened = None
             if self.screening is not None:
                 screened = self.screening.decide(

@@ -171,13 +171,17 @@ class Recorder:
         trisa_code: str | None = None,
         **changes: Any,
     ) -> Hold:
-        """Move a hold to `target` (IllegalTransitionError if the machine forbids it)."""
+        """Move a hold to `target` (IllegalTransitionError if the machine forbids it).
+
+        The move applies to the hold as `hold` shows it: had another process moved it since
+        it was read, the unit of work runs again on the hold as that process left it."""
         state = transition(HoldState(hold.state), target)
         if state is not HoldState.AWAITING_REPLY:
             changes.setdefault("deadline", None)  # only a waiting hold has a reply window
         tx.update_hold(
             hold.id,
             stamp=now_text(),
+            expected_version=hold.version,
             state=state.value,
             decision_code=code.value,
             decision_rule=rule,

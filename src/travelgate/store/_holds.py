@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 
+from travelgate.errors import WriteConflictError
 from travelgate.store._clock import now_text
 from travelgate.store._connection import Connection, Row
 from travelgate.store._sealer import Sealer
@@ -177,7 +178,11 @@ class HoldOps:
         marks = ", ".join(f":{name}" for name in values)
         self.db.execute(f"INSERT INTO holds ({names}) VALUES ({marks})", values)  # noqa: S608
 
-    def update_hold(self, hold_id: str, *, stamp: str, **changes: Any) -> None:
+    def update_hold(
+        self, hold_id: str, *, stamp: str, expected_version: int | None = None, **changes: Any
+    ) -> None:
+        """Set columns of a hold; with `expected_version`, only if nobody changed it since
+        (WriteConflictError otherwise: another process moved it first)."""
         unknown = set(changes) - _HOLD_UPDATABLE
         if unknown:
             raise ValueError(f"unknown hold columns: {sorted(unknown)}")
@@ -188,11 +193,35 @@ class HoldOps:
             identity = json.dumps(changes["beneficiary_identity"], sort_keys=True).encode()
             changes["beneficiary_identity"] = self.sealer.seal(identity)
         assignments = ", ".join(f"{name} = :{name}" for name in changes)
-        self.db.execute(
+        guard = "" if expected_version is None else " AND version = :expected_version"
+        cursor = self.db.execute(
             f"UPDATE holds SET {assignments}, updated_at = :stamp, version = version + 1 "  # noqa: S608
-            "WHERE id = :id",
-            {**changes, "stamp": stamp, "id": hold_id},
+            f"WHERE id = :id{guard}",
+            {**changes, "stamp": stamp, "id": hold_id, "expected_version": expected_version},
         )
+        if expected_version is not None and cursor.rowcount == 0:
+            raise WriteConflictError(
+                f"hold {hold_id} changed since version {expected_version} was read"
+            )
+
+    def claim_idempotency_key(self, key: str, hold_id: str, *, stamp: str) -> bool:
+        """Claim an Idempotency-Key for the hold this transaction is about to insert; False
+        when another request (of any process) holds a withdrawal with it already."""
+        row = self.db.execute(
+            "INSERT INTO idempotency_keys (idempotency_key, hold_id, created_at) "
+            "VALUES (?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING hold_id",
+            (key, hold_id, stamp),
+        ).fetchone()
+        return row is not None
+
+    def hold_of_idempotency_key(self, key: str) -> Hold | None:
+        """The hold that claimed an Idempotency-Key (`claim_idempotency_key`)."""
+        row = self.db.execute(
+            "SELECT h.rowid, h.* FROM idempotency_keys AS k JOIN holds AS h ON h.id = k.hold_id "
+            "WHERE k.idempotency_key = ?",
+            (key,),
+        ).fetchone()
+        return None if row is None else self._hold(row)
 
     def hold(self, hold_id: str) -> Hold | None:
         row = self.db.execute("SELECT rowid, * FROM holds WHERE id = ?", (hold_id,)).fetchone()
@@ -357,6 +386,48 @@ class HoldOps:
         ).fetchall()
         return [self._outbox(row) for row in rows]
 
+    def claim_outbox(
+        self, owner: str, *, now: str, lease_until: str, limit: int
+    ) -> list[OutboxItem]:
+        """Claim up to `limit` due rows for `owner` until `lease_until`, in one statement:
+        a row is claimed by one process at a time, and a claim whose lease ran out (its
+        process died or stalled) is free again. Oldest due first."""
+        skip_locked = (
+            " FOR UPDATE SKIP LOCKED" if getattr(self, "dialect", "sqlite") == "postgres" else ""
+        )
+        free = "state = 'pending' AND (lease_until IS NULL OR lease_until <= ?)"
+        rows = self.db.execute(
+            "UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id IN ("  # noqa: S608
+            f"SELECT id FROM outbox WHERE {free} AND next_attempt_at <= ? "
+            f"ORDER BY next_attempt_at, id LIMIT ?{skip_locked}) "
+            # Checked again on the row itself: without SKIP LOCKED, a concurrent claim that
+            # committed first has made it taken.
+            f"AND {free} RETURNING *",
+            (owner, lease_until, now, now, limit, now),
+        ).fetchall()
+        items = [self._outbox(row) for row in rows]
+        return sorted(items, key=lambda item: (item.next_attempt_at, item.id))
+
+    def renew_outbox_claims(self, owner: str, item_ids: Sequence[int], *, lease_until: str) -> int:
+        """Extend the leases of the rows `owner` is still delivering (a row it claimed but
+        no longer works on is left to lapse)."""
+        if not item_ids:
+            return 0
+        marks = ", ".join("?" for _ in item_ids)
+        return self.db.execute(
+            "UPDATE outbox SET lease_until = ? "  # noqa: S608 - only placeholders are added
+            f"WHERE claimed_by = ? AND state = 'pending' AND id IN ({marks})",
+            (lease_until, owner, *item_ids),
+        ).rowcount
+
+    def release_outbox_claims(self, owner: str) -> int:
+        """Give back every claim of `owner` (a clean shutdown: others may deliver now)."""
+        return self.db.execute(
+            "UPDATE outbox SET claimed_by = NULL, lease_until = NULL "
+            "WHERE claimed_by = ? AND state = 'pending'",
+            (owner,),
+        ).rowcount
+
     def outbox_item(self, item_id: int) -> OutboxItem | None:
         row = self.db.execute("SELECT * FROM outbox WHERE id = ?", (item_id,)).fetchone()
         return None if row is None else self._outbox(row)
@@ -388,21 +459,38 @@ class HoldOps:
     def outbox_done(self, item_id: int, *, stamp: str) -> None:
         self.db.execute(
             "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_error = NULL, "
-            "updated_at = ? WHERE id = ?",
+            "claimed_by = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
             (stamp, item_id),
         )
 
-    def outbox_failed(self, item_id: int, *, stamp: str, error: str, retry_at: str | None) -> None:
-        """Schedule a retry at `retry_at`, or dead-letter the item when it is None."""
-        self.db.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, updated_at = ?, "
-            "state = CASE WHEN ? IS NULL THEN 'dead' ELSE state END, "
-            "next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
-            (error[:500], stamp, retry_at, retry_at, item_id),
+    def outbox_failed(self, item_id: int, *, stamp: str, error: str, retry_at: str | None) -> bool:
+        """Schedule a retry at `retry_at`, or dead-letter the item when it is None. False
+        when the row is no longer pending (another process delivered it meanwhile)."""
+        return (
+            self.db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, updated_at = ?, "
+                "state = CASE WHEN ? IS NULL THEN 'dead' ELSE state END, "
+                "claimed_by = NULL, lease_until = NULL, "
+                "next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ? AND state = 'pending'",
+                (error[:500], stamp, retry_at, retry_at, item_id),
+            ).rowcount
+            > 0
         )
 
     def outbox_sealed(self, item_id: int, request_id: int | None) -> None:
+        """Point the row at other stored bytes (a re-seal after a re-key), or at none."""
         self.db.execute("UPDATE outbox SET request_id = ? WHERE id = ?", (request_id, item_id))
+
+    def outbox_sealed_once(self, item_id: int, request_id: int) -> bool:
+        """Record the first sealed envelope of a row; False when one is recorded already
+        (another process sealed it first: its bytes are the ones to send)."""
+        return (
+            self.db.execute(
+                "UPDATE outbox SET request_id = ? WHERE id = ? AND request_id IS NULL",
+                (request_id, item_id),
+            ).rowcount
+            > 0
+        )
 
     def outbox_body(self, item: OutboxItem) -> bytes:
         return item.body if item.body_kind == "json" else self.sealer.open(item.body)
@@ -422,18 +510,18 @@ class HoldOps:
     def open_review(
         self, review_id: str, *, kind: str, subject_id: str, rule: str, reason: str, stamp: str
     ) -> str:
-        """Open a review for a subject, or return the one already open for it."""
+        """Open a review for a subject, or return the one already open for it (one open
+        review per subject is a unique index, so concurrent openers agree on one)."""
+        self.db.execute(
+            "INSERT INTO reviews (id, kind, subject_id, rule, reason, state, created_at) "
+            "VALUES (?, ?, ?, ?, ?, 'open', ?) "
+            "ON CONFLICT (subject_id) WHERE state = 'open' DO NOTHING",
+            (review_id, kind, subject_id, rule, reason, stamp),
+        )
         row = self.db.execute(
             "SELECT id FROM reviews WHERE subject_id = ? AND state = 'open'", (subject_id,)
         ).fetchone()
-        if row is not None:
-            return str(row[0])
-        self.db.execute(
-            "INSERT INTO reviews (id, kind, subject_id, rule, reason, state, created_at) "
-            "VALUES (?, ?, ?, ?, ?, 'open', ?)",
-            (review_id, kind, subject_id, rule, reason, stamp),
-        )
-        return review_id
+        return review_id if row is None else str(row[0])
 
     def review(self, review_id: str) -> Review | None:
         row = self.db.execute("SELECT rowid, * FROM reviews WHERE id = ?", (review_id,)).fetchone()
@@ -443,10 +531,15 @@ class HoldOps:
         return [self._review(row) for row in self._keyset("reviews", state, before, limit)]
 
     def close_review(self, review_id: str, *, state: str, reason: str, stamp: str) -> None:
-        self.db.execute(
-            "UPDATE reviews SET state = ?, decision_reason = ?, decided_at = ? WHERE id = ?",
+        """Decide an open review (WriteConflictError if another process decided it first:
+        the caller's unit of work runs again and sees that decision)."""
+        cursor = self.db.execute(
+            "UPDATE reviews SET state = ?, decision_reason = ?, decided_at = ? "
+            "WHERE id = ? AND state = 'open'",
             (state, reason, stamp, review_id),
         )
+        if cursor.rowcount == 0:
+            raise WriteConflictError(f"review {review_id} was decided meanwhile")
 
     def close_reviews_of(self, subject_id: str, *, reason: str, stamp: str) -> None:
         self.db.execute(

@@ -21,6 +21,11 @@ T = TypeVar("T")
 # subjects are not known here: every waiter looks again).
 ChangeListener = Callable[[Collection[str] | None], None]
 
+# A write whose version check failed runs again (`WriteConflictError`): each retry follows
+# another process's commit to the same row; more than a few in a row means something keeps
+# changing it, which the caller should hear about.
+CONFLICT_RETRIES = 4
+
 
 @dataclass(frozen=True)
 class SchemaStatus:

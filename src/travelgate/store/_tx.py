@@ -146,6 +146,19 @@ class Tx(
             )
         return counts
 
+    def node_key(self, name: str, fingerprint: str, *, stamp: str) -> str:
+        """The fingerprint of the node's `name` key as the database knows it: the one
+        given, recorded by the first process that opens it, or another process's."""
+        self.db.execute(
+            "INSERT INTO node_keys (name, fingerprint, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO NOTHING",
+            (name, fingerprint, stamp),
+        )
+        row = self.db.execute(
+            "SELECT fingerprint FROM node_keys WHERE name = ?", (name,)
+        ).fetchone()
+        return str(row[0])
+
     # -- customers -----------------------------------------------------------------------
 
     def put_customer(
@@ -352,6 +365,65 @@ class Tx(
             ),
         ).fetchone()
         return int(row[0])
+
+    def claim_inbound_envelope(
+        self,
+        *,
+        peer: str,
+        envelope_id: str,
+        transfer_state: str,
+        raw: bytes,
+        message_key: str,
+        error_code: int | None = None,
+    ) -> int | None:
+        """Store an inbound message under its idempotency key; None when it is stored
+        already (the same message reached another process first: its reply stands)."""
+        row = self.db.execute(
+            "INSERT INTO envelopes (peer, envelope_id, direction, transfer_state, error_code, "
+            "message_key, raw, created_at) VALUES (?, ?, 'in', ?, ?, ?, ?, ?) "
+            "ON CONFLICT (message_key) DO NOTHING RETURNING id",
+            (peer, envelope_id, transfer_state, error_code, message_key, raw, now_text()),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def attach_envelope(self, envelope_row: int, conversation_id: int) -> None:
+        self.db.execute(
+            "UPDATE envelopes SET conversation_id = ? WHERE id = ?", (conversation_id, envelope_row)
+        )
+
+    def conversation_for(
+        self,
+        peer: str,
+        envelope_id: str,
+        *,
+        role: str,
+        state: str,
+        customer_id: str | None = None,
+        hold_id: str | None = None,
+    ) -> Conversation:
+        """The conversation of (peer, envelope id), created if there is none yet; of two
+        processes creating it at once, both get the one that was stored."""
+        stamp = now_text()
+        self.db.execute(
+            "INSERT INTO conversations (peer, envelope_id, role, state, customer_id, hold_id, "
+            "public_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (peer, envelope_id) DO NOTHING",
+            (
+                peer,
+                envelope_id,
+                role,
+                state,
+                customer_id,
+                hold_id,
+                str(uuid.uuid4()),
+                stamp,
+                stamp,
+            ),
+        )
+        found = self.conversation(peer, envelope_id)
+        if found is None:
+            raise StoreError(f"conversation {envelope_id} with {peer} vanished")
+        return found
 
     def reply_for_message(self, message_key: str) -> bytes | None:
         """The stored reply to an inbound message already answered (exact duplicate)."""

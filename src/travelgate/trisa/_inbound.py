@@ -249,11 +249,16 @@ class InboundService:
             outcome = await self._payload_message(peer, envelope, conversation)
         if self.reply_hook is not None:
             outcome.envelope = self.reply_hook(envelope, outcome.envelope, outcome.payload)
-        await self.db.write(
+        answered = await self.db.write(
             lambda tx: self._store(
                 tx, peer.name, envelope, envelope_key, key, conversation, outcome
             )
         )
+        if answered is not None:
+            # Another process stored this very message first: its reply is the answer.
+            duplicate = api_pb2.SecureEnvelope()
+            duplicate.ParseFromString(answered)
+            return duplicate
         if outcome.unopened:
             metrics.FAILED_ENVELOPES.labels(errors_name(outcome.envelope) or "").inc()
         return outcome.envelope
@@ -495,7 +500,9 @@ class InboundService:
         key: str,
         conversation: Conversation | None,
         reply: _Reply,
-    ) -> None:
+    ) -> bytes | None:
+        """Store the message, its reply and their effects; or, when another process stored
+        the same message first, nothing: its stored reply (returned) is the answer."""
         if reply.unopened:
             raw = envelope.SerializeToString()
             tx.insert_failed_envelope(
@@ -506,17 +513,28 @@ class InboundService:
                 sha256=hashlib.sha256(raw).hexdigest(),
                 keep=self.settings.failed_per_peer,
             )
-            return
+            return None
+        # The message is claimed first, by its idempotency key: of processes answering it
+        # at once, one stores its answer and its effects, the others answer what it stored.
+        request_id = tx.claim_inbound_envelope(
+            peer=peer,
+            envelope_id=envelope.id,
+            transfer_state=state_name(envelope.transfer_state),
+            raw=envelope.SerializeToString(),
+            error_code=envelope.error.code if env.has_error(envelope) else None,
+            message_key=key,
+        )
+        if request_id is None:
+            return tx.reply_for_message(key)
         current = tx.conversation(peer, envelope_key) if conversation is None else conversation
         if current is None and reply.create_role is not None:
-            conversation_id = tx.create_conversation(
+            current = tx.conversation_for(
                 peer,
                 envelope_key,
                 role=reply.create_role,
                 state=reply.state or ConversationState.STARTED,
                 customer_id=reply.customer_id,
             )
-            current = tx.conversation_by_id(conversation_id)
         attached = current.id if current is not None else None
         if current is not None:
             changes: dict[str, Any] = {}
@@ -532,16 +550,8 @@ class InboundService:
                 changes["reply_not_after"] = reply.reply_not_after
             if changes:
                 tx.update_conversation(current.id, **changes)
-        request_id = tx.insert_envelope(
-            peer=peer,
-            envelope_id=envelope.id,
-            direction="in",
-            transfer_state=state_name(envelope.transfer_state),
-            raw=envelope.SerializeToString(),
-            conversation_id=attached,
-            error_code=envelope.error.code if env.has_error(envelope) else None,
-            message_key=key,
-        )
+        if attached is not None:
+            tx.attach_envelope(request_id, attached)
         tx.insert_envelope(
             peer=peer,
             envelope_id=reply.envelope.id,
@@ -556,6 +566,7 @@ class InboundService:
             refreshed = tx.conversation_by_id(current.id)
             if refreshed is not None:
                 self.hooks.on_message(tx, refreshed, reply.message)
+        return None
 
     def _log(
         self,

@@ -124,13 +124,9 @@ class OutboundService:
             raise ValueError("prepare needs a payload or an error")
 
         def record(tx: Tx) -> tuple[int, int]:
-            conversation = tx.conversation(peer.name, key)
-            if conversation is None:
-                conversation_id = tx.create_conversation(
-                    peer.name, key, role=ORIGINATOR, state=state_name(state), hold_id=hold_id
-                )
-            else:
-                conversation_id = conversation.id
+            conversation_id = tx.conversation_for(
+                peer.name, key, role=ORIGINATOR, state=state_name(state), hold_id=hold_id
+            ).id
             if payload is not None:
                 tx.update_conversation(conversation_id, payload=payload.SerializeToString())
             request_id = tx.insert_envelope(

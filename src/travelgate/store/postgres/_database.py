@@ -23,13 +23,13 @@ import psycopg
 import psycopg_pool
 
 from travelgate.audit._key import AuditKey
-from travelgate.errors import StoreError
+from travelgate.errors import StoreError, WriteConflictError
 from travelgate.store._clock import now_text
 from travelgate.store._connection import Dialect
 from travelgate.store._schema import AUDIT_CHAIN_MIGRATION
 from travelgate.store._schema import MIGRATIONS as SQLITE_MIGRATIONS
 from travelgate.store._sealer import Sealer
-from travelgate.store._store import ChangeListener, SchemaStatus
+from travelgate.store._store import CONFLICT_RETRIES, ChangeListener, SchemaStatus
 from travelgate.store._tx import CHANGES_CHANNEL, Tx
 from travelgate.store._url import redacted
 from travelgate.store.postgres._connection import PostgresConnection, Row, row_factory
@@ -120,7 +120,14 @@ class PostgresStore:
         return await self._submit(lambda: self._run(work, write=False))
 
     async def write(self, work: Callable[[Tx], T]) -> T:
-        """Run `work` in one write transaction, rolled back if it raises."""
+        """Run `work` in one write transaction, rolled back if it raises; run again from
+        the start when a version check finds a row changed since it was read (see
+        `SqliteStore.write`)."""
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                return await self._submit(lambda: self._run(work, write=True))
+            except WriteConflictError:
+                continue
         return await self._submit(lambda: self._run(work, write=True))
 
     def _run(self, work: Callable[[Tx], T], *, write: bool) -> T:

@@ -369,4 +369,31 @@ MIGRATIONS: tuple[str, ...] = (
         blocked_at TEXT NOT NULL
     );
     """,
+    # 13: several processes on one database. An outbox row is claimed by one process for a
+    #     lease (a crashed process's claims lapse); an Idempotency-Key is claimed once per
+    #     node, by the transaction that holds the withdrawal; a subject has one open review;
+    #     the keys every process must share are known by their fingerprints.
+    """
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;   -- the process delivering the row
+    ALTER TABLE outbox ADD COLUMN lease_until TEXT;  -- its claim lapses then
+    CREATE TABLE idempotency_keys (
+        idempotency_key TEXT PRIMARY KEY,
+        hold_id TEXT NOT NULL
+            REFERENCES holds(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO idempotency_keys (idempotency_key, hold_id, created_at)
+        SELECT h.idempotency_key, h.id, h.created_at FROM holds AS h
+        WHERE NOT EXISTS (
+            SELECT 1 FROM holds AS o WHERE o.idempotency_key = h.idempotency_key
+            AND (o.created_at < h.created_at OR (o.created_at = h.created_at AND o.id < h.id))
+        );
+    CREATE INDEX idempotency_keys_hold ON idempotency_keys(hold_id);
+    CREATE UNIQUE INDEX reviews_one_open ON reviews(subject_id) WHERE state = 'open';
+    CREATE TABLE node_keys (
+        name TEXT PRIMARY KEY,              -- storage | audit
+        fingerprint TEXT NOT NULL,          -- of the key every process of the node must hold
+        created_at TEXT NOT NULL
+    );
+    """,
 )

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TypeVar
 
 from travelgate.audit._key import AuditKey
-from travelgate.errors import StoreError
+from travelgate.errors import StoreError, WriteConflictError
 from travelgate.store._clock import now_text
 from travelgate.store._connection import Dialect
 from travelgate.store._schema import AUDIT_CHAIN_MIGRATION, MIGRATIONS
 from travelgate.store._sealer import Sealer
-from travelgate.store._store import ChangeListener, SchemaStatus
+from travelgate.store._store import CONFLICT_RETRIES, ChangeListener, SchemaStatus
 from travelgate.store._tx import Tx
 
 T = TypeVar("T")
@@ -101,7 +101,16 @@ class SqliteStore:
         return await self._submit(lambda: self._run(work, write=False))
 
     async def write(self, work: Callable[[Tx], T]) -> T:
-        """Run `work` in one write transaction, rolled back if it raises."""
+        """Run `work` in one write transaction, rolled back if it raises.
+
+        A unit of work that finds a row changed under it by another process (a version
+        check fails: WriteConflictError) is run again from the start, on what that process
+        committed, so the loser of a race answers with the winner's result."""
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                return await self._submit(lambda: self._run(work, write=True))
+            except WriteConflictError:
+                continue
         return await self._submit(lambda: self._run(work, write=True))
 
     def subscribe(self, listener: ChangeListener) -> None:
