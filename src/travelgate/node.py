@@ -11,15 +11,17 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import os
 import signal
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from aiohttp import web
 
 from travelgate.api import ApiAdmission, ApiListener, ApiServices, build_app
 from travelgate.config import Config, parse_listen
@@ -308,6 +310,9 @@ class Node:
 
     gateway: Gateway
     errors_as_status: bool = False
+    # Which of `serve --workers N`'s processes this is (None: the only one). A worker shares
+    # its listen ports with the others and leaves the once-only startup work to the parent.
+    worker: int | None = None
 
     def __post_init__(self) -> None:
         self.server: RunningServer | None = None
@@ -337,8 +342,9 @@ class Node:
 
     async def start(self) -> None:
         gateway = self.gateway
-        await gateway.open()
-        await record_startup(gateway.db, self.config)
+        await gateway.open(seed_customers=self.worker is None)
+        if self.worker is None:
+            await record_startup(gateway.db, self.config)
         credentials = gateway.credentials
         trisa = self.config.trisa
         self.admission = Admission(admission_settings(self.config), gateway.directory)
@@ -361,6 +367,7 @@ class Node:
                 self.config.node.trisa_listen,
                 max_concurrent_rpcs=trisa.max_concurrent_rpcs,
                 max_message_bytes=trisa.max_message_bytes,
+                reuse_port=self.worker is not None,
             )
         except OSError:
             await gateway.close()
@@ -376,6 +383,20 @@ class Node:
                 self.trp_server = None
             await gateway.close()
             raise
+        if runs_background_work(self.worker):
+            self._start_background_work()
+        log.info(
+            "node started" if self.worker is None else "worker started",
+            node=self.config.node.name,
+            trisa_port=self.server.port,
+            trp_port=self.trp_server.port if self.trp_server else None,
+            api_port=self.api_port,
+            database=str(self.config.node.database),
+        )
+
+    def _start_background_work(self) -> None:
+        """Outbox, expiry, alerts and retention: one set per database, not per worker."""
+        gateway = self.gateway
         outbox = self.config.outbox
         self.outbox = OutboxWorker(
             gateway.db,
@@ -387,6 +408,8 @@ class Node:
                 base_delay=outbox.base_delay,
                 max_delay=outbox.max_delay,
                 per_target=outbox.per_target,
+                # Rows enqueued by another worker cannot wake this one: look more often.
+                poll=OutboxSettings.poll if self.worker is None else SHARED_OUTBOX_POLL,
             ),
             on_dead=self._on_dead,
             on_webhook=self._alerts.webhook_result,
@@ -411,14 +434,6 @@ class Node:
         self.spawn(
             purge_loop(gateway.db, storage.retention, failed_retention=storage.failed_retention),
             "retention",
-        )
-        log.info(
-            "node started",
-            node=self.config.node.name,
-            trisa_port=self.server.port,
-            trp_port=self.trp_server.port if self.trp_server else None,
-            api_port=self.api_port,
-            database=str(self.config.node.database),
         )
 
     @property
@@ -449,7 +464,11 @@ class Node:
         host, port = parse_listen(trp.listen)
         try:
             self.trp_server = await start_trp_server(
-                self.gateway.trp, host, port, server_ssl_context(trp.cert, trp.key, trp.trust)
+                self.gateway.trp,
+                host,
+                port,
+                server_ssl_context(trp.cert, trp.key, trp.trust),
+                reuse_port=self.worker is not None,
             )
         except OSError as exc:
             raise ConfigError(f"[trp] listen {trp.listen}: {exc.strerror}") from None
@@ -473,10 +492,12 @@ class Node:
             max_long_polls=self.config.api.max_long_polls,
         )
         app = build_app(services, body_limit=self.config.api.body_limit, admission=admission)
+        if self.worker is not None:
+            app.on_response_prepare.append(worker_header(self.worker))
         listener = ApiListener(app, header_timeout=self.config.api.header_timeout)
         host, port = parse_listen(self.config.node.api_listen)
         try:
-            self.api_port = await listener.start(host, port)
+            self.api_port = await listener.start(host, port, reuse_port=self.worker is not None)
         except OSError:
             listen = self.config.node.api_listen
             raise ConfigError(f"[node] api_listen {listen}: {listen_problem(listen)}") from None
@@ -529,6 +550,26 @@ class Node:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
             await self.stop()
+
+
+# How often the outbox looks for due rows when it shares the database with other workers.
+SHARED_OUTBOX_POLL = 0.05
+WORKER_HEADER = "Travelgate-Worker"
+
+
+def runs_background_work(worker: int | None) -> bool:
+    """The only process, or the first worker: the one that runs the background loops."""
+    return worker is None or worker == 0
+
+
+def worker_header(worker: int) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """Adds `Travelgate-Worker: <index>; pid=<pid>` to each API response, for operators."""
+    value = f"{worker}; pid={os.getpid()}"
+
+    async def add(_request: web.Request, response: web.StreamResponse) -> None:
+        response.headers[WORKER_HEADER] = value
+
+    return add
 
 
 def listen_problem(listen: str) -> str:
@@ -670,10 +711,13 @@ def webhook_secret(config: Config) -> bytes:
     return secret
 
 
-def build_node(config: Config, *, robot: Any = None, delay: float = 1.0) -> Node:
-    """The node `serve` runs; with `robot` (a RobotPolicy), a scripted robot counterparty."""
+def build_node(
+    config: Config, *, robot: Any = None, delay: float = 1.0, worker: int | None = None
+) -> Node:
+    """The node `serve` runs; with `robot` (a RobotPolicy), a scripted robot counterparty;
+    with `worker`, one of the processes of `serve --workers N`."""
     if robot is None:
-        return Node(Gateway(config))
+        return Node(Gateway(config), worker=worker)
     from travelgate.robots import RobotDecider, broken_behaviour
 
     decider = RobotDecider(robot, delay)

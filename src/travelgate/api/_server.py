@@ -132,8 +132,11 @@ class ApiListener:
         self._header_timeout = header_timeout
         self._server: asyncio.Server | None = None
 
-    async def start(self, host: str, port: int) -> int:
-        """Listen and return the bound port; OSError when the address cannot be used."""
+    async def start(self, host: str, port: int, *, reuse_port: bool = False) -> int:
+        """Listen and return the bound port; OSError when the address cannot be used.
+
+        `reuse_port`: share the port with the other workers of `serve --workers N`.
+        """
         await self._runner.setup()
         manager = self._runner.server
         assert manager is not None
@@ -150,7 +153,9 @@ class ApiListener:
             )
 
         try:
-            self._server = await loop.create_server(protocol, host, port, reuse_address=True)
+            self._server = await loop.create_server(
+                protocol, host, port, reuse_address=True, reuse_port=reuse_port or None
+            )
         except OSError:
             await self._runner.cleanup()
             raise
