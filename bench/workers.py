@@ -116,6 +116,7 @@ async def drive_transfers(root: Path, port: int, seconds: float, count: int) -> 
             done += 1
 
     began = time.perf_counter()
+    print("timing", file=sys.stderr, flush=True)  # for a profiler waiting on the warm-up
     try:
         await asyncio.gather(*(caller(stub) for stub in stubs))
     finally:
