@@ -24,7 +24,11 @@ from bench.workers import IN_FLIGHT, _env, _Serving
 
 # (group, substring of a frame "function (file:line)"): the first match from the leaf wins.
 GROUPS = (
-    ("RSA (OpenSSL calls)", "rsa"),
+    # The lines that call OpenSSL's RSA (py-spy names frames by file and line only).
+    ("RSA (OpenSSL calls)", "envelope/_open.py:128)"),
+    ("RSA (OpenSSL calls)", "envelope/_open.py:129)"),
+    ("RSA (OpenSSL calls)", "envelope/_seal.py:61)"),
+    ("RSA (OpenSSL calls)", "envelope/_seal.py:64)"),
     ("IVMS101 validation", "ivms101/"),
     ("SQLite", "sqlite3"),
     ("SQLite", "store/"),
@@ -43,6 +47,9 @@ GROUPS = (
 
 def _group(stack: str) -> str:
     frames = stack.split(";")
+    if frames[-1].startswith("Handle._run "):
+        # Compiled code a loop callback runs: grpc.aio's Cython completion callbacks.
+        return "gRPC (compiled callbacks)"
     for frame in reversed(frames):
         for name, marker in GROUPS:
             if marker in frame:
