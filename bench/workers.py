@@ -171,12 +171,13 @@ def _peer(*args: str) -> dict[str, float]:
     """Run the peer as its own process; what it measured, as a dict."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.workers", *args],
-        stdout=subprocess.PIPE,
+        capture_output=True,
         cwd=Path(__file__).parent.parent,
         check=False,
         timeout=900,
     )
     if done.returncode != 0:
+        sys.stderr.write(done.stderr.decode(errors="replace"))
         raise RuntimeError(f"the peer failed with {done.returncode}")
     measured: dict[str, float] = json.loads(done.stdout)
     return measured

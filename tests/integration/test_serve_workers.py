@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import time
@@ -94,7 +95,7 @@ def _sealed(test_pki: TestPki) -> api_pb2.SecureEnvelope:
 
 
 def test_both_workers_answer_the_api_and_trisa_on_shared_ports(
-    two_workers: tuple[NodeProcess, dict[str, Any]], test_pki: TestPki
+    two_workers: tuple[NodeProcess, dict[str, Any]], test_pki: TestPki, bob_config: Path
 ) -> None:
     node, started = two_workers
     assert started["workers"] == 2
@@ -116,9 +117,27 @@ def test_both_workers_answer_the_api_and_trisa_on_shared_ports(
 
     for reply in asyncio.run(transfers()):
         assert reply.transfer_state == api_pb2.ACCEPTED, reply
+    # An authenticated API call answered by each worker (the key was made by another process).
+    made = run_cli("apikey", "create", "--config", str(bob_config), "--scope", "customers")
+    assert made.returncode == 0, made.stderr.decode()
+    key = made.stdout.decode().strip()
+    answered: set[int] = set()
+    for _ in range(200):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{started['api_port']}/v1/customers",
+            headers={"Connection": "close", "Authorization": f"Bearer {key}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            assert response.status == 200
+            assert json.load(response)["items"][0]["id"] == "bob-cust-1"
+            answered.add(int(response.headers["Travelgate-Worker"].split(";")[0]))
+        if answered == {0, 1}:
+            break
+    assert answered == {0, 1}
     # Both workers logged their start, each with its index; the parent logged once.
     events = node.events()
-    assert sorted(e["worker"] for e in events if e.get("event") == "worker started") == [0, 1]
+    starts = [e["worker"] for e in events if e.get("event") == "worker started"]
+    assert sorted(starts) == [0, 1], "\n".join(node.lines)
     assert [e for e in events if e.get("event") == "node started"] == [started]
     assert sum(1 for e in events if e.get("event") == "envelope" and "worker" in e) >= 6
 
