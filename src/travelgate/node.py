@@ -494,7 +494,11 @@ class Node:
         app = build_app(services, body_limit=self.config.api.body_limit, admission=admission)
         if self.worker is not None:
             app.on_response_prepare.append(worker_header(self.worker))
-        listener = ApiListener(app, header_timeout=self.config.api.header_timeout)
+        listener = ApiListener(
+            app,
+            header_timeout=self.config.api.header_timeout,
+            shutdown_timeout=self.config.trisa.grace_seconds,
+        )
         host, port = parse_listen(self.config.node.api_listen)
         try:
             self.api_port = await listener.start(host, port, reuse_port=self.worker is not None)
@@ -518,15 +522,8 @@ class Node:
 
     async def stop(self, grace: float | None = None) -> None:
         grace = self.config.trisa.grace_seconds if grace is None else grace
-        if self.server is not None:
-            await stop_server(self.server, grace)
-            self.server = None
-        if self.trp_server is not None:
-            await stop_trp_server(self.trp_server)
-            self.trp_server = None
-        if self._api is not None:
-            await self._api.stop()
-            self._api = None
+        # The listeners drain side by side, so that the node stops within one grace.
+        await asyncio.gather(self._stop_trisa(grace), self._stop_trp(), self._stop_api())
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -535,6 +532,21 @@ class Node:
         self._tasks.clear()
         await self.gateway.close()
         log.info("node stopped", node=self.config.node.name)
+
+    async def _stop_trisa(self, grace: float) -> None:
+        if self.server is not None:
+            await stop_server(self.server, grace)
+            self.server = None
+
+    async def _stop_trp(self) -> None:
+        if self.trp_server is not None:
+            await stop_trp_server(self.trp_server)
+            self.trp_server = None
+
+    async def _stop_api(self) -> None:
+        if self._api is not None:
+            await self._api.stop()
+            self._api = None
 
     def request_stop(self) -> None:
         self._stop.set()

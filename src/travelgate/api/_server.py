@@ -127,8 +127,13 @@ def _peer(request: web.BaseRequest) -> str | None:
 class ApiListener:
     """Serves an aiohttp application on one TCP socket with the guarded handler."""
 
-    def __init__(self, app: web.Application, *, header_timeout: float) -> None:
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    def __init__(
+        self, app: web.Application, *, header_timeout: float, shutdown_timeout: float = 60.0
+    ) -> None:
+        # `shutdown_timeout`: how long `stop` lets requests in flight finish.
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=shutdown_timeout
+        )
         self._header_timeout = header_timeout
         self._server: asyncio.Server | None = None
 
