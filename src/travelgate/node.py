@@ -343,6 +343,9 @@ class Node:
     async def start(self) -> None:
         gateway = self.gateway
         await gateway.open(seed_customers=self.worker is None)
+        if self.worker is not None:
+            # Most changes a long poll waits for are made by another worker.
+            gateway.notifier.recheck = SHARED_POLL
         if self.worker is None:
             await record_startup(gateway.db, self.config)
         credentials = gateway.credentials
@@ -409,7 +412,7 @@ class Node:
                 max_delay=outbox.max_delay,
                 per_target=outbox.per_target,
                 # Rows enqueued by another worker cannot wake this one: look more often.
-                poll=OutboxSettings.poll if self.worker is None else SHARED_OUTBOX_POLL,
+                poll=OutboxSettings.poll if self.worker is None else SHARED_POLL,
             ),
             on_dead=self._on_dead,
             on_webhook=self._alerts.webhook_result,
@@ -564,8 +567,8 @@ class Node:
             await self.stop()
 
 
-# How often the outbox looks for due rows when it shares the database with other workers.
-SHARED_OUTBOX_POLL = 0.05
+# How often a worker looks for what other workers did: due outbox rows, changed holds.
+SHARED_POLL = 0.05
 WORKER_HEADER = "Travelgate-Worker"
 
 

@@ -457,7 +457,8 @@ class HoldService:
                 break
             # The notifier wakes us at once for changes made here; the short timeout also
             # catches changes committed by another process on the same database.
-            await self.recorder.notifier.wait(hold_id, min(left, 0.5))
+            notifier = self.recorder.notifier
+            await notifier.wait(hold_id, min(left, notifier.recheck))
             view = await self.get(hold_id)
         return view
 
