@@ -90,7 +90,12 @@ def _serve_as_worker(config: Any, index: int) -> int:
 
     from travelgate.node import build_node
 
-    structlog.contextvars.bind_contextvars(worker=index)
+    def tag(_logger: Any, _name: str, event: Any) -> Any:
+        event.setdefault("worker", index)
+        return event
+
+    # Every line of this process says which worker wrote it, from any thread.
+    structlog.configure(processors=[tag, *structlog.get_config()["processors"]])
     return asyncio.run(_run_worker(build_node(config, worker=index)))
 
 
