@@ -12,7 +12,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import envelope, exchange, holds, ivms, overload
+from bench import envelope, exchange, holds, ivms, overload, workers
 from bench._common import Row, machine, print_rows
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
@@ -39,6 +39,12 @@ How it was measured (`make bench`, one process, both nodes on loopback with real
   caller measures what an admitted request sees. The ratio that matters is admitted p99
   over the probe's unloaded p99 (goal: at most 3x), with the share refused and the
   node's memory growth.
+* **workers**: `travelgate serve --workers N` as its own processes, driven by an independent
+  peer process, 16 in flight: sync Transfers answered by Bob (envelopes sealed before the
+  timed window, one connection per caller), and withdrawals created and cleared through
+  Alice against a sync-accept robot Bob (a third process). R = figure / (decrypts/2), so
+  R = 1 is one core doing nothing but opening envelopes; two cores allow R = 2.
+  `BENCH_DATABASE` (a path or PostgreSQL URL) replaces the fresh SQLite file.
 """
 
 
@@ -63,6 +69,8 @@ def _table_row(row: Row) -> str:
     ratio = f"{row.ratio:.0%}" if row.ratio is not None and row.bound else ""
     if row.bench == "ivms" and row.ratio is not None:
         ratio = f"{row.ratio:,.0f}x"
+    if row.bench == "workers" and row.ratio is not None:
+        ratio = f"R {row.ratio:.2f}"
     cells = [row.bench, row.name.strip(), f"{row.value:,.1f}", row.unit, bound, ratio]
     return "| " + " | ".join(cells) + " |"
 
@@ -105,7 +113,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["overload"],
+        choices=["overload", "workers"],
         help="run one benchmark and replace only its rows in RESULTS.md",
     )
     args = parser.parse_args()
@@ -116,6 +124,11 @@ def main() -> int:
         fresh = overload.run(seconds=4.0 if args.quick else 10.0)
         print_rows(fresh)
         replace_rows("overload", fresh)
+        return 0
+    if args.only == "workers":
+        fresh = workers.run(seconds=4.0 if args.quick else 10.0)
+        print_rows(fresh)
+        replace_rows("workers", fresh)
         return 0
     rows: list[Row] = []
     rows += envelope.run(seconds=1.0 if args.quick else 3.0)
@@ -129,6 +142,7 @@ def main() -> int:
         sizes=(1_000, 10_000) if args.quick else holds.SIZES,
     )
     rows += overload.run(seconds=4.0 if args.quick else 10.0)
+    rows += workers.run(seconds=4.0 if args.quick else 10.0)
     print_rows(rows)
     write(rows)
     print(f"\nwrote {RESULTS} ({platform.node()})")

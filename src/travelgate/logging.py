@@ -35,6 +35,8 @@ def configure(level: str = "info", fmt: str = "json", stream: TextIO | None = No
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        # One write per line (print() makes two: the text, then the newline), so the lines of
+        # several worker processes sharing one stderr never interleave (`serve --workers`).
+        logger_factory=structlog.WriteLoggerFactory(file=stream or sys.stderr),
         cache_logger_on_first_use=False,
     )

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import os
 import signal
 import socket
 from collections.abc import Awaitable, Callable
@@ -357,6 +358,9 @@ class Node:
     reply_hook: ReplyHook | None = None
     errors_as_status: bool = False
     on_open: Callable[[Gateway], None] | None = None
+    # Which of `serve --workers N`'s processes this is (None: the only one). A worker shares
+    # its listen ports with the others and leaves the once-only startup work to the parent.
+    worker: int | None = None
 
     def __post_init__(self) -> None:
         self._gateway: Gateway | None = None
@@ -388,16 +392,25 @@ class Node:
         return self.server.port
 
     async def start(self) -> None:
-        gateway = await Gateway.open(self.config, decider=self.decider, reply_hook=self.reply_hook)
+        gateway = await Gateway.open(
+            self.config,
+            decider=self.decider,
+            reply_hook=self.reply_hook,
+            seed_customers=self.worker is None,
+        )
         self._gateway = gateway
         if self.on_open is not None:
             self.on_open(gateway)
-        try:
-            await check_node_keys(gateway.db, self.config)
-        except ConfigError:
-            await gateway.close()
-            raise
-        await record_startup(gateway.db, self.config)
+        if self.worker is not None:
+            # Most changes a long poll waits for are made by another worker.
+            gateway.notifier.recheck = SHARED_POLL
+        else:
+            try:
+                await check_node_keys(gateway.db, self.config)
+            except ConfigError:
+                await gateway.close()
+                raise
+            await record_startup(gateway.db, self.config)
         credentials = gateway.credentials
         trisa = self.config.trisa
         self.admission = Admission(admission_settings(self.config), gateway.directory)
@@ -420,6 +433,7 @@ class Node:
                 self.config.node.trisa_listen,
                 max_concurrent_rpcs=trisa.max_concurrent_rpcs,
                 max_message_bytes=trisa.max_message_bytes,
+                reuse_port=self.worker is not None,
             )
         except OSError:
             await self._close_gateway()
@@ -435,6 +449,21 @@ class Node:
                 self.trp_server = None
             await self._close_gateway()
             raise
+        if runs_background_work(self.worker):
+            self._start_background_work()
+        log.info(
+            "node started" if self.worker is None else "worker started",
+            node=self.config.node.name,
+            trisa_port=self.server.port,
+            trp_port=self.trp_server.port if self.trp_server else None,
+            api_port=self.api_port,
+            database=gateway.db.where,  # a URL without its password
+            migrated=gateway.migrated,  # the schema migrations this start applied
+        )
+
+    def _start_background_work(self) -> None:
+        """Outbox, expiry, alerts and retention: one set per database, not per worker."""
+        gateway = self.gateway
         outbox = self.config.outbox
         self.outbox = OutboxWorker(
             gateway.db,
@@ -447,6 +476,8 @@ class Node:
                 max_delay=outbox.max_delay,
                 per_target=outbox.per_target,
                 lease=outbox.lease,
+                # Rows enqueued by another worker cannot wake this one: look more often.
+                poll=OutboxSettings.poll if self.worker is None else SHARED_POLL,
             ),
             on_dead=self._on_dead,
             on_webhook=self._alerts.webhook_result,
@@ -472,15 +503,6 @@ class Node:
         self.spawn(
             purge_loop(gateway.db, storage.retention, failed_retention=storage.failed_retention),
             "retention",
-        )
-        log.info(
-            "node started",
-            node=self.config.node.name,
-            trisa_port=self.server.port,
-            trp_port=self.trp_server.port if self.trp_server else None,
-            api_port=self.api_port,
-            database=gateway.db.where,  # a URL without its password
-            migrated=gateway.migrated,  # the schema migrations this start applied
         )
 
     @property
@@ -515,7 +537,11 @@ class Node:
         host, port = parse_listen(trp.listen)
         try:
             self.trp_server = await start_trp_server(
-                self.gateway.trp, host, port, server_ssl_context(trp.cert, trp.key, trp.trust)
+                self.gateway.trp,
+                host,
+                port,
+                server_ssl_context(trp.cert, trp.key, trp.trust),
+                reuse_port=self.worker is not None,
             )
         except OSError as exc:
             raise ConfigError(f"[trp] listen {trp.listen}: {exc.strerror}") from None
@@ -551,10 +577,16 @@ class Node:
             admission=admission,
             console=self._console(),
         )
-        listener = ApiListener(app, header_timeout=self.config.api.header_timeout)
+        if self.worker is not None:
+            app.on_response_prepare.append(worker_header(self.worker))
+        listener = ApiListener(
+            app,
+            header_timeout=self.config.api.header_timeout,
+            shutdown_timeout=self.config.trisa.grace_seconds,
+        )
         host, port = parse_listen(self.config.node.api_listen)
         try:
-            self.api_port = await listener.start(host, port)
+            self.api_port = await listener.start(host, port, reuse_port=self.worker is not None)
         except OSError:
             listen = self.config.node.api_listen
             raise ConfigError(f"[node] api_listen {listen}: {listen_problem(listen)}") from None
@@ -601,15 +633,8 @@ class Node:
 
     async def stop(self, grace: float | None = None) -> None:
         grace = self.config.trisa.grace_seconds if grace is None else grace
-        if self.server is not None:
-            await stop_server(self.server, grace)
-            self.server = None
-        if self.trp_server is not None:
-            await stop_trp_server(self.trp_server)
-            self.trp_server = None
-        if self._api is not None:
-            await self._api.stop()
-            self._api = None
+        # The listeners drain side by side, so that the node stops within one grace.
+        await asyncio.gather(self._stop_trisa(grace), self._stop_trp(), self._stop_api())
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -618,6 +643,21 @@ class Node:
         self._tasks.clear()
         await self._close_gateway()
         log.info("node stopped", node=self.config.node.name)
+
+    async def _stop_trisa(self, grace: float) -> None:
+        if self.server is not None:
+            await stop_server(self.server, grace)
+            self.server = None
+
+    async def _stop_trp(self) -> None:
+        if self.trp_server is not None:
+            await stop_trp_server(self.trp_server)
+            self.trp_server = None
+
+    async def _stop_api(self) -> None:
+        if self._api is not None:
+            await self._api.stop()
+            self._api = None
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -633,6 +673,26 @@ class Node:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
             await self.stop()
+
+
+# How often a worker looks for what other workers did: due outbox rows, changed holds.
+SHARED_POLL = 0.05
+WORKER_HEADER = "Travelgate-Worker"
+
+
+def runs_background_work(worker: int | None) -> bool:
+    """The only process, or the first worker: the one that runs the background loops."""
+    return worker is None or worker == 0
+
+
+def worker_header(worker: int) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """Adds `Travelgate-Worker: <index>; pid=<pid>` to each API response, for operators."""
+    value = f"{worker}; pid={os.getpid()}"
+
+    async def add(_request: web.Request, response: web.StreamResponse) -> None:
+        response.headers[WORKER_HEADER] = value
+
+    return add
 
 
 def listen_problem(listen: str) -> str:
@@ -818,10 +878,13 @@ def webhook_secret(config: Config) -> bytes:
     return secret
 
 
-def build_node(config: Config, *, robot: Any = None, delay: float = 1.0) -> Node:
-    """The node `serve` runs; with `robot` (a RobotPolicy), a scripted robot counterparty."""
+def build_node(
+    config: Config, *, robot: Any = None, delay: float = 1.0, worker: int | None = None
+) -> Node:
+    """The node `serve` runs; with `robot` (a RobotPolicy), a scripted robot counterparty;
+    with `worker`, one of the processes of `serve --workers N`."""
     if robot is None:
-        return Node(config)
+        return Node(config, worker=worker)
     from travelgate.robots import RobotDecider, broken_behaviour
 
     decider = RobotDecider(robot, delay)

@@ -127,13 +127,21 @@ def _peer(request: web.BaseRequest) -> str | None:
 class ApiListener:
     """Serves an aiohttp application on one TCP socket with the guarded handler."""
 
-    def __init__(self, app: web.Application, *, header_timeout: float) -> None:
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    def __init__(
+        self, app: web.Application, *, header_timeout: float, shutdown_timeout: float = 60.0
+    ) -> None:
+        # `shutdown_timeout`: how long `stop` lets requests in flight finish.
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=shutdown_timeout
+        )
         self._header_timeout = header_timeout
         self._server: asyncio.Server | None = None
 
-    async def start(self, host: str, port: int) -> int:
-        """Listen and return the bound port; OSError when the address cannot be used."""
+    async def start(self, host: str, port: int, *, reuse_port: bool = False) -> int:
+        """Listen and return the bound port; OSError when the address cannot be used.
+
+        `reuse_port`: share the port with the other workers of `serve --workers N`.
+        """
         await self._runner.setup()
         manager = self._runner.server
         assert manager is not None
@@ -150,7 +158,9 @@ class ApiListener:
             )
 
         try:
-            self._server = await loop.create_server(protocol, host, port, reuse_address=True)
+            self._server = await loop.create_server(
+                protocol, host, port, reuse_address=True, reuse_port=reuse_port or None
+            )
         except OSError:
             await self._runner.cleanup()
             raise

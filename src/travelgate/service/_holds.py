@@ -502,7 +502,8 @@ class HoldService:
                 break
             # The notifier wakes us once a change committed, here or on another replica; the
             # short timeout is a backstop should a notification ever be lost.
-            await self.recorder.notifier.wait(hold_id, min(left, 0.5))
+            notifier = self.recorder.notifier
+            await notifier.wait(hold_id, min(left, notifier.recheck))
             view = await self.get(hold_id)
         return view
 

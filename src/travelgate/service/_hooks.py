@@ -215,7 +215,10 @@ class ServiceHooks:
                 reason=verdict.reason,
                 stamp=now_text(),
             )
-        self.recorder.event(tx, f"deposit.{conversation.state.lower()}", deposit_view(conversation))
+        if self.recorder.webhook_url:
+            # The view re-reads the stored payload: only worth it when someone listens.
+            view = deposit_view(conversation)
+            self.recorder.event(tx, f"deposit.{conversation.state.lower()}", view)
         tx.changed(subject)
 
 

@@ -107,6 +107,9 @@ class Notifier:
 
     loop: asyncio.AbstractEventLoop | None = None
     _events: dict[str, asyncio.Event] = field(default_factory=dict)
+    # Seconds between looks at the database for changes this notifier cannot see: those
+    # committed by another process (`serve --workers`, or a CLI command).
+    recheck: float = 0.5
 
     def bind(self, store: Store) -> None:
         self.loop = asyncio.get_running_loop()

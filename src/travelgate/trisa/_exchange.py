@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from travelgate import envelope as env
+from travelgate._pb.ivms101 import ivms101_pb2
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.errors import (
     Code,
@@ -31,11 +32,13 @@ CANCELED = ConversationState.CANCELED
 FINAL_STATES = CONVERSATION_FINAL_STATES
 
 
+# Built once: protobuf's enum wrapper makes a new list on every `values()`.
+_STATE_NAMES: dict[int, str] = {int(number): name for name, number in api_pb2.TransferState.items()}
+
+
 def state_name(state: int) -> str:
     """TransferState name; an unknown number reads as UNSPECIFIED (proto3 default values)."""
-    if state in api_pb2.TransferState.values():
-        return api_pb2.TransferState.Name(state)  # type: ignore[arg-type]
-    return "UNSPECIFIED"
+    return _STATE_NAMES.get(state, "UNSPECIFIED")
 
 
 class Action(StrEnum):
@@ -72,6 +75,8 @@ class Inbound:
     conversation: Conversation | None
     customer: Customer | None
     address: str
+    # The customer's person as protobuf, decoded once per message by whoever has it.
+    customer_person: ivms101_pb2.Person | None = None
 
 
 class Decider(Protocol):
@@ -111,7 +116,7 @@ def match_customer(inbound: Inbound) -> Verdict | None:
             reason="POLICY.UNKNOWN_BENEFICIARY",
         )
     given = inbound.parts.identity.beneficiary.beneficiary_persons
-    ours = person_from_json(inbound.customer.person)
+    ours = inbound.customer_person or person_from_json(inbound.customer.person)
     if given and not any(names_match(person, ours) for person in given):
         return Verdict.reject(
             Code.UNKOWN_BENEFICIARY,

@@ -227,12 +227,14 @@ class InboundService:
         kind: env.EnvelopeKind,
         structure_error: BadRequestError | None,
     ) -> api_pb2.SecureEnvelope:
-        stored = await self.db.read(lambda tx: tx.reply_for_message(key))  # step 8
-        if stored is not None:
+        # One read for both: each trip to the database thread costs the event loop.
+        stored, conversation = await self.db.read(
+            lambda tx: (tx.reply_for_message(key), tx.conversation(peer.name, envelope_key))
+        )
+        if stored is not None:  # step 8
             duplicate = api_pb2.SecureEnvelope()
             duplicate.ParseFromString(stored)
             return duplicate
-        conversation = await self.db.read(lambda tx: tx.conversation(peer.name, envelope_key))
         if structure_error is not None:
             outcome = _Reply(
                 env.error_envelope(envelope.id, structure_error),
@@ -379,7 +381,9 @@ class InboundService:
         customer: Customer | None = (
             await self.db.read(lambda tx: tx.customer_for_address(address)) if address else None
         )
-        inbound = Inbound(peer, envelope, parts, conversation, customer, address)
+        # Decoded (and checked) once: the decider's name match and our reply both use it.
+        customer_person = person_from_json(customer.person) if customer else None
+        inbound = Inbound(peer, envelope, parts, conversation, customer, address, customer_person)
         verdict = await self.decider.decide(inbound)
         customer_id = customer.id if customer else None
         message = PeerMessage(Outcome.REVIEW, envelope.transfer_state, parts=parts, verdict=verdict)
@@ -397,7 +401,7 @@ class InboundService:
             )
         identity = completed_identity(
             parts.identity,
-            customer_person=person_from_json(customer.person) if customer else None,
+            customer_person=customer_person,
             address=address,
             vasp=self.vasp,
         )

@@ -469,8 +469,12 @@ async def start_server(
     max_concurrent_rpcs: int,
     max_message_bytes: int,
     state: ServerState | None = None,
+    reuse_port: bool = False,
 ) -> RunningServer:
-    """Serve; `max_concurrent_rpcs` is what admission lets in, grpc's cap sits above it."""
+    """Serve; `max_concurrent_rpcs` is what admission lets in, grpc's cap sits above it.
+
+    `reuse_port`: share the port with the other workers of `serve --workers N`.
+    """
     state = state or ServerState()
     admission = network.admission
     if admission.settings.max_concurrent_rpcs != max_concurrent_rpcs:
@@ -479,7 +483,8 @@ async def start_server(
         )
     server = grpc.aio.server(
         options=[
-            ("grpc.so_reuseport", 0),  # a second server on our port must fail, not steal
+            # Alone, a second server on our port must fail, not steal; workers share it.
+            ("grpc.so_reuseport", 1 if reuse_port else 0),
             ("grpc.max_send_message_length", max_message_bytes),
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.http2.min_ping_interval_without_data_ms", 30_000),

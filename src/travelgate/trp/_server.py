@@ -130,11 +130,17 @@ def build_trp_app(handler: TrpHandler) -> web.Application:
 
 
 async def start_trp_server(
-    handler: TrpHandler, host: str, port: int, ssl_context: ssl.SSLContext
+    handler: TrpHandler,
+    host: str,
+    port: int,
+    ssl_context: ssl.SSLContext,
+    *,
+    reuse_port: bool = False,
 ) -> RunningTrpServer:
+    """Serve TRP; `reuse_port` shares the port with the other workers of `serve --workers N`."""
     runner = web.AppRunner(build_trp_app(handler), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_port=reuse_port or None)
     try:
         await site.start()
     except OSError:
