@@ -194,31 +194,35 @@ class SunriseService:
         if mailer is None:
             raise EmailDisabledError("email is not configured on this node ([email] smtp_host)")
         link_id = item.envelope_id or ""
-        link, hold = await self.db.read(
-            lambda tx: (tx.sunrise_link(link_id), tx.hold(item.hold_id or ""))
-        )
-        if (
-            link is None
-            or hold is None
-            or link.state != "open"
-            or link.expires_at <= now_text()
-            or hold.state not in _WAITING
-        ):
-            await self.db.write(lambda tx: tx.outbox_done(item.id, stamp=now_text()))
-            return  # withdrawn, answered or expired before it left: nothing to send
         secret = secrets.token_urlsafe(32) if item.transfer_state == LINK_MAIL else _new_code()
 
-        def mint(tx: Tx) -> None:
+        def mint(tx: Tx) -> tuple[SunriseLink, Hold] | None:
+            # Checked in the transaction that mints: a cancel committed a moment earlier (by
+            # this process or another) voids the link, and then no mail leaves.
+            link, hold = tx.sunrise_link(link_id), tx.hold(item.hold_id or "")
+            if (
+                link is None
+                or hold is None
+                or link.state != "open"
+                or link.expires_at <= now_text()
+                or hold.state not in _WAITING
+            ):
+                tx.outbox_done(item.id, stamp=now_text())
+                return None  # withdrawn, answered or expired before it left
             if item.transfer_state == LINK_MAIL:
                 tx.update_sunrise_link(link_id, token_hash=_digest(tx, secret))
             else:
                 tx.update_sunrise_link(
                     link_id, code_hash=_digest(tx, f"{link_id}:{secret}"), code_tries=0
                 )
+            return link, hold
 
         # The digest is stored before the mail leaves, so a link works as soon as it
         # arrives; a retry mints afresh and the earlier, undelivered token never works.
-        await self.db.write(mint)
+        minted = await self.db.write(mint)
+        if minted is None:
+            return
+        link, hold = minted
         if item.transfer_state == LINK_MAIL:
             message = mailer.compose(item.target, *self._link_mail(link, hold, secret))
         else:
