@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import random
 import statistics
 import tempfile
@@ -114,9 +115,16 @@ def _fill(tx: Tx, count: int, start: int) -> list[str]:
 
 
 async def lookups(
-    root: Path, state: Path, sizes: tuple[int, ...] = SIZES, samples: int = 400
+    root: Path,
+    state: Path,
+    sizes: tuple[int, ...] = SIZES,
+    samples: int = 400,
+    *,
+    database: str = "",
+    bench: str = "holds",
 ) -> list[Row]:
-    alice = load_node(root, "alice", ephemeral=True, state=state, settings=THROUGHPUT_API)
+    settings = {**THROUGHPUT_API, **({"TRAVELGATE_NODE_DATABASE": database} if database else {})}
+    alice = load_node(root, "alice", ephemeral=True, state=state, settings=settings)
     rows: list[Row] = []
     async with running(alice):
         db = alice.gateway.db
@@ -146,7 +154,7 @@ async def lookups(
                     latencies.sort()
                     rows.append(
                         Row(
-                            "holds",
+                            bench,
                             f"{label}, {size:,} holds: p50",
                             statistics.median(latencies),
                             "ms",
@@ -154,7 +162,7 @@ async def lookups(
                     )
                     rows.append(
                         Row(
-                            "holds",
+                            bench,
                             f"{label}, {size:,} holds: p99",
                             latencies[int(0.99 * len(latencies)) - 1],
                             "ms",
@@ -191,6 +199,19 @@ def run(holds: int = 200, concurrency: int = 16, sizes: tuple[int, ...] = SIZES)
         table.mkdir()
         rows += asyncio.run(lookups(root, table, sizes))
     return rows
+
+
+def run_lookups(sizes: tuple[int, ...] = SIZES) -> list[Row]:
+    """Lookup and page latency on the database `BENCH_DATABASE` names (rows "holds-postgres"
+    for a PostgreSQL URL), else on a fresh SQLite file."""
+    database = os.environ.get("BENCH_DATABASE", "")
+    bench = "holds-postgres" if database.startswith("postgresql://") else "holds"
+    with tempfile.TemporaryDirectory(prefix="travelgate-bench-") as folder:
+        root = Path(folder) / "pki"
+        ensure_pki(root)
+        table = Path(folder) / "lookups"
+        table.mkdir()
+        return asyncio.run(lookups(root, table, sizes, database=database, bench=bench))
 
 
 def main() -> int:

@@ -83,7 +83,11 @@ def replace_rows(bench: str, rows: list[Row]) -> None:
         for line in RESULTS.read_text().splitlines()
         if not line.startswith((f"| {bench} |", f"{bench} rows from a run"))
     ]
-    table_end = max(i for i, line in enumerate(lines) if line.startswith("|"))
+    # The main table (other sections of the file have tables of their own).
+    header = next(i for i, line in enumerate(lines) if line.startswith("| benchmark | figure"))
+    table_end = header
+    while table_end + 1 < len(lines) and lines[table_end + 1].startswith("|"):
+        table_end += 1
     fresh = [_table_row(row) for row in rows]
     lines = [*lines[: table_end + 1], *fresh, *lines[table_end + 1 :]]
     while lines and not lines[-1].strip():
@@ -113,7 +117,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["overload", "workers"],
+        choices=["overload", "workers", "lookups"],
         help="run one benchmark and replace only its rows in RESULTS.md",
     )
     args = parser.parse_args()
@@ -124,6 +128,12 @@ def main() -> int:
         fresh = overload.run(seconds=4.0 if args.quick else 10.0)
         print_rows(fresh)
         replace_rows("overload", fresh)
+        return 0
+    if args.only == "lookups":
+        # API latency at 1k to 1M holds on the database BENCH_DATABASE names (e.g. PostgreSQL).
+        fresh = holds.run_lookups(sizes=(1_000, 10_000) if args.quick else holds.SIZES)
+        print_rows(fresh)
+        replace_rows(fresh[0].bench, fresh)
         return 0
     if args.only == "workers":
         fresh = workers.run(seconds=4.0 if args.quick else 10.0)

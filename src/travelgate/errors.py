@@ -290,6 +290,14 @@ class ConversationNotFoundError(TravelgateError):
     """An error envelope for a conversation we never had with this peer (gRPC NOT_FOUND)."""
 
 
+class DirectoryUnavailableError(TravelgateError):
+    """The directory did not answer usefully: unreachable, slow, or a transport error."""
+
+
+class DirectoryRecordError(TravelgateError):
+    """The directory answered with a record we cannot use (bad certificate, endpoint...)."""
+
+
 # -- the outbox -----------------------------------------------------------------------------
 
 
@@ -438,3 +446,31 @@ class TrpRemoteError(TrpError):
         super().__init__(message)
         self.peer_status = peer_status
         self.retryable = retryable
+
+
+# -- sunrise: counterparties reached by email -----------------------------------------------
+
+
+class EmailDeliveryError(TravelgateError):
+    """The SMTP server could not be reached or did not take the message."""
+
+
+class LinkGoneError(TravelgateError):
+    """The link cannot be used: `status` 404 (unknown) or 410 (used, expired, withdrawn)."""
+
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.title = title
+
+
+class WrongCodeError(TravelgateError):
+    """The one-time code entered is not the one emailed (`left` tries remain)."""
+
+    def __init__(self, left: int) -> None:
+        super().__init__(f"that code is not the one emailed; {left} tries left")
+        self.left = left
+
+
+class EmailDisabledError(TravelgateError):
+    """An email is due but this node has no SMTP server configured."""

@@ -449,8 +449,7 @@ class Node:
                 self.trp_server = None
             await self._close_gateway()
             raise
-        if runs_background_work(self.worker):
-            self._start_background_work()
+        self._start_background_work()
         log.info(
             "node started" if self.worker is None else "worker started",
             node=self.config.node.name,
@@ -462,7 +461,9 @@ class Node:
         )
 
     def _start_background_work(self) -> None:
-        """Outbox, expiry, alerts and retention: one set per database, not per worker."""
+        """The outbox in every process (its rows are claimed with a lease, so each is sent by
+        one process at a time); expiry, alerts and retention in one process of a host's
+        workers (they act once per due item anyway, but need not all look)."""
         gateway = self.gateway
         outbox = self.config.outbox
         self.outbox = OutboxWorker(
@@ -492,6 +493,8 @@ class Node:
 
         gateway.db.on_enqueue = wake
         self.spawn(worker.run(), "outbox")
+        if not runs_background_work(self.worker):
+            return
         self.spawn(gateway.holds.run_expiry(outbox.expiry_interval), "expiry")
         self.spawn(
             self._alerts.run_checks(
@@ -681,7 +684,7 @@ WORKER_HEADER = "Travelgate-Worker"
 
 
 def runs_background_work(worker: int | None) -> bool:
-    """The only process, or the first worker: the one that runs the background loops."""
+    """The only process, or the first worker: the one that runs the periodic loops."""
     return worker is None or worker == 0
 
 

@@ -17,6 +17,7 @@ import pytest
 from support.api import Api, withdrawal
 from support.console import Console, ConsoleClient, csrf_of, enrol, start_console
 from support.nodes import ALICE, BOB, Cluster, two_node_specs
+from support.stores import beside
 
 
 @pytest.fixture
@@ -99,9 +100,7 @@ async def test_sign_in_cookie_is_secure_httponly_strict(console: Console) -> Non
     assert rows == 1
     value = session.split(";")[0].split("=", 1)[1]
     # Only a keyed digest of the token is stored.
-    dumped = await console.node.gateway.db.read(
-        lambda tx: tx.db.execute("SELECT token_digest FROM console_sessions").fetchone()[0]
-    )
+    [(dumped,)] = beside(console.node.gateway.db.where, "SELECT token_digest FROM console_sessions")
     assert value not in dumped
     [signed_in] = await console.audit("user.signed_in")
     assert signed_in.actor == person.actor
@@ -530,9 +529,7 @@ async def test_audit_page_names_the_first_broken_record(console: Console) -> Non
     client = await console.signed_in(person)
     status, body = await client.get("/console/audit")
     assert "Chain intact" in body
-    await console.node.gateway.db.write(
-        lambda tx: tx.db.execute("UPDATE audit SET actor = 'mallory' WHERE id = 2")
-    )
+    beside(console.node.gateway.db.where, "UPDATE audit SET actor = 'mallory' WHERE id = 2")
     status, body = await client.get("/console/audit?action=user")
     assert status == 200
     assert "Chain broken after 1 intact records: record 2" in body

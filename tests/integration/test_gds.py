@@ -65,7 +65,7 @@ async def _api(cluster: Cluster, apis: list[Api]) -> Api:
 
 async def _conversations(cluster: Cluster, name: str) -> list[tuple[object, ...]]:
     return await cluster.nodes[name].gateway.db.read(
-        lambda tx: [tuple(r) for r in tx.db.execute("SELECT peer, state FROM conversations")]
+        lambda tx: [(c.peer, c.state) for c in tx.conversations()]
     )
 
 

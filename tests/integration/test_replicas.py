@@ -34,6 +34,7 @@ from support.replicas import (
     stop_replicas,
     write_replica_config,
 )
+from support.stores import beside
 from travelgate import envelope as env
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, api_pb2_grpc
 
@@ -48,10 +49,9 @@ def _api_key(config: Path, *options: str) -> str:
 
 async def _bob_envelopes(cluster: Cluster) -> list[tuple[str, str, bytes]]:
     """(envelope id, transfer state, raw bytes) of every envelope Bob received."""
-    rows = await cluster.nodes[BOB].gateway.db.read(
-        lambda tx: tx.db.execute(
-            "SELECT envelope_id, transfer_state, raw FROM envelopes WHERE direction = 'in'"
-        ).fetchall()
+    rows = beside(
+        cluster.nodes[BOB].gateway.db.where,
+        "SELECT envelope_id, transfer_state, raw FROM envelopes WHERE direction = 'in'",
     )
     return [(row[0], row[1], bytes(row[2])) for row in rows]
 

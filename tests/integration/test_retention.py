@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 from support.api import Api, withdrawal
 from support.nodes import ALICE, Cluster, two_node_specs
+from support.stores import beside
 from travelgate.node import purge_loop
-from travelgate.store import Tx
+from travelgate.store import Store, Tx
 from travelgate.timestamps import format_timestamp
 
 POLICY = {"profiles": ["FATF-R16", "US-BSA"], "profile": {"US-BSA": {"retention": "7y"}}}
@@ -36,17 +37,17 @@ def _retention(tx: Tx, hold_id: str) -> object:
     return hold.decision["retention"]
 
 
-def _age(tx: Tx, years: int) -> None:
+def _age(db: Store, years: int) -> None:
     """Every hold and conversation last changed `years` years of 366 days ago."""
     stamp = format_timestamp(datetime.now(UTC) - timedelta(days=366 * years))
-    tx.db.execute("UPDATE holds SET updated_at = ?", (stamp,))
-    tx.db.execute("UPDATE conversations SET updated_at = ?", (stamp,))
+    beside(db.where, "UPDATE holds SET updated_at = ?", (stamp,))
+    beside(db.where, "UPDATE conversations SET updated_at = ?", (stamp,))
 
 
-def _left(tx: Tx) -> tuple[set[str], list[str]]:
+def _left(db: Store) -> tuple[set[str], list[str]]:
     """The holds left, and the hold of every conversation left."""
-    holds = {row[0] for row in tx.db.execute("SELECT id FROM holds")}
-    conversations = [row[0] for row in tx.db.execute("SELECT hold_id FROM conversations")]
+    holds = {row[0] for row in beside(db.where, "SELECT id FROM holds")}
+    conversations = [row[0] for row in beside(db.where, "SELECT hold_id FROM conversations")]
     return holds, conversations
 
 
@@ -56,7 +57,7 @@ async def _purge_until(cluster: Cluster, expected: set[str]) -> tuple[set[str], 
     task = asyncio.create_task(purge_loop(db, timedelta(days=5 * 366), interval=0.05))
     try:
         for _ in range(100):
-            left = await db.read(_left)
+            left = _left(db)
             if left[0] == expected:
                 break
             await asyncio.sleep(0.05)
@@ -79,9 +80,9 @@ async def test_two_profiles_purge_their_withdrawals_at_different_times(cluster: 
         # The decision of record says which retention applies.
         assert await db.read(lambda tx: _retention(tx, str(fatf["id"]))) == "1830d"
         assert await db.read(lambda tx: _retention(tx, str(both["id"]))) == "2562d"
-        _holds, exchanged = await db.read(_left)
+        _holds, exchanged = _left(db)
         assert fatf["id"] in exchanged  # FATF-R16 alone: sent to Bob at once
-        await db.write(lambda tx: _age(tx, 6))
+        _age(db, 6)
         holds, conversations = await _purge_until(cluster, {str(both["id"])})
         assert holds == {both["id"]}
         # A withdrawal's exchange goes with it, and only with it.
@@ -90,7 +91,7 @@ async def test_two_profiles_purge_their_withdrawals_at_different_times(cluster: 
         assert status == 404
         status, kept = await api.call("GET", f"/v1/withdrawals/{both['id']}")
         assert status == 200, kept
-        await db.write(lambda tx: _age(tx, 8))
+        _age(db, 8)
         assert await _purge_until(cluster, set()) == (set(), [])
         trail = await db.read(lambda tx: tx.audit_of(f"hold:{both['id']}"))
         assert trail  # the audit trail still says the withdrawal existed

@@ -17,6 +17,7 @@ from support.api import Api
 from support.backoffice import BackOffice
 from support.nodes import ALICE, Cluster
 from support.smtp import MailServer
+from support.stores import beside
 from support.sunrise import (
     CAROL,
     CAROL_EMAIL,
@@ -72,7 +73,7 @@ async def test_link_emailed_once_accept_clears_and_the_link_is_spent(
 
         # Only a keyed digest of the token is stored, never the token.
         db = cluster.nodes[ALICE].gateway.db
-        dump = await db.read(lambda tx: tx.db.execute("SELECT * FROM sunrise_links").fetchall())
+        dump = beside(db.where, "SELECT * FROM sunrise_links")
         assert all(token not in str(tuple(row)) for row in dump)
 
         visitor = Visitor(url + "?utm_source=mail")  # what mail systems append is ignored
@@ -238,13 +239,11 @@ async def test_unknown_expired_and_canceled_links_get_a_clear_page(
     links = [mail.link(message)[0] for message in mail.messages]
     db = cluster.nodes[ALICE].gateway.db
 
-    def expire(tx: Tx) -> None:
-        tx.db.execute(
-            "UPDATE sunrise_links SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE hold_id = ?",
-            (first["id"],),
-        )
-
-    await db.write(expire)
+    beside(
+        db.where,
+        "UPDATE sunrise_links SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE hold_id = ?",
+        (first["id"],),
+    )
     await api.call("POST", f"/v1/withdrawals/{second['id']}/cancel", {"reason": "changed mind"})
     pages = []
     for url in links:

@@ -65,15 +65,24 @@ class StoreFactory:
     ) -> list[tuple[Any, ...]]:
         """Run one statement on the database directly, beside the store (as someone with
         the disk or a psql prompt would): to look at bytes at rest, or to age rows."""
-        if self._server is None:
-            with contextlib.closing(sqlite3.connect(self.location(name))) as connection:
-                rows = connection.execute(statement, parameters).fetchall()
-                connection.commit()
-                return [tuple(row) for row in rows]
-        with psycopg.connect(self.location(name), autocommit=True) as connection:
-            cursor = connection.execute(translate(statement), parameters)
-            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+        return beside(self.location(name), statement, parameters)
 
     async def close_all(self) -> None:
         for store in self._opened:
             await store.close()
+
+
+def beside(
+    location: str, statement: str, parameters: tuple[object, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """One statement on a store's database (`Store.where`: a SQLite file or a PostgreSQL URL)
+    over a connection of its own, committed at once: what a person with the disk or a psql
+    prompt could do, never part of a unit of work."""
+    if "://" not in location:
+        with contextlib.closing(sqlite3.connect(location)) as connection:
+            rows = connection.execute(statement, parameters).fetchall()
+            connection.commit()
+            return [tuple(row) for row in rows]
+    with psycopg.connect(location, autocommit=True) as connection:
+        cursor = connection.execute(translate(statement), parameters)
+        return [tuple(row) for row in cursor.fetchall()] if cursor.description else []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from support.stores import StoreFactory
+from support.stores import StoreFactory, beside
 from travelgate.errors import WriteConflictError
 from travelgate.store import Hold, Sealer, SqliteStore, Store, Tx
 from travelgate.store._schema import MIGRATIONS
@@ -131,9 +131,9 @@ async def test_a_claimed_key_goes_with_its_purged_hold(pair: tuple[Store, Store]
     def write(tx: Tx) -> None:
         assert tx.claim_idempotency_key("k", "h1", stamp=EARLY)
         _hold(tx, "h1", "k")
-        tx.db.execute("UPDATE holds SET state = 'released', updated_at = ?", (EARLY,))
 
     await first.write(write)
+    beside(first.where, "UPDATE holds SET state = 'released', updated_at = ?", (EARLY,))
     await first.write(lambda tx: tx.purge("2026-06-01T00:00:00Z"))
     assert await first.read(lambda tx: tx.count("idempotency_keys")) == 0
 
@@ -201,11 +201,7 @@ async def test_keys_of_an_older_database_keep_their_first_hold(tmp_path: Path) -
     db = SqliteStore(path, Sealer(b"k" * 32))
     await db.open()
     try:
-        claimed = await db.read(
-            lambda tx: tx.db.execute(
-                "SELECT idempotency_key, hold_id FROM idempotency_keys"
-            ).fetchall()
-        )
+        claimed = beside(str(path), "SELECT idempotency_key, hold_id FROM idempotency_keys")
         assert [tuple(row) for row in claimed] == [("old-key", "first")]
     finally:
         await db.close()

@@ -19,13 +19,9 @@ from pathlib import Path
 import structlog
 
 from travelgate.config import EmailSection
-from travelgate.errors import ConfigError, TravelgateError
+from travelgate.errors import ConfigError, EmailDeliveryError
 
 log = structlog.get_logger("travelgate.sunrise")
-
-
-class EmailDeliveryError(TravelgateError):
-    """The SMTP server could not be reached or did not take the message."""
 
 
 def read_password(path: Path | None) -> str:

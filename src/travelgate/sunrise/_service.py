@@ -23,7 +23,11 @@ import structlog
 from travelgate import ivms101
 from travelgate._pb.ivms101 import identity_pb2
 from travelgate._pb.trisa.api.v1beta1 import api_pb2
-from travelgate.errors import TravelgateError
+from travelgate.errors import (
+    EmailDisabledError,
+    LinkGoneError,
+    WrongCodeError,
+)
 from travelgate.service import HoldService, Recorder, parse_withdrawal
 from travelgate.service._payloads import beneficiary_json, beneficiary_match, beneficiary_person
 from travelgate.service._wallets import learn_destination
@@ -46,23 +50,6 @@ CODE_MAIL = "code"
 LINK_LIFETIME = timedelta(days=14)
 MAX_CODE_TRIES = 5
 _WAITING = (HoldState.HELD.value, HoldState.AWAITING_REPLY.value)
-
-
-class LinkGoneError(TravelgateError):
-    """The link cannot be used: `status` 404 (unknown) or 410 (used, expired, withdrawn)."""
-
-    def __init__(self, status: int, title: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.title = title
-
-
-class WrongCodeError(TravelgateError):
-    """The one-time code entered is not the one emailed (`left` tries remain)."""
-
-    def __init__(self, left: int) -> None:
-        super().__init__(f"that code is not the one emailed; {left} tries left")
-        self.left = left
 
 
 @dataclass(frozen=True)
@@ -521,10 +508,6 @@ class SunriseService:
             beneficiary_person=dict(sent_person) if isinstance(sent_person, dict) else None,
             profile=(peer.ivms_profile if peer and peer.ivms_profile else self.ivms_profile),
         )
-
-
-class EmailDisabledError(TravelgateError):
-    """An email is due but this node has no SMTP server configured."""
 
 
 def person_name(person: Any) -> str:

@@ -39,7 +39,11 @@ from travelgate._pb.trisa.gds.api.v1beta1 import api_pb2 as gds_pb2
 from travelgate._pb.trisa.gds.api.v1beta1 import api_pb2_grpc as gds_grpc
 from travelgate._pb.trisa.gds.models.v1beta1 import ca_pb2
 from travelgate.config import Config, parse_listen
-from travelgate.errors import ConfigError, TravelgateError
+from travelgate.errors import (
+    ConfigError,
+    DirectoryRecordError,
+    DirectoryUnavailableError,
+)
 from travelgate.trisa._credentials import Credentials
 from travelgate.trisa._directory import DIRECTORY, Peer, Resolution, format_pin, spki_digest
 
@@ -54,14 +58,6 @@ MAX_CACHED_NAMES = 10_000
 # A certificate chain is a few KiB of PEM; more than this once unzipped is not a chain.
 MAX_CHAIN_BYTES = 1024 * 1024
 _MESSAGE_LIMIT = 4 * 1024 * 1024
-
-
-class DirectoryUnavailableError(TravelgateError):
-    """The directory did not answer usefully: unreachable, slow, or a transport error."""
-
-
-class DirectoryRecordError(TravelgateError):
-    """The directory answered with a record we cannot use (bad certificate, endpoint...)."""
 
 
 @dataclass(frozen=True)

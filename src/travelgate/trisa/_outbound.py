@@ -22,13 +22,17 @@ from travelgate import envelope as env
 from travelgate import metrics
 from travelgate._pb.trisa.api.v1beta1 import api_pb2, errors_pb2
 from travelgate.envelope import TransferState
-from travelgate.errors import InvalidReplyError, TrisaError, UnknownPeerError
+from travelgate.errors import (
+    DirectoryUnavailableError,
+    InvalidReplyError,
+    TrisaError,
+    UnknownPeerError,
+)
 from travelgate.store import Store, Tx
 from travelgate.transfers import Outcome, classify_reply, conversation_state
 from travelgate.trisa._client import TrisaClient
 from travelgate.trisa._directory import Directory, Peer
 from travelgate.trisa._exchange import ORIGINATOR, ExchangeHooks, PeerMessage, state_name
-from travelgate.trisa._gds import DirectoryUnavailableError
 from travelgate.trisa._inbound import errors_name, ivms_check
 
 log = structlog.get_logger("travelgate.trisa")
