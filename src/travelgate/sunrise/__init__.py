@@ -7,15 +7,10 @@ what the travel rule requires the beneficiary VASP to see and takes one decision
 moves the hold through the same reply policy as a TRISA or TRP answer.
 """
 
-from travelgate.sunrise._mail import EmailDeliveryError, Mailer, read_password
+from travelgate.errors import EmailDeliveryError, EmailDisabledError
+from travelgate.sunrise._mail import Mailer, read_password
 from travelgate.sunrise._pages import add_routes
-from travelgate.sunrise._service import (
-    LINK_LIFETIME,
-    MAX_CODE_TRIES,
-    OUTBOX_KIND,
-    EmailDisabledError,
-    SunriseService,
-)
+from travelgate.sunrise._service import LINK_LIFETIME, MAX_CODE_TRIES, OUTBOX_KIND, SunriseService
 
 __all__ = [
     "LINK_LIFETIME",

@@ -18,14 +18,9 @@ import structlog
 from aiohttp import web
 from jinja2 import Environment, PackageLoader
 
-from travelgate.errors import StoreError
+from travelgate.errors import LinkGoneError, StoreError, WrongCodeError
 from travelgate.sunrise._form import form_from_person, read_form, validate_form
-from travelgate.sunrise._service import (
-    LinkGoneError,
-    LinkPage,
-    SunriseService,
-    WrongCodeError,
-)
+from travelgate.sunrise._service import LinkPage, SunriseService
 
 log = structlog.get_logger("travelgate.sunrise")
 

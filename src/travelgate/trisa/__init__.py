@@ -8,6 +8,8 @@ our own transfers.
 
 from travelgate.errors import (
     ConversationNotFoundError,
+    DirectoryRecordError,
+    DirectoryUnavailableError,
     InvalidReplyError,
     PeerIdentityError,
     PeerUnavailableError,
@@ -43,8 +45,6 @@ from travelgate.trisa._exchange import (
 )
 from travelgate.trisa._gds import (
     DirectoryRecord,
-    DirectoryRecordError,
-    DirectoryUnavailableError,
     GdsClient,
     GdsDirectory,
     gds_client,
