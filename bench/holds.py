@@ -204,7 +204,7 @@ def run(holds: int = 200, concurrency: int = 16, sizes: tuple[int, ...] = SIZES)
 def run_lookups(sizes: tuple[int, ...] = SIZES) -> list[Row]:
     """Lookup and page latency on the database `BENCH_DATABASE` names (rows "holds-postgres"
     for a PostgreSQL URL), else on a fresh SQLite file."""
-    database = os.environ.get("BENCH_DATABASE", "")
+    database = os.environ.get("BENCH_DATABASE", "").replace("{node}", "alice")
     bench = "holds-postgres" if database.startswith("postgresql://") else "holds"
     with tempfile.TemporaryDirectory(prefix="travelgate-bench-") as folder:
         root = Path(folder) / "pki"

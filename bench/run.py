@@ -138,7 +138,7 @@ def main() -> int:
     if args.only == "workers":
         fresh = workers.run(seconds=4.0 if args.quick else 10.0)
         print_rows(fresh)
-        replace_rows("workers", fresh)
+        replace_rows(fresh[0].bench, fresh)
         return 0
     rows: list[Row] = []
     rows += envelope.run(seconds=1.0 if args.quick else 3.0)

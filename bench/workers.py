@@ -13,7 +13,8 @@ peer process (never the node under test):
 R = figure / (decrypts/2): one envelope open costs two RSA-4096 decrypts, so R = 1 is one
 core doing nothing but opening envelopes, and a node on two cores can reach at most 2.
 
-`BENCH_DATABASE` (a path or a PostgreSQL URL) replaces the fresh SQLite file of each run;
+`BENCH_DATABASE` (a path or a PostgreSQL URL, where "{node}" stands for the node's name)
+replaces the fresh SQLite file of each run;
 the rows then name that database.
 """
 
@@ -64,7 +65,9 @@ def database_name() -> str:
 def _env(state: Path, label: str) -> dict[str, str]:
     env = _node_env(state, label, LET_EVERYONE_IN)
     if DATABASE:
-        env["TRAVELGATE_NODE_DATABASE"] = DATABASE
+        # "{node}" in the URL gives each node its own database (a database records the keys
+        # of the node that first used it, and refuses another node's).
+        env["TRAVELGATE_NODE_DATABASE"] = DATABASE.replace("{node}", label)
     return env
 
 
@@ -245,8 +248,10 @@ def run(seconds: float = 10.0, counts: tuple[int, ...] = WORKER_COUNTS) -> list[
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
     decrypts = rsa_decrypts_per_second(key, seconds=2)
-    rows = [Row("workers", "raw RSA-4096 OAEP-SHA512 decrypts/s (1 core)", decrypts, "ops/s")]
     name = database_name()
+    # PostgreSQL rows are a benchmark of their own, so either run replaces only its rows.
+    bench = "workers" if name == "SQLite" else "workers-postgres"
+    rows = [Row(bench, "raw RSA-4096 OAEP-SHA512 decrypts/s (1 core)", decrypts, "ops/s")]
     note = "R = value / (decrypts/2); two cores allow R = 2"
     with tempfile.TemporaryDirectory(prefix="travelgate-pki-") as folder:
         root = Path(folder)
@@ -257,7 +262,7 @@ def run(seconds: float = 10.0, counts: tuple[int, ...] = WORKER_COUNTS) -> list[
             )
             rows.append(
                 Row(
-                    "workers",
+                    bench,
                     f"sync exchanges/s, {workers} worker(s), {name}, {IN_FLIGHT} in flight",
                     rate,
                     "ops/s",
@@ -269,7 +274,7 @@ def run(seconds: float = 10.0, counts: tuple[int, ...] = WORKER_COUNTS) -> list[
             rate, around = bracketed(key, functools.partial(holds, root, workers, seconds))
             rows.append(
                 Row(
-                    "workers",
+                    bench,
                     f"holds cleared/s, {workers} worker(s), {name}, {IN_FLIGHT} in flight",
                     rate,
                     "ops/s",
