@@ -69,7 +69,7 @@ def _table_row(row: Row) -> str:
     ratio = f"{row.ratio:.0%}" if row.ratio is not None and row.bound else ""
     if row.bench == "ivms" and row.ratio is not None:
         ratio = f"{row.ratio:,.0f}x"
-    if row.bench == "workers" and row.ratio is not None:
+    if row.bench.startswith("workers") and row.ratio is not None:
         ratio = f"R {row.ratio:.2f}"
     cells = [row.bench, row.name.strip(), f"{row.value:,.1f}", row.unit, bound, ratio]
     return "| " + " | ".join(cells) + " |"
