@@ -653,14 +653,8 @@ class HoldService:
             return self._email_after_review(tx, hold, actor=actor, rule=rule, reason=reason)
         why_not = self._no_exchange(tx, hold, conversation)
         if why_not is not None:
-            return self.recorder.move(
-                tx,
-                hold,
-                HoldState.CLEARED,
-                actor=actor,
-                code=DecisionCode.REVIEW_ACCEPTED,
-                rule=rule,
-                reason=f"{reason} [cleared by a person: {why_not}]"[:1500],
+            return self._cleared_by_person(
+                tx, hold, actor, rule, f"{reason} [cleared by a person: {why_not}]"
             )
         assert hold.counterparty is not None
         if conversation is not None and conversation.payload:
@@ -717,6 +711,19 @@ class HoldService:
             tx, hold, actor, rule, f"{reason} [inquiry sent again over TRP: clears on an approval]"
         )
 
+    def _cleared_by_person(self, tx: Tx, hold: Hold, actor: str, rule: str, reason: str) -> Hold:
+        """A person's acceptance clears the hold where no exchange is possible (the reason
+        says why)."""
+        return self.recorder.move(
+            tx,
+            hold,
+            HoldState.CLEARED,
+            actor=actor,
+            code=DecisionCode.REVIEW_ACCEPTED,
+            rule=rule,
+            reason=reason[:1500],
+        )
+
     def _email_after_review(
         self, tx: Tx, hold: Hold, *, actor: str, rule: str, reason: str
     ) -> Hold:
@@ -728,14 +735,8 @@ class HoldService:
             else "no exchange possible: email is not configured on this node"
         )
         if why_not is not None:
-            return self.recorder.move(
-                tx,
-                hold,
-                HoldState.CLEARED,
-                actor=actor,
-                code=DecisionCode.REVIEW_ACCEPTED,
-                rule=rule,
-                reason=f"{reason} [cleared by a person: {why_not}]"[:1500],
+            return self._cleared_by_person(
+                tx, hold, actor, rule, f"{reason} [cleared by a person: {why_not}]"
             )
         peer = self.directory.get(hold.counterparty or "")
         assert peer is not None
