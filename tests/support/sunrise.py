@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 
+from support.api import withdrawal
 from support.nodes import ALICE, NodeSpec, two_node_specs
 from travelgate._toml import render_toml
 
@@ -58,18 +59,15 @@ def alice_with_email(
 
 
 def to_carol(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "asset": "BTC",
-        "network": "bitcoin",
-        "amount": "0.5",
-        "value": {"amount": "31000.00", "currency": "USD"},
-        "destination": {"address": CAROL_ADDRESS, "tag": None},
-        "originator": {"customer_id": "cust-1"},
-        "beneficiary": {"name": "Carl Brown"},
-        "beneficiary_vasp": CAROL,
-    }
-    body.update(changes)
-    return body
+    """A withdrawal to Carol, the counterparty reached by email."""
+    return withdrawal(
+        **{
+            "destination": {"address": CAROL_ADDRESS, "tag": None},
+            "beneficiary": {"name": "Carl Brown"},
+            "beneficiary_vasp": CAROL,
+            **changes,
+        }
+    )
 
 
 GOOD_BENEFICIARY = {
